@@ -1,0 +1,125 @@
+"""Helm values for the Label Studio chart, built from plain data.
+
+Facts about chart 2.0.5 that shape these values:
+- `global.persistence.config.<type>` rejects unknown keys, and `urlExpirationSecs` is a string;
+- credentials are read from an existing Secret only when both `<key>ExistingSecret` and
+  `<key>ExistingSecretKey` are set; half a pair makes the pods fail (or, on gcs, silently
+  ignores the key), so the pair is always written whole;
+- service accounts default to `<release>-ls-app` and `<release>-ls-rqworker`, and rqworker exists
+  only when `enterprise.enabled`; we set the names explicitly so trust policies always match.
+
+Leaves may be any value, Pulumi Outputs included: nothing here looks inside them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+CHART_NAME = "label-studio"
+CHART_REPOSITORY = "https://charts.heartex.com/"
+
+# Chart keys that carry credentials, on every cloud; they never appear in plain values.
+CREDENTIAL_CHART_KEYS = frozenset(
+    {"accessKey", "secretKey", "applicationCredentialsJSON", "storageAccountName", "storageAccountKey"}
+)
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """`override` merged into a copy of `base`; nested mappings merge, anything else replaces."""
+    merged: dict[str, Any] = {key: _copy(value) for key, value in base.items()}
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = _copy(value)
+    return merged
+
+
+def _copy(value: Any) -> Any:
+    """A copy of the containers, sharing the leaves (which may be Outputs, which cannot be copied)."""
+    if isinstance(value, Mapping):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    return value
+
+
+def persistence_values(
+    persistence_type: str,
+    config: Mapping[str, Any],
+    credentials: Mapping[str, Any],
+    credentials_style: str | None,
+    secret_name: str | None = None,
+    secret_keys: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The `global.persistence` block.
+
+    `credentials` maps chart keys (accessKey, ...) to values; with style "secret" they are
+    replaced by references to `secret_name`, under the keys in `secret_keys`.
+    """
+    block: dict[str, Any] = dict(config)
+    if credentials_style == "inline":
+        block.update(credentials)
+    elif credentials_style == "secret":
+        if not secret_name or not secret_keys or set(secret_keys) != set(credentials):
+            raise ValueError("a secret reference needs the secret's name and a key for every credential")
+        for chart_key in credentials:
+            block[f"{chart_key}ExistingSecret"] = secret_name
+            block[f"{chart_key}ExistingSecretKey"] = secret_keys[chart_key]
+    elif credentials:
+        raise ValueError(f"credentials given without a style: {sorted(credentials)}")
+    return {"enabled": True, "type": persistence_type, "config": {persistence_type: block}}
+
+
+def service_account_values(names: Mapping[str, str], annotations: Mapping[str, Any]) -> dict[str, Any]:
+    """`<component>.serviceAccount` for each chart component (app, rqworker), created by the chart."""
+    return {
+        component: {"serviceAccount": {"create": True, "name": name, "annotations": dict(annotations)}}
+        for component, name in names.items()
+    }
+
+
+def label_studio_values(
+    *,
+    persistence: Mapping[str, Any],
+    service_accounts: Mapping[str, str],
+    annotations: Mapping[str, Any],
+    enterprise: bool,
+    user_values: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The release's values: the user's, with ours winning on persistence and service accounts."""
+    ours: dict[str, Any] = {"global": {"persistence": dict(persistence)}}
+    ours.update(service_account_values(service_accounts, annotations))
+    if enterprise:
+        ours["enterprise"] = {"enabled": True}
+    return deep_merge(user_values, ours)
+
+
+def user_values_problems(user_values: Mapping[str, Any], enterprise: bool) -> list[str]:
+    """What in the user's extra chart values would break storage access or leak a credential."""
+    problems = []
+    chart_enterprise = _dig(user_values, "enterprise", "enabled")
+    if chart_enterprise is not None and chart_enterprise is not enterprise:
+        problems.append(
+            f"sets enterprise.enabled to {chart_enterprise!r} while labelstudio:enterprise is "
+            f"{str(enterprise).lower()}; set labelstudio:enterprise instead, so that the rqworker "
+            "service account gets storage access too"
+        )
+    config = _dig(user_values, "global", "persistence", "config")
+    blocks = config.values() if isinstance(config, Mapping) else ()
+    leaked = sorted({key for block in blocks if isinstance(block, Mapping) for key in block} & CREDENTIAL_CHART_KEYS)
+    if leaked:
+        problems.append(
+            f"puts storage credentials ({', '.join(leaked)}) in plain stack configuration under "
+            "global.persistence.config; remove them: this program creates the credentials and passes them on"
+        )
+    return problems
+
+
+def _dig(values: Any, *path: str) -> Any:
+    for key in path:
+        if not isinstance(values, Mapping):
+            return None
+        values = values.get(key)
+    return values
