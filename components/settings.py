@@ -1,0 +1,735 @@
+"""The stack's contract: every `labelstudio:*` setting, typed, checked once, all problems at once.
+
+Pulumi hands a program its configuration as strings (objects and lists JSON-encoded). The
+models below turn that into typed settings, and `load_settings` reports every problem in one
+message that names the key, the bad value and what would be valid, so a stack file can be
+fixed in one pass and no resource is declared from a half-valid configuration.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import ipaddress
+import json
+import re
+from collections.abc import Mapping
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
+
+from components.chart_values import user_values_problems
+
+NAMESPACE = "labelstudio"
+PROVIDER_KEYS = ("aws:region", "gcp:project", "azure-native:location")
+DEFAULT_CHART_VERSION = "2.0.5"
+
+Cloud = Literal["aws", "gcp", "azure"]
+Target = Literal["kubernetes", "compose"]
+CredentialStyle = Literal["secret", "inline"]
+
+# Access modes per cloud, the first one being the default on Kubernetes; `compose` runs outside
+# any cluster, so it can only use the mode that hands out keys.
+ACCESS_MODES: dict[str, tuple[str, ...]] = {
+    "aws": ("irsa", "pod-identity", "access-keys", "node-role"),
+    "gcp": ("workload-identity", "key"),
+    "azure": ("key",),
+}
+KEYED_ACCESS = {"aws": "access-keys", "gcp": "key", "azure": "key"}
+ACCESS_WHY = {
+    "azure": "Label Studio reads Azure Blob Storage only with the storage account's shared key; "
+    "it has no managed-identity or workload-identity path",
+}
+
+
+class SettingsError(Exception):
+    """Every problem found in a stack's settings, each a complete sentence naming its key."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        super().__init__(
+            f"The stack settings have {count}; nothing was declared:\n" + "\n".join(f"  - {p}" for p in problems)
+        )
+
+
+def _problem(message: str, key: str | None = None, show_value: bool = True) -> PydanticCustomError:
+    """A validation error whose text is ours.
+
+    `key` names the nested key the message is about; `show_value` False keeps the offending
+    value out of the message (it may hold something that must not be printed).
+    """
+    context = {"key": key, "show_value": show_value and key is None}
+    return PydanticCustomError("labelstudio", message.replace("{", "{{").replace("}", "}}"), context)
+
+
+# ---------------------------------------------------------------------------------------------
+# Name and format rules, shared by the models below and usable on their own.
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+_FOLDER_SEGMENT = re.compile(r"^[A-Za-z0-9_.-]+$")
+_CHART_VERSION = re.compile(r"^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$")
+_AWS_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
+_OIDC_ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}):oidc-provider/([a-z0-9.-]+(/[A-Za-z0-9._-]+)*)$")
+_KMS_KEY_ARN = re.compile(
+    r"^arn:(aws|aws-cn|aws-us-gov):kms:([a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}):(\d{12}):"
+    r"key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$"
+)
+_EKS_CLUSTER = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
+_IAM_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+_GCP_PROJECT = re.compile(r"^([a-z][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+_GCP_LOCATION = re.compile(r"^[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]$")
+_GCP_KMS_KEY = re.compile(
+    r"^projects/[a-z][a-z0-9.:-]*[a-z0-9]/locations/[a-z0-9-]+/keyRings/[\w-]{1,63}/cryptoKeys/[\w-]{1,63}$"
+)
+_GCP_SA_ID = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])$")
+_AZURE_ACCOUNT = re.compile(r"^[a-z0-9]{3,24}$")
+_AZURE_CONTAINER = re.compile(r"^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$")
+_AZURE_RESOURCE_GROUP = re.compile(r"^[-\w.()]{0,89}[-\w()]$")
+_AZURE_LOCATION = re.compile(r"^[a-z][a-z0-9]+$")
+_AZURE_SUBNET_ID = re.compile(
+    r"^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w.()]+/providers/Microsoft\.Network/"
+    r"virtualNetworks/[-\w.]+/subnets/[-\w.]+$",
+    re.IGNORECASE,
+)
+
+S3_BUCKET_RULES = (
+    "3-63 characters of lowercase letters, digits, dots and hyphens, starting and ending with a "
+    "letter or digit, not shaped like an IP address"
+)
+GCS_BUCKET_RULES = (
+    "3-63 characters of lowercase letters, digits, '-', '_' and '.', starting and ending with a "
+    "letter or digit, not starting with 'goog' and not containing 'google'"
+)
+AZURE_CONTAINER_RULES = (
+    "3-63 characters of lowercase letters, digits and single hyphens, starting and ending with a letter or digit"
+)
+
+
+def s3_bucket_problem(name: str) -> str | None:
+    """Why `name` is not a valid S3 general-purpose bucket name, or None."""
+    bad = (
+        not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", name)
+        or ".." in name
+        or ".-" in name
+        or "-." in name
+        or _IPV4.match(name)
+        or name.startswith(("xn--", "sthree-", "amzn-s3-demo-"))
+        or name.endswith(("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"))
+    )
+    return f"is not a valid S3 bucket name; use {S3_BUCKET_RULES}" if bad else None
+
+
+def gcs_bucket_problem(name: str) -> str | None:
+    """Why `name` is not a valid Cloud Storage bucket name, or None."""
+    bad = (
+        not re.fullmatch(r"[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]", name)
+        or ".." in name
+        or _IPV4.match(name)
+        or name.startswith("goog")
+        or "google" in name
+        or "g00gle" in name
+    )
+    return f"is not a valid Cloud Storage bucket name; use {GCS_BUCKET_RULES}" if bad else None
+
+
+def azure_container_problem(name: str) -> str | None:
+    """Why `name` is not a valid Azure blob container name, or None."""
+    if _AZURE_CONTAINER.match(name):
+        return None
+    return f"is not a valid Azure blob container name; use {AZURE_CONTAINER_RULES}"
+
+
+BUCKET_RULES = {"aws": s3_bucket_problem, "gcp": gcs_bucket_problem, "azure": azure_container_problem}
+
+
+def origin_problem(origin: str) -> str | None:
+    """Why `origin` is not what a browser sends in its Origin header, or None."""
+    if origin == "*" or "*" in origin:
+        return "wildcards are not allowed; list each origin that may upload, e.g. https://label.example.com"
+    try:
+        parts = urlsplit(origin)
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        return "is not an origin; write scheme://host[:port], e.g. https://label.example.com"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "is not an origin; write scheme://host[:port] with http or https, e.g. https://label.example.com"
+    canonical = f"{parts.scheme}://{parts.netloc.lower()}"
+    if parts.username or parts.password or parts.query or parts.fragment or parts.path not in ("", "/"):
+        return f"is not an origin: an origin has no path, query or credentials; did you mean {canonical}?"
+    if origin != canonical:
+        # Browsers send the origin lowercase and without a slash, and storage compares exactly.
+        return f"is not written the way browsers send it, so it would never match; write {canonical}"
+    return None
+
+
+def folder_problem(folder: str) -> str | None:
+    """Why `folder` is not a clean key prefix, or None."""
+    if folder == "":
+        return None
+    if len(folder) > 512:
+        return "is longer than 512 characters"
+    inner = folder.strip("/")
+    for segment in inner.split("/"):
+        if segment in ("", ".", ".."):
+            return "must be path segments joined by single '/', without '.' or '..' segments"
+        if not _FOLDER_SEGMENT.match(segment):
+            return "may only contain letters, digits, '-', '_' and '.', with '/' between segments"
+    if inner != folder:
+        return f"must not start or end with '/'; write {inner!r}"
+    return None
+
+
+def dns_label_problem(value: str, limit: int = 63) -> str | None:
+    if len(value) > limit or not _DNS_LABEL.match(value):
+        return (
+            f"must be a Kubernetes name: at most {limit} lowercase letters, digits and '-', "
+            "starting and ending with a letter or digit"
+        )
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# The models.
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, extra="forbid", frozen=True)
+
+
+class AwsSettings(_Model):
+    """The `labelstudio:aws` object."""
+
+    oidc_provider_arn: str | None = Field(None, description="IAM OIDC provider of the EKS cluster (irsa).")
+    cluster_name: str | None = Field(None, description="EKS cluster name (pod-identity).")
+    node_role_name: str | None = Field(None, description="Existing node group role name (node-role).")
+    kms_key_arn: str | None = Field(None, description="Existing KMS key for SSE-KMS.")
+    encryption: Literal["aes256", "kms"] | None = Field(None, description="aes256 (default) or kms.")
+
+    @field_validator("oidc_provider_arn")
+    @classmethod
+    def _oidc_arn(cls, value: str | None) -> str | None:
+        if value is not None and not _OIDC_ARN.match(value):
+            raise _problem(
+                "is not an IAM OIDC provider ARN; expected arn:aws:iam::<account>:oidc-provider/"
+                "oidc.eks.<region>.amazonaws.com/id/<id> (aws eks describe-cluster shows the issuer)"
+            )
+        return value
+
+    @field_validator("cluster_name")
+    @classmethod
+    def _cluster(cls, value: str | None) -> str | None:
+        if value is not None and not _EKS_CLUSTER.match(value):
+            raise _problem(
+                "is not an EKS cluster name (1-100 letters, digits, '-' and '_', starting with a letter or digit)"
+            )
+        return value
+
+    @field_validator("node_role_name")
+    @classmethod
+    def _node_role(cls, value: str | None) -> str | None:
+        if value is not None and value.startswith("arn:"):
+            raise _problem("takes the role's name, not its ARN; use the part after 'role/' (without any path)")
+        if value is not None and not _IAM_ROLE_NAME.match(value):
+            raise _problem("is not an IAM role name (1-64 letters, digits and +=,.@_-)")
+        return value
+
+    @field_validator("kms_key_arn")
+    @classmethod
+    def _kms_arn(cls, value: str | None) -> str | None:
+        if value is not None and not _KMS_KEY_ARN.match(value):
+            raise _problem(
+                "is not a KMS key ARN; expected arn:aws:kms:<region>:<account>:key/<key-id> "
+                "(an alias ARN cannot be used in the IAM policy that grants the key)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _key_needs_kms(self) -> AwsSettings:
+        if self.kms_key_arn and self.encryption == "aes256":
+            raise _problem(
+                "encryption aes256 contradicts kmsKeyArn; set encryption to kms or remove kmsKeyArn", "encryption"
+            )
+        return self
+
+    @property
+    def uses_kms(self) -> bool:
+        return self.encryption == "kms" or bool(self.kms_key_arn)
+
+    @property
+    def kms_key_region(self) -> str | None:
+        match = _KMS_KEY_ARN.match(self.kms_key_arn or "")
+        return match.group(2) if match else None
+
+
+class GcpSettings(_Model):
+    """The `labelstudio:gcp` object."""
+
+    location: str = Field("US", description="Bucket location: a region, dual-region or multi-region.")
+    kms_key_name: str | None = Field(None, description="Cloud KMS key for CMEK.")
+    service_account_id: str | None = Field(None, description="Account id of the Google service account.")
+
+    @field_validator("location")
+    @classmethod
+    def _location(cls, value: str) -> str:
+        if not _GCP_LOCATION.match(value):
+            raise _problem("is not a Cloud Storage location; use e.g. US, EU, us-central1 or europe-west4")
+        return value
+
+    @field_validator("kms_key_name")
+    @classmethod
+    def _kms(cls, value: str | None) -> str | None:
+        if value is not None and not _GCP_KMS_KEY.match(value):
+            raise _problem(
+                "is not a Cloud KMS key name; expected "
+                "projects/<project>/locations/<location>/keyRings/<ring>/cryptoKeys/<key>"
+            )
+        return value
+
+    @field_validator("service_account_id")
+    @classmethod
+    def _sa_id(cls, value: str | None) -> str | None:
+        if value is not None and not (6 <= len(value) <= 30 and _GCP_SA_ID.match(value)):
+            raise _problem(
+                "is not a service account id; use 6-30 lowercase letters, digits and '-', starting with a letter"
+            )
+        return value
+
+
+class AzureSettings(_Model):
+    """The `labelstudio:azure` object."""
+
+    resource_group: str | None = Field(None, description="Existing resource group; created when absent.")
+    storage_account: str | None = Field(None, description="Storage account name; derived when absent.")
+    allowed_ip_ranges: list[str] = Field(
+        default_factory=list, description="Public IPv4 addresses or ranges allowed in."
+    )
+    allowed_subnet_ids: list[str] = Field(default_factory=list, description="Virtual network subnets allowed in.")
+
+    @field_validator("resource_group")
+    @classmethod
+    def _group(cls, value: str | None) -> str | None:
+        if value is not None and not _AZURE_RESOURCE_GROUP.match(value):
+            raise _problem(
+                "is not a resource group name (1-90 letters, digits, '-', '_', '.', '(' and ')', not ending with '.')"
+            )
+        return value
+
+    @field_validator("storage_account")
+    @classmethod
+    def _account(cls, value: str | None) -> str | None:
+        if value is not None and not _AZURE_ACCOUNT.match(value):
+            raise _problem("is not a storage account name; use 3-24 lowercase letters and digits")
+        return value
+
+    @field_validator("allowed_ip_ranges")
+    @classmethod
+    def _ip_ranges(cls, values: list[str]) -> list[str]:
+        for value in values:
+            try:
+                network = ipaddress.ip_network(value, strict=True)
+            except ValueError:
+                raise _problem(f"{value!r} is not an IPv4 address or CIDR range") from None
+            if network.version != 4:
+                raise _problem(f"{value!r}: storage firewall rules take IPv4 only")
+            if network.is_private:
+                raise _problem(
+                    f"{value!r} is a private range; storage IP rules take public addresses, "
+                    "use allowedSubnetIds for virtual networks"
+                )
+            if "/" in value and network.prefixlen > 30:
+                raise _problem(f"{value!r}: /31 and /32 ranges are refused by Azure; write the addresses one by one")
+        return values
+
+    @field_validator("allowed_subnet_ids")
+    @classmethod
+    def _subnets(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not _AZURE_SUBNET_ID.match(value):
+                raise _problem(
+                    f"{value!r} is not a subnet resource id; expected /subscriptions/<id>/resourceGroups/<group>/"
+                    "providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>"
+                )
+        return values
+
+
+class Settings(_Model):
+    """The whole stack contract. Field order matters: later checks read earlier fields."""
+
+    cloud: Cloud = Field(description="Which cloud holds the storage.")
+    target: Target = Field("kubernetes", description="Where Label Studio runs.")
+    aws_region: str | None = Field(None, alias="aws:region", validate_default=True)
+    gcp_project: str | None = Field(None, alias="gcp:project", validate_default=True)
+    azure_location: str | None = Field(None, alias="azure-native:location", validate_default=True)
+    access: str | None = Field(None, validate_default=True, description="How Label Studio reaches the storage.")
+    credentials: CredentialStyle | None = Field(None, validate_default=True, description="How keys reach the chart.")
+    bucket: str = Field(description="Bucket name (container name on Azure).")
+    folder: str = Field("", description="Key prefix inside the bucket.")
+    host: str | None = Field(None, description="Label Studio's public URL.")
+    cors_origins: list[str] = Field(
+        default_factory=list, validate_default=True, description="Origins allowed to upload."
+    )
+    namespace: str = Field("label-studio", description="Kubernetes namespace.")
+    create_namespace: bool = Field(True, description="Create the namespace (false when it exists already).")
+    release: str = Field("label-studio", description="Helm release name.")
+    chart_version: str = Field(DEFAULT_CHART_VERSION, description="Label Studio chart version.")
+    enterprise: bool = Field(False, description="Label Studio Enterprise, with rqworker pods.")
+    helm_values: dict[str, Any] = Field(default_factory=dict, description="Further chart values, deep-merged.")
+    protect: bool = Field(True, description="Protect the storage from deletion and replacement.")
+    force_destroy: bool = Field(False, description="Let a deletion empty the bucket first (data loss).")
+    retention_days: int = Field(30, ge=1, le=365, description="Days old object versions stay recoverable.")
+    aws: AwsSettings | None = Field(None, validate_default=True)
+    gcp: GcpSettings | None = Field(None, validate_default=True)
+    azure: AzureSettings | None = Field(None, validate_default=True)
+
+    # -- provider settings: required only by the cloud that uses them --------------------------
+
+    @field_validator("aws_region")
+    @classmethod
+    def _aws_region(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("cloud") != "aws":
+            return value
+        if value is None:
+            raise _problem("is required for cloud aws; run `pulumi config set aws:region <region>`, e.g. us-east-1")
+        if not _AWS_REGION.match(value):
+            raise _problem("is not an AWS region name; use e.g. us-east-1 or eu-central-1")
+        return value
+
+    @field_validator("gcp_project")
+    @classmethod
+    def _gcp_project(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("cloud") != "gcp":
+            return value
+        if value is None:
+            raise _problem("is required for cloud gcp; run `pulumi config set gcp:project <project-id>`")
+        if not _GCP_PROJECT.match(value):
+            raise _problem(
+                "is not a Google Cloud project id (6-30 lowercase letters, digits and '-', starting with a letter)"
+            )
+        return value
+
+    @field_validator("azure_location")
+    @classmethod
+    def _azure_location(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("cloud") != "azure":
+            return value
+        if value is None:
+            raise _problem(
+                "is required for cloud azure; run `pulumi config set azure-native:location <location>`, e.g. westeurope"
+            )
+        if not _AZURE_LOCATION.match(value):
+            raise _problem(
+                "is not an Azure location name; use the lowercase name without spaces, e.g. westeurope or eastus2"
+            )
+        return value
+
+    # -- access and credentials ----------------------------------------------------------------
+
+    @field_validator("access")
+    @classmethod
+    def _access(cls, value: str | None, info: ValidationInfo) -> str | None:
+        cloud, target = info.data.get("cloud"), info.data.get("target")
+        if cloud is None:
+            return value
+        modes = ACCESS_MODES[cloud]
+        if value is None:
+            return KEYED_ACCESS[cloud] if target == "compose" else modes[0]
+        if value not in modes:
+            why = f" ({ACCESS_WHY[cloud]})" if cloud in ACCESS_WHY else ""
+            raise _problem(f"is not an access mode for cloud {cloud}; use {' or '.join(modes)}{why}")
+        if target == "compose" and value != KEYED_ACCESS[cloud]:
+            raise _problem(
+                f"cannot be used with target compose: Docker Compose runs outside any cluster, so it "
+                f"needs {KEYED_ACCESS[cloud]}; remove labelstudio:access or set it to {KEYED_ACCESS[cloud]}"
+            )
+        return value
+
+    @field_validator("credentials")
+    @classmethod
+    def _credentials(cls, value: str | None, info: ValidationInfo) -> str | None:
+        cloud, access, target = info.data.get("cloud"), info.data.get("access"), info.data.get("target")
+        if cloud is None or access is None:
+            return value
+        if access != KEYED_ACCESS[cloud]:
+            if value is not None:
+                raise _problem(
+                    f"has no effect with access {access}, which hands out no keys; remove it "
+                    f"(it applies to access {KEYED_ACCESS[cloud]} only)"
+                )
+            return None
+        if target == "compose":
+            return None  # env.list always carries the keys; see warnings()
+        return value or "secret"
+
+    # -- storage names ---------------------------------------------------------------------------
+
+    @field_validator("bucket")
+    @classmethod
+    def _bucket(cls, value: str, info: ValidationInfo) -> str:
+        cloud = info.data.get("cloud")
+        problem = BUCKET_RULES[cloud](value) if cloud else None
+        if problem:
+            raise _problem(problem)
+        return value
+
+    @field_validator("folder")
+    @classmethod
+    def _folder(cls, value: str) -> str:
+        problem = folder_problem(value)
+        if problem:
+            raise _problem(problem)
+        return value
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - raises on a malformed port
+        except ValueError:
+            parts = None
+        if (
+            parts is None
+            or parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or parts.username
+            or parts.query
+            or parts.fragment
+        ):
+            raise _problem("is not Label Studio's public URL; write e.g. https://label.example.com")
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        if not value:
+            if "host" not in info.data:
+                return value  # host itself is invalid and reported; do not pile on
+            host = info.data["host"]
+            if host is None:
+                raise _problem(
+                    "is empty and labelstudio:host is not set; browsers upload straight to storage, so "
+                    "set labelstudio:host to Label Studio's URL or list the origins in labelstudio:corsOrigins"
+                )
+            parts = urlsplit(host)
+            return [f"{parts.scheme}://{parts.netloc.lower()}"]
+        for index, origin in enumerate(value):
+            problem = origin_problem(origin)
+            if problem:
+                raise _problem(f"{origin!r} {problem}", str(index))
+        return list(dict.fromkeys(value))
+
+    # -- Kubernetes ------------------------------------------------------------------------------
+
+    @field_validator("namespace")
+    @classmethod
+    def _namespace(cls, value: str) -> str:
+        problem = dns_label_problem(value)
+        if problem:
+            raise _problem(problem)
+        return value
+
+    @field_validator("release")
+    @classmethod
+    def _release(cls, value: str) -> str:
+        # The longest name derived from it, '<release>-ls-rqworker', must stay a valid 63-character name.
+        problem = dns_label_problem(value, limit=63 - len("-ls-rqworker"))
+        if problem:
+            raise _problem(f"{problem} (the chart's service accounts are named after it)")
+        return value
+
+    @field_validator("helm_values")
+    @classmethod
+    def _helm_values(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        problems = user_values_problems(value, bool(info.data.get("enterprise")))
+        if problems:
+            raise _problem("; and it ".join(problems), show_value=False)
+        return value
+
+    @field_validator("chart_version")
+    @classmethod
+    def _chart_version(cls, value: str) -> str:
+        if not _CHART_VERSION.match(value):
+            raise _problem(f"is not a chart version; use a semantic version such as {DEFAULT_CHART_VERSION}")
+        return value
+
+    # -- cloud objects ---------------------------------------------------------------------------
+
+    @field_validator("aws")
+    @classmethod
+    def _aws(cls, value: AwsSettings | None, info: ValidationInfo) -> AwsSettings | None:
+        return _cloud_object("aws", value, info, AwsSettings)
+
+    @field_validator("gcp")
+    @classmethod
+    def _gcp(cls, value: GcpSettings | None, info: ValidationInfo) -> GcpSettings | None:
+        return _cloud_object("gcp", value, info, GcpSettings)
+
+    @field_validator("azure")
+    @classmethod
+    def _azure(cls, value: AzureSettings | None, info: ValidationInfo) -> AzureSettings | None:
+        return _cloud_object("azure", value, info, AzureSettings)
+
+    # -- derived facts ---------------------------------------------------------------------------
+
+    @property
+    def service_account_names(self) -> dict[str, str]:
+        """The chart's service accounts, by chart component; rqworker runs only in Enterprise."""
+        names = {"app": f"{self.release}-ls-app"}
+        if self.enterprise:
+            names["rqworker"] = f"{self.release}-ls-rqworker"
+        return names
+
+
+_REQUIRED_FOR_ACCESS = {
+    ("aws", "irsa"): ("oidc_provider_arn", "oidcProviderArn", "the ARN of the cluster's IAM OIDC provider"),
+    ("aws", "pod-identity"): ("cluster_name", "clusterName", "the EKS cluster's name"),
+    ("aws", "node-role"): ("node_role_name", "nodeRoleName", "the name of the node group's IAM role"),
+}
+
+
+def _cloud_object(cloud: str, value: Any, info: ValidationInfo, model: type[_Model]) -> Any:
+    chosen = info.data.get("cloud")
+    if chosen is None:
+        return value
+    if chosen != cloud:
+        if value is not None:
+            raise _problem(
+                f"applies to cloud {cloud} only, and this stack's cloud is {chosen}; remove labelstudio:{cloud}"
+            )
+        return None
+    value = value if value is not None else model()
+    required = _REQUIRED_FOR_ACCESS.get((cloud, info.data.get("access", "")))
+    if required and getattr(value, required[0]) is None:
+        _, alias, what = required
+        raise _problem(f"is required with access {info.data['access']}; set it to {what}", alias)
+    region = info.data.get("aws_region")
+    if isinstance(value, AwsSettings) and value.kms_key_region and region and value.kms_key_region != region:
+        raise _problem(
+            f"is in {value.kms_key_region} but the bucket is in {region}; "
+            "S3 can only use a KMS key from the bucket's own region",
+            "kmsKeyArn",
+        )
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading and reporting.
+
+_STRUCTURED = {"corsOrigins", "helmValues", "aws", "gcp", "azure"}
+
+
+def decode_config(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Turn Pulumi's string-encoded configuration back into the values written in the stack file.
+
+    The CLI passes objects and lists as JSON text; a value that starts like JSON is decoded so
+    that a list given for `bucket` is reported as a list, not as an odd bucket name.
+    """
+    decoded: dict[str, Any] = {}
+    for key, value in raw.items():
+        if isinstance(value, str) and ((value[:1] in "[{" and value != "") or key in _STRUCTURED):
+            with contextlib.suppress(ValueError):
+                value = json.loads(value)
+        decoded[key] = value
+    return decoded
+
+
+def load_settings(raw: Mapping[str, Any], secret_keys: frozenset[str] = frozenset()) -> tuple[Settings, list[str]]:
+    """Validate decoded settings (keys without the `labelstudio:` prefix, plus provider keys).
+
+    Returns the settings and any warnings; raises SettingsError listing every problem.
+    """
+    data = dict(raw)
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as error:
+        raise SettingsError(_describe(error, data, secret_keys)) from None
+    warnings = []
+    if settings.target == "compose" and data.get("credentials") is not None:
+        warnings.append("labelstudio:credentials has no effect with target compose: env.list always carries the keys")
+    return settings, warnings
+
+
+_TOP_LEVEL = [f.alias or name for name, f in Settings.model_fields.items()]
+_NESTED = {
+    "aws": [f.alias or n for n, f in AwsSettings.model_fields.items()],
+    "gcp": [f.alias or n for n, f in GcpSettings.model_fields.items()],
+    "azure": [f.alias or n for n, f in AzureSettings.model_fields.items()],
+}
+
+
+_ALIASES = {name: f.alias for name, f in Settings.model_fields.items() if f.alias}
+
+
+def _key_name(loc: tuple[Any, ...]) -> str:
+    head, *rest = [str(part) for part in loc] or ["(settings)"]
+    head = _ALIASES.get(head, head)
+    name = head if ":" in head else f"{NAMESPACE}:{head}"
+    for part in rest:
+        name += f"[{part}]" if part.isdigit() else f".{part}"
+    return name
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _type_name(value: Any) -> str:
+    return {
+        dict: "an object",
+        list: "a list",
+        str: "a string",
+        bool: "true/false",
+        int: "a number",
+        float: "a number",
+    }.get(type(value), type(value).__name__)
+
+
+def _describe(error: ValidationError, data: Mapping[str, Any], secret_keys: frozenset[str]) -> list[str]:
+    """One sentence per problem: the key, the bad value (unless secret) and what would be valid."""
+    problems = []
+    for item in error.errors(include_url=False):
+        loc = tuple(item["loc"])
+        kind, ctx, value = item["type"], item.get("ctx") or {}, item.get("input")
+        if ctx.get("key"):
+            loc = (*loc, ctx["key"])
+        key = _key_name(loc)
+        secret = bool(loc) and str(loc[0]) in secret_keys
+        shown = "" if secret or value is None else f" {_shown(value)}"
+        if kind == "labelstudio":
+            text = f"{key}{shown if ctx.get('show_value') else ':'} {item['msg']}"
+        elif kind == "missing":
+            text = f"{key}: is required"
+        elif kind == "extra_forbidden":
+            parent = str(loc[0]) if len(loc) > 1 else None
+            known = _NESTED.get(parent, []) if parent else [k for k in _TOP_LEVEL if ":" not in k]
+            close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            text = f"{key}: is not a setting; {hint}known keys are {', '.join(known)}"
+        elif kind == "literal_error":
+            text = f"{key}{shown} must be one of {ctx.get('expected')}"
+        elif kind in _WANTED:
+            text = f"{key}{shown} must be {_WANTED[kind]}, not {_type_name(value)}"
+        elif kind in ("bool_parsing", "int_parsing", "int_from_float"):
+            text = f"{key}{shown} must be {'true or false' if kind == 'bool_parsing' else 'a whole number'}"
+        else:
+            text = f"{key}{shown}: {item['msg'][:1].lower()}{item['msg'][1:]}"
+        problems.append(text)
+    return problems
+
+
+_WANTED = {
+    "string_type": "a string",
+    "list_type": "a list",
+    "dict_type": "an object",
+    "model_type": "an object",
+    "bool_type": "true or false",
+    "int_type": "a whole number",
+}
