@@ -1,0 +1,51 @@
+"""Reading this stack's configuration from the Pulumi runtime into validated settings."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pulumi
+from pulumi.runtime import config as runtime_config
+
+from components.settings import NAMESPACE, PROVIDER_KEYS, Settings, SettingsError, decode_config, load_settings
+
+# Where each cloud's provider looks when its stack setting is absent; the program must agree.
+PROVIDER_ENVIRONMENT = {
+    "aws:region": ("AWS_REGION", "AWS_DEFAULT_REGION"),
+    "gcp:project": ("GOOGLE_PROJECT", "GOOGLE_CLOUD_PROJECT", "GCLOUD_PROJECT", "CLOUDSDK_CORE_PROJECT"),
+    "azure-native:location": ("ARM_LOCATION",),
+}
+
+
+def _all_config() -> dict[str, Any]:
+    """Every configuration value the engine passed in, keyed `namespace:key`."""
+    return {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+
+
+def secret_keys() -> frozenset[str]:
+    """Our keys (without the namespace) that the stack file holds as secrets."""
+    every = set(runtime_config.get_config_secret_keys_env()) | set(runtime_config._SECRET_KEYS.get())
+    prefix = f"{NAMESPACE}:"
+    return frozenset(key[len(prefix) :] for key in every if key.startswith(prefix))
+
+
+def read_settings() -> Settings:
+    """This stack's settings; a configuration mistake stops the program with one plain message."""
+    config = _all_config()
+    prefix = f"{NAMESPACE}:"
+    raw = decode_config({key[len(prefix) :]: value for key, value in config.items() if key.startswith(prefix)})
+    for key in PROVIDER_KEYS:
+        value = config.get(key) or next(
+            (os.environ[name] for name in PROVIDER_ENVIRONMENT[key] if os.environ.get(name)), None
+        )
+        if value is not None:
+            raw[key] = value
+    try:
+        settings, warnings = load_settings(raw, secret_keys())
+    except SettingsError as error:
+        # The CLI prints a RunError as a plain message, without a Python traceback.
+        raise pulumi.RunError(str(error)) from None
+    for warning in warnings:
+        pulumi.log.warn(warning)
+    return settings
