@@ -1,0 +1,508 @@
+"""Run `__main__.py` for a stack file under the Pulumi SDK's mocks, and record what it declares.
+
+This is the engine of the credential-free plan and of the program tests. It runs the real
+program the way the Pulumi language host does (`run_in_stack`), with the stack file's
+configuration encoded the way the CLI encodes it, against a mock monitor that records every
+registration whole: inputs with their secret markers where they really are, parent, protect,
+dependencies and the stack's outputs. Values a cloud would assign (ids, ARNs, keys) are
+deterministic stand-ins.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import hashlib
+import json
+import logging
+import runpy
+import sys
+from contextlib import suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
+SIG_KEY = "4dabf18193072939515e22adb298388d"
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+ACCOUNT = "123456789012"
+SECURE_PLACEHOLDER = "[secret]"
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A value the program marked secret, at the place it was marked."""
+
+    value: Any
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A reference to another resource, as a resource input."""
+
+    urn: str
+
+
+def reveal(value: Any) -> Any:
+    """`value` with every secret unwrapped, for assertions on content."""
+    if isinstance(value, Secret):
+        return reveal(value.value)
+    if isinstance(value, dict):
+        return {key: reveal(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [reveal(item) for item in value]
+    return value
+
+
+def mask(value: Any) -> Any:
+    """`value` with every secret replaced by `[secret]`, for printing."""
+    if isinstance(value, Secret):
+        return "[secret]"
+    if isinstance(value, dict):
+        return {key: mask(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [mask(item) for item in value]
+    if isinstance(value, Ref):
+        return f"(resource {value.urn.rsplit('::', 1)[-1]})"
+    return value
+
+
+def has_secret(value: Any) -> bool:
+    if isinstance(value, Secret):
+        return True
+    if isinstance(value, dict):
+        return any(has_secret(item) for item in value.values())
+    if isinstance(value, list):
+        return any(has_secret(item) for item in value)
+    return False
+
+
+def _from_proto(value: Any) -> Any:
+    """A protobuf Struct/Value as plain Python, keeping secrets where they sit."""
+    from google.protobuf import struct_pb2
+
+    if isinstance(value, struct_pb2.Struct):
+        raw = {key: _from_proto(item) for key, item in value.fields.items()}
+        signature = raw.get(SIG_KEY)
+        if signature == SECRET_SIG:
+            return Secret(raw.get("value"))
+        if signature == RESOURCE_SIG:
+            return Ref(raw.get("urn", ""))
+        return raw
+    if isinstance(value, struct_pb2.ListValue):
+        return [_from_proto(item) for item in value.values]
+    if isinstance(value, struct_pb2.Value):
+        kind = value.WhichOneof("kind")
+        if kind == "struct_value":
+            return _from_proto(value.struct_value)
+        if kind == "list_value":
+            return _from_proto(value.list_value)
+        if kind == "number_value":
+            number = value.number_value
+            return int(number) if number.is_integer() else number
+        if kind == "null_value":
+            return None
+        return getattr(value, kind) if kind else None
+    return value
+
+
+@dataclass
+class Registration:
+    type: str
+    name: str
+    urn: str
+    parent: str
+    custom: bool
+    inputs: dict[str, Any]
+    protect: bool
+    dependencies: list[str]
+    additional_secret_outputs: list[str]
+    retain_on_delete: bool
+    delete_before_replace: bool
+    ignore_changes: list[str]
+
+    @property
+    def plain(self) -> dict[str, Any]:
+        """Inputs with secrets unwrapped."""
+        return reveal(self.inputs)
+
+
+@dataclass
+class Declaration:
+    """Everything one run of the program declared, or the error that stopped it."""
+
+    stack: str
+    project: str
+    resources: list[Registration] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+    config: dict[str, str] = field(default_factory=dict)
+    secret_keys: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def of_type(self, type_: str) -> list[Registration]:
+        return [r for r in self.resources if r.type == type_]
+
+    def one(self, type_: str) -> Registration:
+        found = self.of_type(type_)
+        if len(found) != 1:
+            raise AssertionError(f"expected one {type_}, found {[r.name for r in found]}")
+        return found[0]
+
+    def by_urn(self, urn: str) -> Registration:
+        return next(r for r in self.resources if r.urn == urn)
+
+    @property
+    def types(self) -> list[str]:
+        return [r.type for r in self.resources]
+
+
+# ---------------------------------------------------------------------------------------------
+# Stand-in cloud: deterministic values for what providers compute.
+
+
+def _suffix(name: str) -> str:
+    return hashlib.sha256(name.encode()).hexdigest()[:7]
+
+
+class StandInCloud:
+    """What the providers would answer, made up deterministically; nothing is contacted."""
+
+    def __init__(self, config: dict[str, str]):
+        self.region = config.get("aws:region", "us-east-1")
+        self.project = config.get("gcp:project", "example-project")
+        self.location = config.get("azure-native:location", "westeurope")
+
+    def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
+        inputs = dict(args.inputs)
+        name = args.name
+        auto = f"{name}-{_suffix(name)}"
+        kind = args.typ
+        state: dict[str, Any] = dict(inputs)
+        resource_id = inputs.get("name") or auto
+        if kind == "aws:s3/bucket:Bucket":
+            bucket = inputs.get("bucket") or auto
+            resource_id = bucket
+            state.update(bucket=bucket, arn=f"arn:aws:s3:::{bucket}", region=self.region)
+        elif kind in ("aws:iam/role:Role", "aws:iam/user:User", "aws:iam/policy:Policy"):
+            iam_name = inputs.get("name") or auto
+            noun = kind.split(":")[-1].lower()
+            path = inputs.get("path", "/")
+            state.update(name=iam_name, arn=f"arn:aws:iam::{ACCOUNT}:{noun}{path}{iam_name}")
+            resource_id = iam_name
+        elif kind == "aws:iam/accessKey:AccessKey":
+            resource_id = "STANDINACCESSKEYID"
+            state.update(secret="stand-in-secret-access-key", status="Active")
+        elif kind == "aws:kms/key:Key":
+            key_id = "00000000-0000-4000-8000-" + _suffix(name).ljust(12, "0")
+            resource_id = key_id
+            state.update(arn=f"arn:aws:kms:{self.region}:{ACCOUNT}:key/{key_id}", key_id=key_id)
+        elif kind == "aws:eks/podIdentityAssociation:PodIdentityAssociation":
+            state.update(associationId=f"a-{_suffix(name)}")
+        elif kind == "gcp:serviceaccount/account:Account":
+            email = f"{inputs.get('accountId')}@{self.project}.iam.gserviceaccount.com"
+            state.update(
+                email=email, member=f"serviceAccount:{email}", name=f"projects/{self.project}/serviceAccounts/{email}"
+            )
+            resource_id = state["name"]
+        elif kind == "gcp:serviceaccount/key:Key":
+            key_file = {
+                "type": "service_account",
+                "project_id": self.project,
+                "private_key_id": _suffix(name),
+                "private_key": "stand-in",
+            }
+            import base64
+
+            state.update(privateKey=base64.b64encode(json.dumps(key_file).encode()).decode())
+        elif kind == "gcp:storage/bucket:Bucket":
+            state.update(
+                url=f"gs://{inputs.get('name')}",
+                selfLink=f"https://www.googleapis.com/storage/v1/b/{inputs.get('name')}",
+            )
+        elif kind.startswith("azure-native:"):
+            state.setdefault(
+                "name",
+                inputs.get("accountName") or inputs.get("containerName") or inputs.get("resourceGroupName") or auto,
+            )
+            resource_id = f"/subscriptions/00000000-0000-0000-0000-000000000000/stand-in/{state['name']}"
+        elif kind.startswith("kubernetes:"):
+            metadata = dict(inputs.get("metadata") or {})
+            metadata.setdefault("name", auto)
+            state["metadata"] = metadata
+            if kind == "kubernetes:helm.sh/v3:Release":
+                state.setdefault("name", auto)
+                state["status"] = {"status": "deployed"}
+            resource_id = metadata["name"] if kind != "kubernetes:helm.sh/v3:Release" else state["name"]
+        return str(resource_id), state
+
+    def call(self, args: Any) -> tuple[dict[str, Any], list]:
+        if args.token == "azure-native:storage:listStorageAccountKeys":
+            return {"keys": [{"keyName": "key1", "value": "stand-in-account-key==", "permissions": "FULL"}]}, []
+        if args.token == "gcp:storage/getProjectServiceAccount:getProjectServiceAccount":
+            return {
+                "emailAddress": "service-000000000000@gs-project-accounts.iam.gserviceaccount.com",
+                "project": self.project,
+            }, []
+        return {}, []
+
+
+def _monitor_class() -> type:
+    from pulumi.runtime.mocks import MockMonitor
+
+    class RecordingMonitor(MockMonitor):  # type: ignore[misc]
+        """The SDK's mock monitor, keeping every registration and the stack's outputs whole."""
+
+        def __init__(self, mocks: Any):
+            super().__init__(mocks)
+            self.registrations: list[Registration] = []
+            self.stack_urn = ""
+            self.stack_outputs: dict[str, Any] = {}
+
+        def RegisterResource(self, request: Any) -> Any:
+            response = super().RegisterResource(request)
+            if request.type == "pulumi:pulumi:Stack":
+                self.stack_urn = response.urn
+                return response
+            self.registrations.append(
+                Registration(
+                    type=request.type,
+                    name=request.name,
+                    urn=response.urn,
+                    parent="" if request.parent == self.stack_urn else request.parent,
+                    custom=request.custom,
+                    inputs=_from_proto(request.object),
+                    protect=bool(request.protect),
+                    dependencies=list(request.dependencies),
+                    additional_secret_outputs=list(request.additionalSecretOutputs),
+                    retain_on_delete=bool(request.retainOnDelete),
+                    delete_before_replace=bool(request.deleteBeforeReplace),
+                    ignore_changes=list(request.ignoreChanges),
+                )
+            )
+            return response
+
+        def RegisterResourceOutputs(self, request: Any) -> Any:
+            if request.urn == self.stack_urn:
+                self.stack_outputs = _from_proto(request.outputs)
+            return super().RegisterResourceOutputs(request)
+
+    return RecordingMonitor
+
+
+class _Mocks:
+    """Adapter from the SDK's Mocks interface to StandInCloud."""
+
+    def __init__(self, cloud: StandInCloud):
+        self.cloud = cloud
+
+    def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
+        return self.cloud.new_resource(args)
+
+    def call(self, args: Any) -> tuple[dict[str, Any], list]:
+        return self.cloud.call(args)
+
+    def register_transform(self, transform: Any) -> None:
+        pass
+
+    def register_invoke_transform(self, transform: Any) -> None:
+        pass
+
+
+# ---------------------------------------------------------------------------------------------
+# Stack files, read the way the CLI reads them.
+
+
+def project_of(directory: Path) -> tuple[str, dict[str, Any]]:
+    """The project's name and its project-level config defaults."""
+    for candidate in ("Pulumi.yaml", "Pulumi.yml"):
+        path = directory / candidate
+        if path.exists():
+            project = yaml.safe_load(path.read_text()) or {}
+            return str(project["name"]), dict(project.get("config") or {})
+    raise FileNotFoundError(f"no Pulumi.yaml in {directory}")
+
+
+def stack_name_of(stack_file: Path) -> str:
+    name = stack_file.name
+    for suffix in (".yaml", ".yml"):
+        if name.startswith("Pulumi.") and name.endswith(suffix):
+            return name[len("Pulumi.") : -len(suffix)]
+    raise ValueError(f"{stack_file} is not named Pulumi.<stack>.yaml")
+
+
+def _encode(value: Any) -> tuple[Any, bool]:
+    """A stack-file value as plain data with secure values replaced, and whether it held one."""
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return SECURE_PLACEHOLDER, True
+        pairs = {key: _encode(item) for key, item in value.items()}
+        return {key: item for key, (item, _) in pairs.items()}, any(secret for _, secret in pairs.values())
+    if isinstance(value, list):
+        items = [_encode(item) for item in value]
+        return [item for item, _ in items], any(secret for _, secret in items)
+    return value, False
+
+
+def _as_cli_string(value: Any) -> str:
+    """How the CLI hands a config value to a program: scalars as text, the rest as JSON."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    if value is None:
+        return ""
+    return str(value)
+
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def project_dir_for(stack_file: Path) -> Path:
+    """The stack file's own project when it sits beside a Pulumi.yaml, else this project."""
+    directory = Path(stack_file).resolve().parent
+    return directory if (directory / "Pulumi.yaml").exists() and (directory / "__main__.py").exists() else PROJECT_DIR
+
+
+def encode_config(values: dict[str, Any], project: str) -> tuple[dict[str, str], list[str]]:
+    """Stack-file config as the CLI passes it to a program: `namespace:key` to text, and secret keys."""
+    config: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, value in values.items():
+        full_key = key if ":" in key else f"{project}:{key}"
+        plain, secret = _encode(value)
+        config[full_key] = _as_cli_string(plain)
+        if secret:
+            secret_keys.append(full_key)
+    return config, secret_keys
+
+
+def read_stack_config(
+    stack_file: Path, project_dir: Path | None = None
+) -> tuple[str, str, dict[str, str], list[str], list[str]]:
+    """(project, stack, config, secret keys, notes) for a Pulumi.<stack>.yaml."""
+    stack_file = Path(stack_file)
+    project, project_config = project_of(project_dir or project_dir_for(stack_file))
+    stack = stack_name_of(stack_file)
+    document = yaml.safe_load(stack_file.read_text()) or {}
+    if not isinstance(document, dict):
+        raise ValueError(f"{stack_file} does not hold a YAML mapping")
+    notes = []
+    if document.get("environment"):
+        notes.append(
+            "the stack imports Pulumi ESC environments, which only the Pulumi CLI can open; "
+            "their values are not in this plan"
+        )
+    merged: dict[str, Any] = {}
+    for key, declared in project_config.items():
+        if isinstance(declared, dict) and ("default" in declared or "value" in declared):
+            merged[key] = declared.get("value", declared.get("default"))
+    merged.update(document.get("config") or {})
+    config, secret_keys = encode_config(merged, project)
+    if secret_keys:
+        notes.append(
+            "secure values cannot be decrypted without the Pulumi CLI; they stand in as "
+            f"{SECURE_PLACEHOLDER!r}: " + ", ".join(secret_keys)
+        )
+    return project, stack, config, secret_keys, notes
+
+
+# ---------------------------------------------------------------------------------------------
+# Running the program.
+
+
+class _Collector(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def run_program(
+    project_dir: Path,
+    stack: str,
+    config: dict[str, str],
+    secret_keys: list[str] | None = None,
+    project: str | None = None,
+    preview: bool = False,
+) -> Declaration:
+    """Run `project_dir/__main__.py` under mocks with this configuration."""
+    project_dir = Path(project_dir).resolve()
+    if project is None:
+        project, _ = project_of(project_dir)
+    declaration = Declaration(stack=stack, project=project, config=dict(config), secret_keys=list(secret_keys or []))
+    context = contextvars.copy_context()
+    context.run(_run, project_dir, declaration, preview)
+    return declaration
+
+
+def declare(values: dict[str, Any], stack: str = "test", project_dir: Path = PROJECT_DIR) -> Declaration:
+    """Run the program with stack-file style config given as Python values (tests use this)."""
+    project, _ = project_of(project_dir)
+    config, secret_keys = encode_config(values, project)
+    return run_program(project_dir, stack, config, secret_keys, project)
+
+
+def run_stack_file(stack_file: Path, project_dir: Path | None = None, preview: bool = False) -> Declaration:
+    stack_file = Path(stack_file).resolve()
+    project_dir = project_dir or project_dir_for(stack_file)
+    project, stack, config, secret_keys, notes = read_stack_config(stack_file, project_dir)
+    declaration = run_program(project_dir, stack, config, secret_keys, project, preview)
+    declaration.notes = notes + declaration.notes
+    return declaration
+
+
+def _run(project_dir: Path, declaration: Declaration, preview: bool) -> None:
+    import pulumi
+    from pulumi.runtime import settings as runtime_settings
+    from pulumi.runtime.config import set_all_config
+    from pulumi.runtime.stack import run_in_stack
+
+    # Everything the runtime schedules, set_mocks' own root stack included, must live on the
+    # loop that runs the program, or the run waits forever on a future of another loop.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    monitor = _monitor_class()(_Mocks(StandInCloud(declaration.config)))
+    logger = logging.getLogger(f"labelstudio.mockrun.{declaration.stack}")
+    logger.propagate = False
+    collector = _Collector()
+    logger.handlers = [collector]
+    pulumi.runtime.set_mocks(
+        monitor.mocks,
+        project=declaration.project,
+        stack=declaration.stack,
+        preview=preview,
+        logger=logger,
+        monitor=monitor,
+    )
+    # set_mocks leaves a finished root stack behind; the program gets a fresh one, as under the CLI.
+    runtime_settings.ROOT.set(None)
+    set_all_config(dict(declaration.config), list(declaration.secret_keys))
+
+    main = project_dir / "__main__.py"
+    if str(project_dir) not in sys.path:
+        sys.path.insert(0, str(project_dir))
+
+    try:
+        loop.run_until_complete(run_in_stack(lambda: runpy.run_path(str(main), run_name="__main__")))
+    except pulumi.RunError as error:
+        declaration.error = str(error)
+    finally:
+        for task in asyncio.all_tasks(loop):
+            task.cancel()
+            with suppress(asyncio.CancelledError, Exception):
+                loop.run_until_complete(task)
+        # The mock monitor gives each worker thread an event loop of its own; ending the
+        # threads now lets those loops close while the interpreter is still whole.
+        loop.run_until_complete(loop.shutdown_default_executor())
+        loop.close()
+        asyncio.set_event_loop(None)
+    declaration.resources = monitor.registrations
+    declaration.outputs = monitor.stack_outputs
+    declaration.warnings = collector.messages
