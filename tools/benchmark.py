@@ -25,7 +25,9 @@ RUNS = 3
 def measure(args: list[str], env: dict[str, str]) -> tuple[float, float]:
     """Wall seconds and peak resident MiB of one run of `python args`."""
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, *args], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
