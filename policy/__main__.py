@@ -1,0 +1,66 @@
+"""The label-studio-storage policy pack: `pulumi preview --policy-pack policy`.
+
+Every rule lives in rules.py as a plain function, so the credential-free plan and the tests
+run exactly what this pack enforces.
+"""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pulumi_policy import EnforcementLevel, PolicyPack, StackValidationArgs, StackValidationPolicy
+from pulumi_policy.proxy import UnknownValueError
+from rules import POLICIES, Policy, Resource
+
+
+def _plain(value: Any) -> Any:
+    """Props as plain data, with values unknown during a preview as None.
+
+    The pack's proxies raise on an unknown value, which would skip a whole rule for a new
+    bucket whose name is not known yet; the rules treat None as "not known" instead.
+    """
+    if isinstance(value, Mapping):
+        plain = {}
+        for key in value:
+            try:
+                plain[key] = _plain(value[key])
+            except UnknownValueError:
+                plain[key] = None
+        return plain
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        items = []
+        for index in range(len(value)):
+            try:
+                items.append(_plain(value[index]))
+            except UnknownValueError:
+                items.append(None)
+        return items
+    return value
+
+
+def _resources(args: StackValidationArgs) -> list[Resource]:
+    return [
+        Resource(
+            type=r.resource_type,
+            name=r.name,
+            props=_plain(r.props),
+            protect=bool(r.opts.protect),
+            secret_outputs=tuple(r.opts.additional_secret_outputs or ()),
+        )
+        for r in args.resources
+    ]
+
+
+def _stack_policy(policy: Policy) -> StackValidationPolicy:
+    def validate(args: StackValidationArgs, report_violation) -> None:  # type: ignore[no-untyped-def]
+        for name, message in policy.check(_resources(args)):
+            report_violation(f"{name} {message}")
+
+    return StackValidationPolicy(
+        name=policy.name,
+        description=policy.description,
+        validate=validate,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    )
+
+
+PolicyPack(name="label-studio-storage", policies=[_stack_policy(policy) for policy in POLICIES])
