@@ -85,3 +85,33 @@ def test_a_missing_or_unreadable_stack_file_is_a_plain_error(tmp_path):
         assert result.returncode == 1
         assert "Traceback" not in result.stderr
         assert str(path.name) in result.stderr
+
+
+def test_every_example_stack_file_plans_cleanly_in_one_run():
+    result = plan()
+    assert result.returncode == 0, result.stderr
+    for stack in ("dev", "staging", "prod"):
+        assert f"Credential-free plan for stack '{stack}'" in result.stdout
+    assert "VIOLATED" not in result.stdout
+
+
+def test_policy_verdicts_are_shown_and_a_violation_fails_the_run(tmp_path):
+    config = {**AWS, "labelstudio:protect": False, "labelstudio:target": "compose"}
+    result = plan(str(stack_file(tmp_path, "unprotected", config)))
+    assert result.returncode == 1
+    assert "VIOLATED storage-protected" in result.stdout
+    assert "  pass     tls-only" in result.stdout
+    assert "policy storage-protected: labelstudio-bucket is not protected" in result.stderr
+
+
+def test_markdown_output_for_a_pull_request_summarises_each_stack(tmp_path):
+    bad = stack_file(tmp_path, "bad", {**AWS, "labelstudio:bucket": "Bad_Bucket"})
+    result = plan("--format", "markdown", "Pulumi.dev.yaml", str(bad))
+    assert result.returncode == 1
+    out = result.stdout
+    assert out.startswith("## Credential-free plan")
+    assert "| `Pulumi.dev.yaml` | dev | ✅ 13 resources, all policies pass |" in out
+    assert "❌ refused: the stack settings have problems" in out
+    assert "| storage-protected | ✅ pass |" in out
+    assert "<details><summary>Helm values of release label-studio</summary>" in out
+    assert "labelstudio:bucket 'Bad_Bucket'" in out

@@ -1,10 +1,12 @@
 """Credential-free plan: what a stack file declares, with no cloud, cluster or Pulumi CLI.
 
-    python -m tools.plan Pulumi.dev.yaml [Pulumi.prod.yaml ...]
+    python -m tools.plan [--format text|markdown] [Pulumi.dev.yaml ...]
 
-It runs `__main__.py` under the Pulumi SDK's mocks with the stack file's configuration and
-prints every resource with its settings, the Helm values (credentials as [secret]) and the
-stack outputs. It shows what is declared, not a diff against live state.
+It runs `__main__.py` under the Pulumi SDK's mocks with each stack file's configuration and
+prints every resource with its settings, the Helm values (credentials as [secret]), the stack
+outputs and the verdict of each policy of the policy pack. It shows what is declared, not a
+diff against live state. Without stack files it plans every Pulumi.<stack>.yaml of the project
+and of examples/. Exit code 1 when a stack file is refused or a policy is violated.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from tools.mockrun import ACCOUNT, Declaration, Registration, mask, run_stack_file
+from policy.rules import POLICIES, Resource, Violation, evaluate
+from tools.mockrun import ACCOUNT, PROJECT_DIR, Declaration, Registration, mask, reveal, run_stack_file
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 # Inputs that say nothing a reviewer needs; the Helm values get a section of their own.
@@ -29,6 +33,31 @@ DISCLAIMER = (
     "not a diff against live state, and nothing was contacted. Ids, ARNs and keys that the "
     f"cloud assigns are stand-ins (AWS account {ACCOUNT}); secrets show as [secret]."
 )
+
+
+@dataclass
+class StackPlan:
+    stack_file: str
+    declaration: Declaration
+    violations: list[Violation]
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.declaration.error or self.violations)
+
+
+def plan_stack(stack_file: Path) -> StackPlan:
+    declaration = run_stack_file(stack_file)
+    resources = [
+        Resource(r.type, r.name, reveal(r.inputs), r.protect, tuple(r.additional_secret_outputs))
+        for r in declaration.resources
+        if r.custom
+    ]
+    violations = [] if declaration.error else evaluate(resources)
+    return StackPlan(str(stack_file), declaration, violations)
+
+
+# -- shared formatting ------------------------------------------------------------------------------
 
 
 def _short(urn: str) -> str:
@@ -50,7 +79,7 @@ def _readable(value: Any) -> Any:
     return value
 
 
-def _yaml(value: Any, indent: int) -> str:
+def _yaml(value: Any, indent: int = 0) -> str:
     text = yaml.safe_dump(value, sort_keys=False, default_flow_style=False, width=100, allow_unicode=True).rstrip()
     pad = " " * indent
     return "\n".join(pad + line for line in text.splitlines())
@@ -63,30 +92,20 @@ def _options(resource: Registration, parents: set[str]) -> str:
     if resource.retain_on_delete:
         notes.append("retained on delete")
     if resource.additional_secret_outputs:
-        notes.append("secret outputs: " + ", ".join(resource.additional_secret_outputs))
+        notes.append("secret outputs: " + ", ".join(sorted(set(resource.additional_secret_outputs))))
     waits = [_short(urn) for urn in resource.dependencies if urn not in parents]
     if waits:
         notes.append("waits for " + ", ".join(sorted(set(waits))))
     return f"  [{'; '.join(notes)}]" if notes else ""
 
 
-def render_text(declaration: Declaration, stack_file: str) -> str:
-    lines = [
-        f"Credential-free plan for stack '{declaration.stack}' ({stack_file}), project {declaration.project}",
-        DISCLAIMER,
-    ]
-    lines += [f"Note: {note}" for note in declaration.notes]
-    if declaration.error:
-        lines += ["", "The program stopped before declaring anything:", declaration.error]
-        return "\n".join(lines) + "\n"
-    lines += [f"Warning: {warning}" for warning in declaration.warnings]
+def _resource_tree(declaration: Declaration) -> list[str]:
+    lines: list[str] = []
     component_urns = {r.urn for r in declaration.resources if not r.custom}
-    lines += ["", f"Resources ({sum(r.custom for r in declaration.resources)}, in {len(component_urns)} components)"]
 
     def walk(parent: str, depth: int) -> None:
-        for resource in sorted(
-            (r for r in declaration.resources if r.parent == parent), key=lambda r: (r.custom, r.name)
-        ):
+        children = sorted((r for r in declaration.resources if r.parent == parent), key=lambda r: (r.custom, r.name))
+        for resource in children:
             pad = "  " * depth
             lines.append(f"{pad}{resource.type}  {resource.name}{_options(resource, {parent} | component_urns)}")
             shown = {key: value for key, value in resource.inputs.items() if key not in QUIET_INPUTS}
@@ -94,36 +113,128 @@ def render_text(declaration: Declaration, stack_file: str) -> str:
                 lines.append(_yaml(_readable(shown), len(pad) + 4))
             walk(resource.urn, depth + 1)
 
-    walk("", 1)
+    walk("", 0)
+    return lines
+
+
+def _verdicts(plan: StackPlan) -> list[tuple[str, str, list[str]]]:
+    """(policy, 'pass' or 'VIOLATED', violation lines) for every policy."""
+    rows = []
+    for policy in POLICIES:
+        found = [f"{v.resource} {v.message}" for v in plan.violations if v.policy == policy.name]
+        rows.append((policy.name, "VIOLATED" if found else "pass", found))
+    return rows
+
+
+def _summary(plan: StackPlan) -> str:
+    declaration = plan.declaration
+    if declaration.error:
+        return "refused: the stack settings have problems"
+    count = sum(r.custom for r in declaration.resources)
+    broken = sorted({v.policy for v in plan.violations})
+    verdict = f"{len(broken)} polic{'y' if len(broken) == 1 else 'ies'} violated" if broken else "all policies pass"
+    return f"{count} resources, {verdict}"
+
+
+# -- text -------------------------------------------------------------------------------------------
+
+
+def render_text(plan: StackPlan) -> str:
+    declaration = plan.declaration
+    lines = [
+        f"Credential-free plan for stack '{declaration.stack}' ({plan.stack_file}), project {declaration.project}",
+        DISCLAIMER,
+    ]
+    lines += [f"Note: {note}" for note in declaration.notes]
+    if declaration.error:
+        lines += ["", "The program stopped before declaring anything:", declaration.error]
+        return "\n".join(lines) + "\n"
+    lines += [f"Warning: {warning}" for warning in declaration.warnings]
+    components = sum(not r.custom for r in declaration.resources)
+    lines += ["", f"Resources ({sum(r.custom for r in declaration.resources)}, in {components} components)"]
+    lines += ["  " + line for line in _resource_tree(declaration)]
     for release in declaration.of_type(RELEASE):
         chart = f"{release.inputs.get('chart')} {release.inputs.get('version')}"
         lines += ["", f"Helm values of release {release.inputs.get('name')} (chart {chart})"]
         lines.append(_yaml(_readable(release.inputs.get("values", {})), 2))
-    lines += ["", "Stack outputs"]
-    lines.append(_yaml(_readable(declaration.outputs), 2))
+    lines += ["", "Stack outputs", _yaml(_readable(declaration.outputs), 2), "", "Policies"]
+    for name, verdict, found in _verdicts(plan):
+        lines.append(f"  {verdict:<8} {name}")
+        lines += [f"           - {line}" for line in found]
     return "\n".join(lines) + "\n"
+
+
+# -- markdown, for a pull-request comment or a job summary ------------------------------------------
+
+
+def _fence(text: str, language: str = "") -> str:
+    return f"```{language}\n{text}\n```"
+
+
+def render_markdown(plans: Sequence[StackPlan]) -> str:
+    parts = ["## Credential-free plan", "", DISCLAIMER, "", "| stack file | stack | result |", "| --- | --- | --- |"]
+    for plan in plans:
+        mark = "❌" if plan.failed else "✅"
+        parts.append(f"| `{plan.stack_file}` | {plan.declaration.stack} | {mark} {_summary(plan)} |")
+    for plan in plans:
+        declaration = plan.declaration
+        parts += ["", f"### {'❌' if plan.failed else '✅'} `{plan.stack_file}` (stack {declaration.stack})", ""]
+        parts += [f"> {note}" for note in declaration.notes]
+        if declaration.error:
+            parts += [_fence(declaration.error)]
+            continue
+        parts += [f"> ⚠️ {warning}" for warning in declaration.warnings]
+        parts += ["| policy | verdict |", "| --- | --- |"]
+        for name, verdict, found in _verdicts(plan):
+            detail = "<br>".join(f"`{line}`" for line in found)
+            parts.append(f"| {name} | {'✅ pass' if verdict == 'pass' else '❌ ' + detail} |")
+        parts += ["", "<details><summary>Resources</summary>", "", _fence("\n".join(_resource_tree(declaration)))]
+        parts += ["", "</details>"]
+        for release in declaration.of_type(RELEASE):
+            values = _yaml(_readable(release.inputs.get("values", {})))
+            summary = f"Helm values of release {release.inputs.get('name')}"
+            parts += ["", f"<details><summary>{summary}</summary>", "", _fence(values, "yaml"), "", "</details>"]
+        outputs = _fence(_yaml(_readable(declaration.outputs)), "yaml")
+        parts += ["", "<details><summary>Stack outputs</summary>", "", outputs, "", "</details>"]
+    return "\n".join(parts) + "\n"
+
+
+# -- command line -----------------------------------------------------------------------------------
+
+
+def every_stack_file() -> list[Path]:
+    found = sorted(PROJECT_DIR.glob("Pulumi.*.yaml")) + sorted((PROJECT_DIR / "examples").glob("**/Pulumi.*.yaml"))
+    return [path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path for path in found]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.plan", description=__doc__.split("\n\n")[0])
-    parser.add_argument("stack_files", nargs="+", type=Path, help="Pulumi.<stack>.yaml files")
+    parser.add_argument("stack_files", nargs="*", type=Path, help="Pulumi.<stack>.yaml files (default: all)")
+    parser.add_argument("--format", choices=("text", "markdown"), default="text")
     args = parser.parse_args(argv)
     failed = False
-    for stack_file in args.stack_files:
+    plans = []
+    for stack_file in args.stack_files or every_stack_file():
         if not stack_file.is_file():
             print(f"{stack_file}: no such stack file", file=sys.stderr)
             failed = True
             continue
         try:
-            declaration = run_stack_file(stack_file)
+            plan = plan_stack(stack_file)
         except (OSError, ValueError, KeyError, yaml.YAMLError) as error:
             print(f"{stack_file}: cannot read it as a Pulumi stack file: {error}", file=sys.stderr)
             failed = True
             continue
-        sys.stdout.write(render_text(declaration, str(stack_file)))
-        if declaration.error:
-            print(f"{stack_file}: {declaration.error}", file=sys.stderr)
-            failed = True
+        plans.append(plan)
+        if args.format == "text":
+            sys.stdout.write(render_text(plan))
+        if plan.declaration.error:
+            print(f"{stack_file}: {plan.declaration.error}", file=sys.stderr)
+        for violation in plan.violations:
+            print(f"{stack_file}: policy {violation.policy}: {violation.resource} {violation.message}", file=sys.stderr)
+        failed = failed or plan.failed
+    if args.format == "markdown":
+        sys.stdout.write(render_markdown(plans))
     return 1 if failed else 0
 
 
