@@ -151,7 +151,7 @@ class AwsStorage(pulumi.ComponentResource):
                     opts=keep,
                 )
                 key_arn = key.arn
-            default: dict[str, Any] = {"sse_algorithm": "aws:kms", "kms_master_key_id": key_arn}
+            default: Any = {"sse_algorithm": "aws:kms", "kms_master_key_id": key_arn}
         else:
             default = {"sse_algorithm": "AES256"}
         aws.s3.BucketServerSideEncryptionConfiguration(
@@ -231,8 +231,8 @@ class AwsStorage(pulumi.ComponentResource):
         # The SDK declares `secret` a secret output, which the engine (not the mock monitor)
         # applies; wrapping keeps the keys secret wherever they flow, whatever runs the program.
         key = aws.iam.AccessKey(f"{name}-access-key", user=user.name, opts=child)
-        key_id = pulumi.Output.secret(key.id)
-        key_secret = pulumi.Output.secret(key.secret)
+        key_id: pulumi.Output[str] = pulumi.Output.secret(key.id)
+        key_secret: pulumi.Output[str] = pulumi.Output.secret(key.secret)
         return {
             "credentials": [
                 Credential(chart_key="accessKey", secret_key="accesskey", value=key_id),

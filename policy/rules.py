@@ -87,7 +87,7 @@ def _document(value: Any) -> Any:
     return value
 
 
-def _statements(document: Any) -> list[dict[str, Any]]:
+def _statements(document: Any) -> list[Mapping[str, Any]]:
     document = _document(document)
     if not isinstance(document, Mapping):
         return []

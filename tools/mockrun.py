@@ -489,8 +489,11 @@ def _run(project_dir: Path, declaration: Declaration, preview: bool) -> None:
     if str(project_dir) not in sys.path:
         sys.path.insert(0, str(project_dir))
 
+    def program() -> None:
+        runpy.run_path(str(main), run_name="__main__")
+
     try:
-        loop.run_until_complete(run_in_stack(lambda: runpy.run_path(str(main), run_name="__main__")))
+        loop.run_until_complete(run_in_stack(program))
     except pulumi.RunError as error:
         declaration.error = str(error)
     finally:
