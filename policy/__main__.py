@@ -4,12 +4,17 @@ Every rule lives in rules.py as a plain function, so the credential-free plan an
 run exactly what this pack enforces.
 """
 
+import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from pulumi_policy import EnforcementLevel, PolicyPack, StackValidationArgs, StackValidationPolicy
 from pulumi_policy.proxy import UnknownValueError
-from rules import POLICIES, Policy, Resource
+
+# However the CLI starts the pack, rules.py beside this file must be importable.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from rules import POLICIES, Policy, Resource  # noqa: E402
 
 
 def _plain(value: Any) -> Any:
