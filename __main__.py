@@ -22,7 +22,10 @@ if settings.target == "kubernetes":
     pulumi.export("namespace", label_studio.namespace)
     pulumi.export("releaseName", label_studio.release_name)
     pulumi.export("serviceAccounts", settings.service_account_names)
-else:
+
+if facts.env_list:
+    # The access mode hands out keys: env.list for Docker Compose, and for `tools.check` or
+    # a local Label Studio on any target. Secret, like every credential.
     from components.compose import env_list_output
 
     pulumi.export("envList", env_list_output(facts))

@@ -16,81 +16,21 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 import requests
 from botocore.exceptions import ClientError
 
 from tests.conftest import aws_stack, run
+from tests.s3_world import REGION, apply_bucket, client, inputs
 from tests.servers import enforce_iam, moto_server
 from tools.mockrun import Declaration, reveal
 
 ALLOWED = ["https://label.example.com", "http://localhost:8080"]
-REGION = "eu-west-1"
 
 
 @pytest.fixture(scope="module")
 def declared() -> Declaration:
     return run(aws_stack(access="access-keys", aws=None, folder="media", corsOrigins=ALLOWED))
-
-
-def inputs(declaration: Declaration, type_: str) -> dict[str, Any]:
-    return reveal(declaration.one(f"aws:s3/{type_}").inputs)
-
-
-API_NAMES = {"sseAlgorithm": "SSEAlgorithm", "kmsMasterKeyId": "KMSMasterKeyID", "id": "ID"}
-
-
-def cap(document: Any) -> Any:
-    """Pulumi's camelCase inputs as the S3 API's CapitalCase shapes."""
-    if isinstance(document, dict):
-        return {API_NAMES.get(key, key[:1].upper() + key[1:]): cap(value) for key, value in document.items()}
-    if isinstance(document, list):
-        return [cap(item) for item in document]
-    return document
-
-
-def client(service: str, endpoint: str, key_id: str = "admin", secret: str = "admin") -> Any:
-    return boto3.client(
-        service, endpoint_url=endpoint, region_name=REGION, aws_access_key_id=key_id, aws_secret_access_key=secret
-    )
-
-
-def apply_bucket(declaration: Declaration, endpoint: str) -> str:
-    """Create the bucket and every setting the program declares for it, the way the provider would."""
-    s3 = client("s3", endpoint)
-    bucket = inputs(declaration, "bucket:Bucket")["bucket"]
-    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
-    block = inputs(declaration, "bucketPublicAccessBlock:BucketPublicAccessBlock")
-    s3.put_public_access_block(
-        Bucket=bucket,
-        PublicAccessBlockConfiguration=cap({key: value for key, value in block.items() if key != "bucket"}),
-    )
-    s3.put_bucket_ownership_controls(
-        Bucket=bucket,
-        OwnershipControls={
-            "Rules": [cap(inputs(declaration, "bucketOwnershipControls:BucketOwnershipControls")["rule"])]
-        },
-    )
-    s3.put_bucket_versioning(
-        Bucket=bucket,
-        VersioningConfiguration=cap(
-            inputs(declaration, "bucketVersioning:BucketVersioning")["versioningConfiguration"]
-        ),
-    )
-    rules = inputs(declaration, "bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")[
-        "rules"
-    ]
-    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": cap(rules)})
-    lifecycle = cap(inputs(declaration, "bucketLifecycleConfiguration:BucketLifecycleConfiguration")["rules"])
-    for rule in lifecycle:
-        rule["Filter"] = rule["Filter"] or {"Prefix": ""}
-    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": lifecycle})
-    cors = cap(inputs(declaration, "bucketCorsConfiguration:BucketCorsConfiguration")["corsRules"])
-    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": cors})
-    # The TLS-only bucket policy is applied by the test about it: moto would refuse every
-    # plain-HTTP request once it is on, CORS preflights included (S3 exempts those).
-    return bucket
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,149 @@
+"""The `check` command against moto's S3: a working bucket, one whose CORS is wrong, denied keys."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import aws_stack, run
+from tests.s3_world import apply_bucket, client
+from tests.servers import enforce_iam, moto_server
+from tools.mockrun import Declaration, reveal
+
+ROOT = Path(__file__).resolve().parent.parent
+ORIGINS = ["https://label.example.com", "http://localhost:8080"]
+
+
+@pytest.fixture(scope="module")
+def declared() -> Declaration:
+    return run(aws_stack(target="compose", folder="media", corsOrigins=ORIGINS, aws=None))
+
+
+def outputs_with_keys(declaration: Declaration, key_id: str, secret: str) -> dict[str, Any]:
+    """The stack's outputs as `pulumi stack output --json --show-secrets` gives them, with real keys."""
+    outputs = reveal(declaration.outputs)
+    outputs["envList"] = (
+        outputs["envList"].replace("STANDINACCESSKEYID", key_id).replace("stand-in-secret-access-key", secret)
+    )
+    return outputs
+
+
+def user_keys(endpoint: str, policy: str | None) -> tuple[str, str]:
+    iam = client("iam", endpoint)
+    name = f"ls-{len(iam.list_users()['Users'])}"
+    iam.create_user(UserName=name)
+    if policy:
+        arn = iam.create_policy(PolicyName=name, PolicyDocument=policy)["Policy"]["Arn"]
+        iam.attach_user_policy(UserName=name, PolicyArn=arn)
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return key["AccessKeyId"], key["SecretAccessKey"]
+
+
+def check(tmp_path: Path, outputs: dict[str, Any], endpoint: str) -> subprocess.CompletedProcess[str]:
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps(outputs))
+    command = [sys.executable, "-m", "tools.check", "--outputs", str(path), "--endpoint-url", endpoint]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def rows(result: subprocess.CompletedProcess[str]) -> dict[str, str]:
+    """check name -> PASS/FAIL, from the printed table."""
+    table = {}
+    for line in result.stdout.splitlines():
+        parts = line.strip().split("  ")
+        words = [part.strip() for part in parts if part.strip()]
+        if len(words) >= 2 and words[1] in ("PASS", "FAIL"):
+            table[words[0]] = words[1]
+    return table
+
+
+def leftovers(endpoint: str, bucket: str) -> list[str]:
+    listed = client("s3", endpoint).list_objects_v2(Bucket=bucket).get("Contents", [])
+    return [item["Key"] for item in listed]
+
+
+@pytest.fixture
+def world(declared) -> Iterator[dict[str, Any]]:
+    with moto_server() as endpoint:
+        yield {"endpoint": endpoint, "bucket": apply_bucket(declared, endpoint)}
+
+
+def test_a_correct_bucket_passes_every_check_and_is_left_clean(tmp_path, declared, world):
+    policy = reveal(declared.one("aws:iam/policy:Policy").inputs)["policy"]
+    key_id, secret = user_keys(world["endpoint"], policy)
+    result = check(tmp_path, outputs_with_keys(declared, key_id, secret), world["endpoint"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    table = rows(result)
+    assert set(table.values()) == {"PASS"}
+    names = list(table)
+    assert names[0].startswith("put media/.label-studio-storage-check-")
+    for expected in (
+        "get it back",
+        "list media",
+        "signed GET URL",
+        "CORS refuses https://storage-check.invalid",
+        "delete the test object",
+        "it is gone",
+    ):
+        assert expected in names
+    for origin in ORIGINS:
+        assert f"CORS upload preflight from {origin}" in names
+    assert "storage-check.invalid" in result.stdout
+    assert leftovers(world["endpoint"], world["bucket"]) == []
+    assert secret not in result.stdout + result.stderr
+
+
+def test_a_bucket_whose_cors_is_wrong_fails_the_preflights(tmp_path, declared, world):
+    client("s3", world["endpoint"]).put_bucket_cors(
+        Bucket=world["bucket"],
+        CORSConfiguration={
+            "CORSRules": [{"AllowedMethods": ["GET", "PUT"], "AllowedOrigins": ["https://old-host.example.com"]}]
+        },
+    )
+    result = check(tmp_path, outputs_with_keys(declared, "any", "any"), world["endpoint"])
+    assert result.returncode == 1, result.stdout
+    table = rows(result)
+    assert table["CORS upload preflight from https://label.example.com"] == "FAIL"
+    assert table["CORS upload preflight from http://localhost:8080"] == "FAIL"
+    assert table["CORS GET from https://label.example.com"] == "FAIL"
+    assert table[next(name for name in table if name.startswith("put "))] == "PASS"
+    assert table["delete the test object"] == "PASS"
+    assert "storage is NOT ready" in result.stdout
+    assert leftovers(world["endpoint"], world["bucket"]) == []
+
+
+def test_denied_credentials_fail_and_nothing_is_left_behind(tmp_path, declared, world):
+    key_id, secret = user_keys(world["endpoint"], policy=None)  # a user with no permissions at all
+    enforce_iam(world["endpoint"])
+    result = check(tmp_path, outputs_with_keys(declared, key_id, secret), world["endpoint"])
+    assert result.returncode == 1
+    table = rows(result)
+    put = next(name for name in table if name.startswith("put "))
+    assert table[put] == "FAIL"
+    assert "AccessDenied" in result.stdout or "Forbidden" in result.stdout
+    assert table["get it back"] == "FAIL"
+    assert "storage is NOT ready" in result.stdout
+
+
+def test_keyless_access_uses_the_callers_credentials_and_says_so(tmp_path, world):
+    outputs = reveal(run(aws_stack(folder="media", corsOrigins=ORIGINS)).outputs)  # irsa: no envList
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps(outputs))
+    env = {"AWS_ACCESS_KEY_ID": "caller", "AWS_SECRET_ACCESS_KEY": "caller", "PATH": "/usr/bin:/bin"}
+    command = [sys.executable, "-m", "tools.check", "--outputs", str(path), "--endpoint-url", world["endpoint"]]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
+    assert "access is irsa" in result.stdout and "YOUR credentials" in result.stdout
+    assert result.returncode == 0, result.stdout
+
+
+def test_outputs_of_another_project_are_refused_plainly(tmp_path):
+    result = check(tmp_path, {"something": "else"}, "http://127.0.0.1:9")
+    assert result.returncode == 2
+    assert "no known cloud" in result.stderr
+    assert "Traceback" not in result.stderr
