@@ -668,11 +668,17 @@ _ALIASES = {name: f.alias for name, f in Settings.model_fields.items() if f.alia
 
 
 def _key_name(loc: tuple[Any, ...]) -> str:
-    head, *rest = [str(part) for part in loc] or ["(settings)"]
-    head = _ALIASES.get(head, head)
+    """`labelstudio:aws.kmsKeyArn`, `labelstudio:corsOrigins[1]`, `labelstudio:aws["odd key"]`."""
+    head, *rest = loc or ("(settings)",)
+    head = _ALIASES.get(str(head), str(head))
     name = head if ":" in head else f"{NAMESPACE}:{head}"
     for part in rest:
-        name += f"[{part}]" if part.isdigit() else f".{part}"
+        if isinstance(part, int) or (isinstance(part, str) and part.isdigit() and part == str(int(part))):
+            name += f"[{part}]"
+        elif isinstance(part, str) and part.isidentifier():
+            name += f".{part}"
+        else:
+            name += f"[{json.dumps(str(part), ensure_ascii=False)}]"
     return name
 
 

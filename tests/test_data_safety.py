@@ -1,0 +1,80 @@
+"""No setting change can silently destroy labelled data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import OIDC_ARN, aws_stack, run
+from tools.mockrun import Declaration
+
+DATA = {"aws:s3/bucket:Bucket", "aws:kms/key:Key"}
+KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+VARIANTS: dict[str, dict[str, Any]] = {
+    "irsa": {},
+    "pod identity": {"access": "pod-identity", "aws": {"clusterName": "c", "encryption": "kms"}},
+    "node role": {"access": "node-role", "aws": {"nodeRoleName": "nodes", "encryption": "kms"}},
+    "keys in a secret": {"access": "access-keys", "aws": {"encryption": "kms"}},
+    "inline keys": {"access": "access-keys", "credentials": "inline", "aws": None},
+    "compose": {"target": "compose", "aws": {"encryption": "kms"}},
+    "enterprise, other release and namespace": {"enterprise": True, "release": "ls2", "namespace": "labels"},
+    "folder and retention": {"folder": "media/x", "retentionDays": 365},
+    "given kms key": {"aws": {"oidcProviderArn": OIDC_ARN, "kmsKeyArn": KEY_ARN}},
+}
+
+
+def data_resources(declaration: Declaration) -> dict[str, Any]:
+    return {r.urn: r for r in declaration.resources if r.type in DATA}
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_storage_is_protected_and_never_force_destroyed_by_default(variant):
+    declaration = run(aws_stack(**VARIANTS[variant]))
+    resources = data_resources(declaration)
+    assert resources, "every stack declares its bucket"
+    for resource in resources.values():
+        assert resource.protect, resource.name
+        assert not resource.delete_before_replace and not resource.ignore_changes
+    bucket = declaration.one("aws:s3/bucket:Bucket")
+    assert bucket.inputs["forceDestroy"] is False
+
+
+def test_switching_access_mode_target_or_release_keeps_the_same_bucket_resource():
+    """The bucket's identity (URN) does not depend on any setting, so changing one is an update
+    of the same protected bucket, never a delete of the old one and a create of a new one."""
+    urns = {variant: set(data_resources(run(aws_stack(**settings)))) for variant, settings in VARIANTS.items()}
+    bucket_urns = {variant: {u for u in found if u.endswith("::labelstudio-bucket")} for variant, found in urns.items()}
+    assert len({frozenset(found) for found in bucket_urns.values()}) == 1
+
+
+def test_renaming_the_bucket_is_a_replacement_that_protection_stops():
+    before = run(aws_stack(bucket="acme-labels")).one("aws:s3/bucket:Bucket")
+    after = run(aws_stack(bucket="acme-labels-v2")).one("aws:s3/bucket:Bucket")
+    # Same resource, new physical name: the engine must replace it, and refuses to because the
+    # old bucket is protected, so `pulumi up` stops before any data is touched.
+    assert before.urn == after.urn
+    assert before.inputs["bucket"] != after.inputs["bucket"]
+    assert before.protect and after.protect
+
+
+def test_force_destroy_and_unprotected_storage_need_to_be_asked_for_by_name():
+    assert run(aws_stack(forceDestroy=True)).one("aws:s3/bucket:Bucket").inputs["forceDestroy"] is True
+    unprotected = run(aws_stack(protect=False, aws={"oidcProviderArn": OIDC_ARN, "encryption": "kms"}))
+    assert not any(r.protect for r in data_resources(unprotected).values())
+
+
+def test_old_versions_stay_recoverable_for_the_configured_days():
+    for days in (1, 30, 365):
+        declaration = run(aws_stack(retentionDays=days))
+        (rule,) = declaration.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs["rules"]
+        assert rule["noncurrentVersionExpiration"] == {"noncurrentDays": days}
+        assert "expiration" not in rule, "current objects never expire"
+        versioning = declaration.one("aws:s3/bucketVersioning:BucketVersioning")
+        assert versioning.inputs["versioningConfiguration"] == {"status": "Enabled"}
+
+
+def test_a_created_kms_key_waits_30_days_before_deletion():
+    key = run(aws_stack(aws={"oidcProviderArn": OIDC_ARN, "encryption": "kms"})).one("aws:kms/key:Key")
+    assert key.inputs["deletionWindowInDays"] == 30 and key.protect
