@@ -36,6 +36,9 @@ class AwsStorage(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         # Data lives in the bucket and is sealed by the key: both are protected from deletion.
         keep = pulumi.ResourceOptions(parent=self, protect=settings.protect)
+        # The bucket's own settings stay on the bucket when they leave the stack (for example
+        # `pulumi destroy --exclude-protected`), so a kept bucket stays private and versioned.
+        hardening = pulumi.ResourceOptions(parent=self, retain_on_delete=settings.protect)
         tags = {"app": "label-studio", "pulumi-stack": pulumi.get_stack(), "managed-by": "pulumi"}
 
         self.bucket = aws.s3.Bucket(
@@ -48,13 +51,13 @@ class AwsStorage(pulumi.ComponentResource):
             block_public_policy=True,
             ignore_public_acls=True,
             restrict_public_buckets=True,
-            opts=child,
+            opts=hardening,
         )
         aws.s3.BucketOwnershipControls(
-            f"{name}-ownership", bucket=self.bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=child
+            f"{name}-ownership", bucket=self.bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=hardening
         )
         versioning = aws.s3.BucketVersioning(
-            f"{name}-versioning", bucket=self.bucket.id, versioning_configuration={"status": "Enabled"}, opts=child
+            f"{name}-versioning", bucket=self.bucket.id, versioning_configuration={"status": "Enabled"}, opts=hardening
         )
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle",
@@ -68,10 +71,10 @@ class AwsStorage(pulumi.ComponentResource):
                     "abort_incomplete_multipart_upload": {"days_after_initiation": ABORT_INCOMPLETE_UPLOADS_DAYS},
                 }
             ],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+            opts=pulumi.ResourceOptions.merge(hardening, pulumi.ResourceOptions(depends_on=[versioning])),
         )
 
-        self.kms_key_arn = self._encryption(name, keep, tags)
+        self.kms_key_arn = self._encryption(name, keep, hardening, tags)
         self.cors = aws.s3.BucketCorsConfiguration(
             f"{name}-cors",
             bucket=self.bucket.id,
@@ -91,7 +94,7 @@ class AwsStorage(pulumi.ComponentResource):
             f"{name}-tls-only",
             bucket=self.bucket.id,
             policy=json.dumps(documents.tls_only_bucket_policy(settings.bucket, region)),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
+            opts=pulumi.ResourceOptions.merge(hardening, pulumi.ResourceOptions(depends_on=[public_access])),
         )
 
         policy_document = pulumi.Output.from_input(self.kms_key_arn).apply(
@@ -133,7 +136,9 @@ class AwsStorage(pulumi.ComponentResource):
             {"bucketName": self.bucket.bucket, "bucketArn": self.bucket.arn, "policyArn": self.policy.arn}
         )
 
-    def _encryption(self, name: str, keep: pulumi.ResourceOptions, tags: dict[str, str]) -> pulumi.Input[str] | None:
+    def _encryption(
+        self, name: str, keep: pulumi.ResourceOptions, hardening: pulumi.ResourceOptions, tags: dict[str, str]
+    ) -> pulumi.Input[str] | None:
         """SSE-S3 by default; SSE-KMS with a bucket key on request, creating a rotating key if none is given."""
         aws_settings = self._settings.aws
         assert aws_settings is not None
@@ -158,7 +163,7 @@ class AwsStorage(pulumi.ComponentResource):
             f"{name}-encryption",
             bucket=self.bucket.id,
             rules=[{"apply_server_side_encryption_by_default": default, "bucket_key_enabled": aws_settings.uses_kms}],
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=hardening,
         )
         return key_arn
 

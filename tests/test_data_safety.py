@@ -78,3 +78,25 @@ def test_old_versions_stay_recoverable_for_the_configured_days():
 def test_a_created_kms_key_waits_30_days_before_deletion():
     key = run(aws_stack(aws={"oidcProviderArn": OIDC_ARN, "encryption": "kms"})).one("aws:kms/key:Key")
     assert key.inputs["deletionWindowInDays"] == 30 and key.protect
+
+
+HARDENING = {
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+    "aws:s3/bucketVersioning:BucketVersioning",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    "aws:s3/bucketPolicy:BucketPolicy",
+}
+
+
+def test_a_kept_bucket_keeps_its_hardening_when_the_stack_goes():
+    """`pulumi destroy --exclude-protected` keeps the bucket; its settings must stay on it too."""
+    declaration = run(aws_stack())
+    for resource in declaration.resources:
+        if resource.type in HARDENING:
+            assert resource.retain_on_delete, resource.type
+        elif resource.type.startswith("aws:iam/"):
+            assert not resource.retain_on_delete, "access must go with the stack"
+    unprotected = run(aws_stack(protect=False))
+    assert not any(r.retain_on_delete for r in unprotected.resources)
