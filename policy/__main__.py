@@ -14,7 +14,7 @@ from pulumi_policy.proxy import UnknownValueError
 
 # However the CLI starts the pack, rules.py beside this file must be importable.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from rules import POLICIES, Policy, Resource  # noqa: E402
+from rules import POLICIES, Policy, Resource
 
 
 def _plain(value: Any) -> Any:
