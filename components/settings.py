@@ -329,32 +329,40 @@ class AzureSettings(_Model):
     @field_validator("allowed_ip_ranges")
     @classmethod
     def _ip_ranges(cls, values: list[str]) -> list[str]:
-        for value in values:
-            try:
-                network = ipaddress.ip_network(value, strict=True)
-            except ValueError:
-                raise _problem(f"{value!r} is not an IPv4 address or CIDR range") from None
-            if network.version != 4:
-                raise _problem(f"{value!r}: storage firewall rules take IPv4 only")
-            if network.is_private:
-                raise _problem(
-                    f"{value!r} is a private range; storage IP rules take public addresses, "
-                    "use allowedSubnetIds for virtual networks"
-                )
-            if "/" in value and network.prefixlen > 30:
-                raise _problem(f"{value!r}: /31 and /32 ranges are refused by Azure; write the addresses one by one")
+        for index, value in enumerate(values):
+            problem = _azure_ip_rule_problem(value)
+            if problem:
+                raise _problem(f"{value!r} {problem}", str(index))
         return values
 
     @field_validator("allowed_subnet_ids")
     @classmethod
     def _subnets(cls, values: list[str]) -> list[str]:
-        for value in values:
+        for index, value in enumerate(values):
             if not _AZURE_SUBNET_ID.match(value):
                 raise _problem(
                     f"{value!r} is not a subnet resource id; expected /subscriptions/<id>/resourceGroups/<group>/"
-                    "providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>"
+                    "providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>",
+                    str(index),
                 )
         return values
+
+
+def _azure_ip_rule_problem(value: str) -> str | None:
+    """Why `value` cannot be a storage firewall IP rule, or None."""
+    try:
+        network = ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        return "is not an IPv4 address or CIDR range, e.g. 203.0.113.7 or 203.0.113.0/24"
+    if network.version != 4:
+        return "is IPv6; storage firewall IP rules take IPv4 only"
+    if "/" in value and str(network) != value:
+        return f"has host bits set; the range is written {network}"
+    if network.is_private:
+        return "is a private range; storage IP rules take public addresses, use allowedSubnetIds for virtual networks"
+    if "/" in value and network.prefixlen > 30:
+        return f"is a /{network.prefixlen} range, which Azure refuses; list its addresses one by one instead"
+    return None
 
 
 class Settings(_Model):
@@ -474,6 +482,17 @@ class Settings(_Model):
         problem = BUCKET_RULES[cloud](value) if cloud else None
         if problem:
             raise _problem(problem)
+        return value
+
+    @field_validator("force_destroy")
+    @classmethod
+    def _force_destroy(cls, value: bool, info: ValidationInfo) -> bool:
+        if info.data.get("cloud") == "azure":
+            raise _problem(
+                "does not apply to cloud azure, where deleting a container always deletes its blobs "
+                "(container soft delete keeps them recoverable for labelstudio:retentionDays); remove it: "
+                "labelstudio:protect is what guards the account and container against deletion"
+            )
         return value
 
     @field_validator("folder")

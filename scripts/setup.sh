@@ -14,9 +14,16 @@ fi
 # uv installs the large provider SDKs in seconds where pip takes minutes; it lives in the
 # venv so nothing outside the project changes.
 if ! .venv/bin/python -m uv --version 2>/dev/null | grep -q "$UV_VERSION"; then
+  .venv/bin/python -m pip --version >/dev/null 2>&1 || .venv/bin/python -m ensurepip --upgrade >/dev/null
   .venv/bin/python -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
 fi
 .venv/bin/python -m uv pip install --quiet --python .venv/bin/python -r requirements-dev.txt
+# Azurite (the Azure Blob emulator the tests start) comes from npm, pinned in package.json.
+if command -v npm >/dev/null; then
+  npm install --silent --no-audit --no-fund --no-package-lock
+else
+  echo "npm not found: install Node.js 20 and npm, or the Azure emulator tests will fail" >&2
+fi
 # uv installs no bytecode; compiling all 450 MB of provider SDKs would take half a minute.
 # Planning the example stacks once with bytecode writing on caches exactly the modules the
 # program imports, so later runs start fast even where PYTHONDONTWRITEBYTECODE is set.

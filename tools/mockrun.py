@@ -225,11 +225,8 @@ class StandInCloud:
                 selfLink=f"https://www.googleapis.com/storage/v1/b/{inputs.get('name')}",
             )
         elif kind.startswith("azure-native:"):
-            state.setdefault(
-                "name",
-                inputs.get("accountName") or inputs.get("containerName") or inputs.get("resourceGroupName") or auto,
-            )
-            resource_id = f"/subscriptions/00000000-0000-0000-0000-000000000000/stand-in/{state['name']}"
+            resource_id, azure_state = self._azure_resource(kind, inputs, auto)
+            state.update(azure_state)
         elif kind.startswith("kubernetes:"):
             metadata = dict(inputs.get("metadata") or {})
             metadata.setdefault("name", auto)
@@ -239,6 +236,38 @@ class StandInCloud:
                 state["status"] = {"status": "deployed"}
             resource_id = metadata["name"] if kind != "kubernetes:helm.sh/v3:Release" else state["name"]
         return str(resource_id), state
+
+    def _azure_resource(self, kind: str, inputs: dict[str, Any], auto: str) -> tuple[str, dict[str, Any]]:
+        """Azure's id and name for a resource; names come from the `<noun>Name` input, as ARM returns them."""
+        subscription = "/subscriptions/00000000-0000-0000-0000-000000000000"
+        group = inputs.get("resourceGroupName") or "stand-in-group"
+        account = inputs.get("accountName") or auto.replace("-", "")[:24]
+        account_id = f"{subscription}/resourceGroups/{group}/providers/Microsoft.Storage/storageAccounts/{account}"
+        if kind == "azure-native:resources:ResourceGroup":
+            name = inputs.get("resourceGroupName") or auto
+            return f"{subscription}/resourceGroups/{name}", {
+                "name": name,
+                "location": inputs.get("location") or self.location,
+            }
+        if kind == "azure-native:storage:StorageAccount":
+            endpoints = {
+                service: f"https://{account}.{service}.core.windows.net/"
+                for service in ("blob", "dfs", "file", "queue", "table", "web")
+            }
+            return account_id, {
+                "name": account,
+                "location": inputs.get("location") or self.location,
+                "primaryEndpoints": endpoints,
+                "provisioningState": "Succeeded",
+            }
+        if kind == "azure-native:storage:BlobContainer":
+            name = inputs.get("containerName") or auto
+            return f"{account_id}/blobServices/default/containers/{name}", {"name": name}
+        if kind == "azure-native:storage:BlobServiceProperties":
+            return f"{account_id}/blobServices/default", {"name": "default"}
+        if kind == "azure-native:storage:ManagementPolicy":
+            return f"{account_id}/managementPolicies/default", {"name": "default"}
+        return f"{subscription}/stand-in/{auto}", {"name": auto}
 
     def call(self, args: Any) -> tuple[dict[str, Any], list]:
         if args.token == "azure-native:storage:listStorageAccountKeys":

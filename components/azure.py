@@ -1,0 +1,264 @@
+"""Azure Blob Storage for Label Studio: a hardened premium account, one container, and its shared key.
+
+Label Studio reads Azure storage only with the account's shared key (it has no managed-identity
+path), so shared-key access must stay on. Every other protection Azure offers for such an
+account is switched on here instead, where no stack can forget one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import pulumi
+from pulumi_azure_native import resources, storage
+
+from components.facts import Credential, StorageFacts
+from components.settings import Settings
+
+# Premium block blobs sit on SSDs. Label Studio's guide warns that on HDD-backed (Standard)
+# accounts it may be too slow and malfunction.
+SKU = "Premium_LRS"
+KIND = "BlockBlobStorage"
+
+CORS_METHODS = ["GET", "PUT", "POST", "DELETE", "HEAD"]
+# A browser's upload to a SAS URL is a Put Blob carrying `x-ms-blob-type` (always) and
+# `x-ms-blob-content-type`; a preflight naming a header the rule lacks is refused. The
+# `x-ms-*` prefix covers the SDK's other headers (x-ms-version, x-ms-client-request-id...).
+CORS_ALLOWED_HEADERS = ["x-ms-blob-type", "x-ms-blob-content-type", "content-type", "x-ms-*"]
+CORS_EXPOSED_HEADERS = ["x-ms-*"]
+CORS_MAX_AGE_SECONDS = 3600
+# Label Studio signs its URLs for urlExpirationSecs (chart default 86400 s); longer SAS tokens
+# are logged, not blocked, so a raised expiry in helmValues never breaks Label Studio.
+SAS_EXPIRATION_PERIOD = "1.00:00:00"
+# Azure flags the keys for rotation after this many days; it never disables them.
+KEY_EXPIRATION_DAYS = 90
+
+_NOT_ACCOUNT_CHARACTERS = re.compile(r"[^a-z0-9]")
+ACCOUNT_HASH_LENGTH = 8
+ACCOUNT_NAME_LIMIT = 24
+RESOURCE_GROUP_LIMIT = 90
+
+
+def default_storage_account_name(project: str, stack: str) -> str:
+    """A valid, stable and most likely globally unique account name for this project and stack.
+
+    Account names are global across Azure, 3-24 lowercase letters and digits. The readable part
+    is the project and stack with everything else dropped; a hash of the exact project/stack
+    pair keeps stacks that read alike ("Dev", "dev", "d-ev") apart and other tenants' accounts
+    unlikely to clash. It depends on nothing but the two names, so it never changes under a stack.
+    """
+    digest = hashlib.sha256(f"{project}/{stack}".encode()).hexdigest()[:ACCOUNT_HASH_LENGTH]
+    readable = _NOT_ACCOUNT_CHARACTERS.sub("", f"{project}{stack}".lower())
+    return readable[: ACCOUNT_NAME_LIMIT - ACCOUNT_HASH_LENGTH] + digest
+
+
+def default_resource_group_name(project: str, stack: str) -> str:
+    """The resource group created when none is given: named after the project and stack.
+
+    Stack names (letters, digits, '-', '_', '.') are valid in group names, which only must not
+    end with '.' and stay within 90 characters.
+    """
+    return f"{project}-{stack}"[:RESOURCE_GROUP_LIMIT].rstrip(".")
+
+
+def network_rule_set(allowed_ip_ranges: list[str], allowed_subnet_ids: list[str]) -> storage.NetworkRuleSetArgsDict:
+    """Open to all networks when no rule is given (the cluster must reach the account), else only the rules.
+
+    AzureServices stays bypassed so trusted Azure services (backup, monitoring) keep working.
+    """
+    if not allowed_ip_ranges and not allowed_subnet_ids:
+        return {"default_action": storage.DefaultAction.ALLOW, "bypass": storage.Bypass.AZURE_SERVICES}
+    return {
+        "default_action": storage.DefaultAction.DENY,
+        "bypass": storage.Bypass.AZURE_SERVICES,
+        "ip_rules": [{"i_p_address_or_range": ip, "action": storage.Action.ALLOW} for ip in allowed_ip_ranges],
+        "virtual_network_rules": [
+            {"virtual_network_resource_id": subnet, "action": storage.Action.ALLOW} for subnet in allowed_subnet_ids
+        ],
+    }
+
+
+class AzureStorage(pulumi.ComponentResource):
+    """The storage account, its container, blob-service protection and the shared key Label Studio needs."""
+
+    facts: StorageFacts
+
+    def __init__(self, name: str, settings: Settings, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("labelstudio:azure:Storage", name, None, opts)
+        assert settings.azure is not None and settings.azure_location is not None
+        azure, location, folder = settings.azure, settings.azure_location, settings.folder
+        project, stack = pulumi.get_project(), pulumi.get_stack()
+        # The account and container hold the data, and a created group holds the account: all
+        # three are protected, like the S3 bucket, from deletion and replacement.
+        keep = pulumi.ResourceOptions(parent=self, protect=settings.protect)
+        # The account's protection settings stay on it when they leave the stack (for example
+        # `pulumi destroy --exclude-protected`), so a kept account keeps soft delete and CORS.
+        self._hardening = pulumi.ResourceOptions(parent=self, retain_on_delete=settings.protect)
+        tags = {"app": "label-studio", "pulumi-stack": stack, "managed-by": "pulumi"}
+
+        resource_group_name: pulumi.Input[str]
+        if azure.resource_group:
+            resource_group_name = azure.resource_group
+        else:
+            group = resources.ResourceGroup(
+                f"{name}-resource-group",
+                resource_group_name=default_resource_group_name(project, stack),
+                location=location,
+                tags=tags,
+                opts=keep,
+            )
+            resource_group_name = group.name
+
+        self.account = storage.StorageAccount(
+            f"{name}-account",
+            account_name=azure.storage_account or default_storage_account_name(project, stack),
+            resource_group_name=resource_group_name,
+            location=location,
+            sku={"name": SKU},
+            kind=KIND,
+            # Required: Label Studio authenticates with the account key and signs SAS URLs with it.
+            allow_shared_key_access=True,
+            enable_https_traffic_only=True,
+            minimum_tls_version=storage.MinimumTlsVersion.TLS1_2,
+            allow_blob_public_access=False,
+            public_network_access=storage.PublicNetworkAccess.ENABLED,
+            network_rule_set=network_rule_set(azure.allowed_ip_ranges, azure.allowed_subnet_ids),
+            # Premium block blob accounts support infrastructure (double) encryption; it can only
+            # be chosen when the account is created.
+            encryption={
+                "key_source": storage.KeySource.MICROSOFT_STORAGE,
+                "require_infrastructure_encryption": True,
+                "services": {"blob": {"enabled": True, "key_type": storage.KeyType.ACCOUNT}},
+            },
+            allow_cross_tenant_replication=False,
+            allowed_copy_scope=storage.AllowedCopyScope.AAD,
+            default_to_o_auth_authentication=True,
+            is_local_user_enabled=False,
+            is_sftp_enabled=False,
+            is_hns_enabled=False,
+            enable_nfs_v3=False,
+            sas_policy={
+                "sas_expiration_period": SAS_EXPIRATION_PERIOD,
+                "expiration_action": storage.ExpirationAction.LOG,
+            },
+            key_policy={"key_expiration_period_in_days": KEY_EXPIRATION_DAYS},
+            tags=tags,
+            opts=keep,
+        )
+
+        # Premium block blob accounts support blob versioning, blob soft delete and container
+        # soft delete (Azure's "Blob Storage feature support in Azure Storage accounts" table).
+        self.blob_service = storage.BlobServiceProperties(
+            f"{name}-blob-service",
+            account_name=self.account.name,
+            resource_group_name=resource_group_name,
+            blob_services_name="default",
+            is_versioning_enabled=True,
+            delete_retention_policy={
+                "enabled": True,
+                "days": settings.retention_days,
+                "allow_permanent_delete": False,
+            },
+            container_delete_retention_policy={"enabled": True, "days": settings.retention_days},
+            cors={
+                "cors_rules": [
+                    {
+                        "allowed_origins": list(settings.cors_origins),
+                        "allowed_methods": CORS_METHODS,
+                        "allowed_headers": CORS_ALLOWED_HEADERS,
+                        "exposed_headers": CORS_EXPOSED_HEADERS,
+                        "max_age_in_seconds": CORS_MAX_AGE_SECONDS,
+                    }
+                ]
+            },
+            opts=self._hardening,
+        )
+        self._expire_previous_versions(name, resource_group_name, settings)
+
+        # Through the management plane, so the data-plane firewall never stands in the way.
+        self.container = storage.BlobContainer(
+            f"{name}-container",
+            account_name=self.account.name,
+            resource_group_name=resource_group_name,
+            container_name=settings.bucket,
+            public_access=storage.PublicAccess.NONE,
+            opts=keep,
+        )
+
+        keys = storage.list_storage_account_keys_output(
+            account_name=self.account.name,
+            resource_group_name=resource_group_name,
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        )
+        account_key: pulumi.Output[str] = pulumi.Output.secret(keys.keys[0].value)
+        account_name: pulumi.Output[str] = pulumi.Output.secret(self.account.name)
+        blob_endpoint = self.account.primary_endpoints.blob
+
+        self.facts = StorageFacts(
+            persistence_type="azure",
+            persistence_config={"containerName": settings.bucket, "folder": folder},
+            credentials=[
+                Credential(chart_key="storageAccountName", secret_key="storageaccountname", value=account_name),
+                Credential(chart_key="storageAccountKey", secret_key="storageaccountkey", value=account_key),
+            ],
+            env_list=[
+                ("STORAGE_TYPE", "azure"),
+                ("STORAGE_AZURE_ACCOUNT_NAME", account_name),
+                ("STORAGE_AZURE_ACCOUNT_KEY", account_key),
+                ("STORAGE_AZURE_CONTAINER_NAME", settings.bucket),
+                ("STORAGE_AZURE_FOLDER", folder),
+            ],
+            exports={
+                "bucketName": self.container.name,
+                "containerName": self.container.name,
+                "storageAccountName": self.account.name,
+                "resourceGroupName": resource_group_name,
+                "location": location,
+                "blobEndpoint": blob_endpoint,
+                "folder": folder,
+                "corsOrigins": list(settings.cors_origins),
+            },
+            ready=[self.container, self.blob_service],
+        )
+        self.register_outputs(
+            {
+                "storageAccountName": self.account.name,
+                "containerName": self.container.name,
+                "blobEndpoint": blob_endpoint,
+            }
+        )
+
+    def _expire_previous_versions(
+        self, name: str, resource_group_name: pulumi.Input[str], settings: Settings
+    ) -> storage.ManagementPolicy:
+        """Keep versioning from growing the account forever, without cutting recovery short.
+
+        Lifecycle rules age a previous version from when it was first written, not from when it
+        was superseded, so this rule may delete a version the moment it becomes previous. Blob
+        soft delete catches exactly that: a version the rule deletes stays recoverable for
+        retentionDays more. Together, an overwritten or deleted blob stays recoverable for at
+        least retentionDays, as on S3.
+        """
+        return storage.ManagementPolicy(
+            f"{name}-lifecycle",
+            account_name=self.account.name,
+            resource_group_name=resource_group_name,
+            management_policy_name="default",
+            policy={
+                "rules": [
+                    {
+                        "name": "expire-previous-versions",
+                        "enabled": True,
+                        "type": storage.RuleType.LIFECYCLE,
+                        "definition": {
+                            "filters": {"blob_types": ["blockBlob"], "prefix_match": [f"{settings.bucket}/"]},
+                            "actions": {
+                                "version": {"delete": {"days_after_creation_greater_than": settings.retention_days}}
+                            },
+                        },
+                    }
+                ]
+            },
+            opts=pulumi.ResourceOptions.merge(self._hardening, pulumi.ResourceOptions(depends_on=[self.blob_service])),
+        )
