@@ -263,8 +263,9 @@ def storage_from_outputs(outputs: Mapping[str, Any], endpoint_url: str | None = 
         ), notes
     if cloud == "azure":
         endpoint = endpoint_url or outputs["blobEndpoint"]
+        account = env.get("STORAGE_AZURE_ACCOUNT_NAME") or outputs["storageAccountName"]
         key = env.get("STORAGE_AZURE_ACCOUNT_KEY")
-        return AzureStorage(outputs["storageAccountName"], key, outputs["containerName"], endpoint), notes
+        return AzureStorage(account, key, outputs["containerName"], endpoint), notes
     raise ValueError(f"the outputs name no known cloud (cloud={cloud!r}); are they this project's stack outputs?")
 
 
