@@ -360,6 +360,8 @@ def _azure_ip_rule_problem(value: str) -> str | None:
         return f"has host bits set; the range is written {network}"
     if network.is_private:
         return "is a private range; storage IP rules take public addresses, use allowedSubnetIds for virtual networks"
+    if not network.is_global:
+        return "is not a public internet address (it is reserved), so no client would ever come from it"
     if "/" in value and network.prefixlen > 30:
         return f"is a /{network.prefixlen} range, which Azure refuses; list its addresses one by one instead"
     return None

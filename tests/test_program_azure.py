@@ -389,6 +389,7 @@ def test_a_hostile_stack_name_still_declares_valid_names():
         ({"azure": {"allowedIpRanges": ["20.50.1.7/16"]}}, "has host bits set; the range is written 20.50.0.0/16"),
         ({"azure": {"allowedIpRanges": ["20.50.1.6/31"]}}, "is a /31 range, which Azure refuses"),
         ({"azure": {"allowedIpRanges": ["2001:db8::/32"]}}, "is IPv6"),
+        ({"azure": {"allowedIpRanges": ["100.64.0.0/10"]}}, "is not a public internet address"),
         (
             {"azure": {"allowedSubnetIds": ["aks-vnet/nodes"]}},
             "labelstudio:azure.allowedSubnetIds[0]: 'aks-vnet/nodes'",

@@ -30,8 +30,8 @@ QUIET_INPUTS = {"tags", "compat", "values"}
 
 DISCLAIMER = (
     "This is what the program declares for the stack file, run under the Pulumi SDK's mocks: "
-    "not a diff against live state, and nothing was contacted. Ids, ARNs and keys that the "
-    f"cloud assigns are stand-ins (AWS account {ACCOUNT}); secrets show as [secret]."
+    "not a diff against live state, and nothing was contacted. Ids, ARNs, emails and keys that "
+    f"the cloud assigns are stand-ins (such as AWS account {ACCOUNT}); secrets show as [secret]."
 )
 
 
@@ -151,7 +151,8 @@ def render_text(plan: StackPlan) -> str:
         return "\n".join(lines) + "\n"
     lines += [f"Warning: {warning}" for warning in declaration.warnings]
     components = sum(not r.custom for r in declaration.resources)
-    lines += ["", f"Resources ({sum(r.custom for r in declaration.resources)}, in {components} components)"]
+    grouping = f"in {components} component{'s' if components != 1 else ''}"
+    lines += ["", f"Resources ({sum(r.custom for r in declaration.resources)}, {grouping})"]
     lines += ["  " + line for line in _resource_tree(declaration)]
     for release in declaration.of_type(RELEASE):
         chart = f"{release.inputs.get('chart')} {release.inputs.get('version')}"
