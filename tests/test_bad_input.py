@@ -90,11 +90,14 @@ def key_name(key: str) -> str:
 
 
 def assert_one_clear_problem(config: dict[str, Any], key: str) -> None:
+    raw = as_the_cli_passes_it(config)
     try:
-        load_settings(as_the_cli_passes_it(config))
+        load_settings(raw)
     except SettingsError as error:
-        # One problem, or one per offending entry of an object or list value.
-        assert len(error.problems) == 1 or isinstance(config.get(key_name(key)), (dict, list)), error.problems
+        # One problem, or one per offending entry of an object or list value (JSON text like
+        # '[1, 2]' reaches the program as a list, as it does from the CLI).
+        value = raw.get(key.split(":", 1)[1] if key.startswith("labelstudio:") else key)
+        assert len(error.problems) == 1 or isinstance(value, (dict, list)), error.problems
         for problem in error.problems:
             assert problem.startswith(key_name(key)), problem
             assert "Traceback" not in problem and "pydantic" not in problem.lower()
