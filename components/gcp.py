@@ -1,0 +1,225 @@
+"""Cloud Storage for Label Studio: a hardened bucket, one Google service account, and one way to act as it.
+
+The service account holds the only grant on the bucket, so whichever access mode reaches it
+(Workload Identity or a key) gets exactly that bucket and nothing else in the project.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from typing import Any
+
+import pulumi
+import pulumi_gcp as gcp
+
+from components.facts import Credential, StorageFacts
+from components.settings import Settings
+
+CORS_METHODS = ["GET", "PUT", "POST", "DELETE", "HEAD"]
+CORS_RESPONSE_HEADERS = ["Content-Type", "Access-Control-Allow-Origin"]
+CORS_MAX_AGE_SECONDS = 3600
+OBJECT_ROLE = "roles/storage.objectAdmin"
+# Label Studio signs its URLs through IAM signBlob when its credentials hold no private key
+# (Workload Identity); signing as itself needs this role on itself.
+SIGNING_ROLE = "roles/iam.serviceAccountTokenCreator"
+WORKLOAD_IDENTITY_ROLE = "roles/iam.workloadIdentityUser"
+KMS_ROLE = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+WORKLOAD_IDENTITY_ANNOTATION = "iam.gke.io/gcp-service-account"
+# Where the Docker Compose guide mounts the key file: `- ./key.json:/opt/heartex/secrets/key.json:ro`.
+COMPOSE_KEY_PATH = "/opt/heartex/secrets/key.json"
+
+SERVICE_ACCOUNT_ID_LIMIT = 30
+_SERVICE_ACCOUNT_PREFIX = "ls-"
+_SERVICE_ACCOUNT_HASH_LENGTH = 6
+_NOT_ID_CHARACTERS = re.compile(r"[^a-z0-9-]+")
+_NOT_LABEL_CHARACTERS = re.compile(r"[^a-z0-9_-]+")
+LABEL_LIMIT = 63
+
+
+def default_service_account_id(release: str, stack: str) -> str:
+    """A valid, stable service account id for this stack's release, unique within the project.
+
+    Ids are 6-30 characters of `^[a-z]([-a-z0-9]*[a-z0-9])$` and unique per project, where
+    several stacks may share a release name: `ls-<release, cut to fit>-<hash of stack/release>`.
+    The prefix makes it start with a letter whatever the release starts with; the hash ends it
+    with a letter or digit and keeps stacks apart. It depends only on the two names, so it never
+    changes under a stack.
+    """
+    digest = hashlib.sha256(f"{stack}/{release}".encode()).hexdigest()[:_SERVICE_ACCOUNT_HASH_LENGTH]
+    room = SERVICE_ACCOUNT_ID_LIMIT - len(_SERVICE_ACCOUNT_PREFIX) - 1 - _SERVICE_ACCOUNT_HASH_LENGTH
+    readable = _NOT_ID_CHARACTERS.sub("-", release.lower())[:room].strip("-")
+    return f"{_SERVICE_ACCOUNT_PREFIX}{readable}-{digest}" if readable else f"{_SERVICE_ACCOUNT_PREFIX}{digest}"
+
+
+def label_value(text: str) -> str:
+    """`text` as a Google Cloud label value (lowercase letters, digits, '_' and '-', at most 63)."""
+    return _NOT_LABEL_CHARACTERS.sub("-", text.lower())[:LABEL_LIMIT]
+
+
+def workload_identity_member(project: str, namespace: str, service_account: str) -> str:
+    """The IAM member for one Kubernetes service account of a GKE cluster in `project`."""
+    return f"serviceAccount:{project}.svc.id.goog[{namespace}/{service_account}]"
+
+
+def decode_key_file(private_key: str) -> str:
+    """The key file's JSON text; the provider hands it out base64-encoded."""
+    return base64.b64decode(private_key).decode()
+
+
+class GcpStorage(pulumi.ComponentResource):
+    """The bucket with its hardening inline, a bucket-scoped service account and the chosen access mode.
+
+    The secure defaults live here rather than in settings, so no stack can forget one.
+    """
+
+    facts: StorageFacts
+
+    def __init__(self, name: str, settings: Settings, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("labelstudio:gcp:Storage", name, None, opts)
+        assert settings.gcp is not None and settings.gcp_project is not None
+        self._settings = settings
+        project, folder, gcp_settings = settings.gcp_project, settings.folder, settings.gcp
+        stack = pulumi.get_stack()
+        child = pulumi.ResourceOptions(parent=self)
+        labels = {"app": "label-studio", "pulumi-stack": label_value(stack), "managed-by": "pulumi"}
+
+        kms_grant = self._kms_grant(name, project, gcp_settings.kms_key_name) if gcp_settings.kms_key_name else None
+        self.bucket = gcp.storage.Bucket(
+            f"{name}-bucket",
+            name=settings.bucket,
+            project=project,
+            location=gcp_settings.location,
+            uniform_bucket_level_access=True,
+            public_access_prevention="enforced",
+            versioning={"enabled": True},
+            lifecycle_rules=[
+                {
+                    "action": {"type": "Delete"},
+                    "condition": {"days_since_noncurrent_time": settings.retention_days, "with_state": "ARCHIVED"},
+                }
+            ],
+            cors=[
+                {
+                    "origins": list(settings.cors_origins),
+                    "methods": CORS_METHODS,
+                    "response_headers": CORS_RESPONSE_HEADERS,
+                    "max_age_seconds": CORS_MAX_AGE_SECONDS,
+                }
+            ],
+            encryption={"default_kms_key_name": gcp_settings.kms_key_name} if gcp_settings.kms_key_name else None,
+            force_destroy=settings.force_destroy,
+            labels=labels,
+            # Data lives in the bucket: protected from deletion. With CMEK, Cloud Storage refuses
+            # writes until its service agent may use the key, so the bucket waits for that grant.
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=settings.protect, depends_on=[kms_grant] if kms_grant else None
+            ),
+        )
+
+        account_id = gcp_settings.service_account_id or default_service_account_id(settings.release, stack)
+        self.service_account = gcp.serviceaccount.Account(
+            f"{name}-service-account",
+            account_id=account_id,
+            project=project,
+            display_name=f"Label Studio storage ({stack})"[:100],
+            description=f"Label Studio ({stack}, release {settings.release}): objects in gs://{settings.bucket}"[:256],
+            opts=child,
+        )
+        bucket_grant = gcp.storage.BucketIAMMember(
+            f"{name}-object-admin",
+            bucket=self.bucket.name,
+            role=OBJECT_ROLE,
+            member=self.service_account.member,
+            opts=child,
+        )
+        signing_grant = gcp.serviceaccount.IAMMember(
+            f"{name}-signs-as-itself",
+            service_account_id=self.service_account.name,
+            role=SIGNING_ROLE,
+            member=self.service_account.member,
+            opts=child,
+        )
+
+        access = {"workload-identity": self._workload_identity, "key": self._key}[settings.access or ""]
+        access_facts = access(name, project, child)
+        access_facts["ready"] = [bucket_grant, signing_grant, *access_facts.get("ready", [])]
+
+        self.facts = StorageFacts(
+            persistence_type="gcs",
+            persistence_config={"projectID": project, "bucket": settings.bucket, "folder": folder},
+            exports={
+                "bucketName": self.bucket.name,
+                "bucketUrl": self.bucket.url,
+                "serviceAccountEmail": self.service_account.email,
+                "project": project,
+                "location": gcp_settings.location,
+                "folder": folder,
+                "corsOrigins": list(settings.cors_origins),
+                **({"kmsKeyName": gcp_settings.kms_key_name} if gcp_settings.kms_key_name else {}),
+            },
+            **access_facts,
+        )
+        self.register_outputs(
+            {
+                "bucketName": self.bucket.name,
+                "bucketUrl": self.bucket.url,
+                "serviceAccountEmail": self.service_account.email,
+            }
+        )
+
+    def _kms_grant(self, name: str, project: str, key_name: str) -> gcp.kms.CryptoKeyIAMMember:
+        """Let the project's Cloud Storage service agent use the CMEK key.
+
+        Objects already written stay sealed by the key, so the grant stays with a kept bucket
+        (`retain_on_delete` when protected), even after the key setting changes.
+        """
+        agent = gcp.storage.get_project_service_account_output(project=project, opts=pulumi.InvokeOptions(parent=self))
+        return gcp.kms.CryptoKeyIAMMember(
+            f"{name}-storage-agent-uses-key",
+            crypto_key_id=key_name,
+            role=KMS_ROLE,
+            member=agent.email_address.apply(lambda email: f"serviceAccount:{email}"),
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=self._settings.protect),
+        )
+
+    # -- access modes: each returns the StorageFacts fields it decides ------------------------------
+
+    def _workload_identity(self, name: str, project: str, child: pulumi.ResourceOptions) -> dict[str, Any]:
+        """Only the chart's own Kubernetes service accounts may act as the Google service account."""
+        settings = self._settings
+        bindings = [
+            gcp.serviceaccount.IAMMember(
+                f"{name}-workload-identity-{component}",
+                service_account_id=self.service_account.name,
+                role=WORKLOAD_IDENTITY_ROLE,
+                member=workload_identity_member(project, settings.namespace, service_account),
+                opts=child,
+            )
+            for component, service_account in settings.service_account_names.items()
+        ]
+        return {
+            "service_account_annotations": {WORKLOAD_IDENTITY_ANNOTATION: self.service_account.email},
+            "ready": bindings,
+        }
+
+    def _key(self, name: str, project: str, child: pulumi.ResourceOptions) -> dict[str, Any]:
+        """A key file for the service account, for clusters outside GKE and for Docker Compose."""
+        settings = self._settings
+        key = gcp.serviceaccount.Key(f"{name}-key", service_account_id=self.service_account.name, opts=child)
+        # The SDK declares privateKey a secret output, which the engine (not the mock monitor)
+        # applies; wrapping keeps the key secret wherever it flows, whatever runs the program.
+        key_json: pulumi.Output[str] = pulumi.Output.secret(key.private_key.apply(decode_key_file))
+        return {
+            "credentials": [Credential(chart_key="applicationCredentialsJSON", secret_key="key_json", value=key_json)],
+            "env_list": [
+                ("STORAGE_TYPE", "gcs"),
+                ("STORAGE_GCS_BUCKET_NAME", settings.bucket),
+                ("STORAGE_GCS_PROJECT_ID", project),
+                ("STORAGE_GCS_FOLDER", settings.folder),
+                ("GOOGLE_APPLICATION_CREDENTIALS", COMPOSE_KEY_PATH),
+            ],
+            "compose_outputs": {"serviceAccountKeyJson": key_json},
+            "ready": [key],
+        }
