@@ -144,23 +144,32 @@ class S3Storage:
 class GcsStorage:
     upload_headers: Sequence[str] = ("content-type",)
 
-    def __init__(self, bucket: str, project: str, key_json: str | None, endpoint_url: str | None = None):
+    def __init__(
+        self,
+        bucket: str,
+        project: str,
+        key_json: str | None,
+        endpoint_url: str | None = None,
+        service_account_email: str | None = None,
+    ):
         from google.cloud import storage  # type: ignore[attr-defined]
 
         options = {"api_endpoint": endpoint_url} if endpoint_url else None
+        self.signer = None
         if key_json:
             from google.oauth2 import service_account
 
-            info = json.loads(key_json)
-            credentials = service_account.Credentials.from_service_account_info(info)
-            self.client = storage.Client(project=project, credentials=credentials, client_options=options)
-        elif endpoint_url:
+            self.signer = service_account.Credentials.from_service_account_info(json.loads(key_json))
+        if endpoint_url:
+            # An emulator has no IAM and no token service: calls go unauthenticated, and URLs
+            # are still signed with the key, as Label Studio signs them.
             from google.auth.credentials import AnonymousCredentials
 
             self.client = storage.Client(project=project, credentials=AnonymousCredentials(), client_options=options)
         else:
-            self.client = storage.Client(project=project)
+            self.client = storage.Client(project=project, credentials=self.signer)
         self.endpoint_url = endpoint_url
+        self.service_account_email = service_account_email
         self.bucket = self.client.bucket(bucket)
         self.description = f"gs://{bucket} in project {project}"
 
@@ -178,11 +187,22 @@ class GcsStorage:
 
     def signed_get_url(self, key: str) -> str:
         endpoint = self.endpoint_url or "https://storage.googleapis.com"
-        return str(
-            self.bucket.blob(key).generate_signed_url(
-                version="v4", expiration=300, method="GET", api_access_endpoint=endpoint
-            )
+        blob = self.bucket.blob(key)
+        if self.signer is None and self.service_account_email:
+            # Workload Identity: no key anywhere; sign through IAM signBlob as Label Studio's
+            # service account, the way Label Studio does (needs Token Creator on it for you too).
+            import google.auth
+            import google.auth.transport.requests
+
+            caller, _ = google.auth.default()
+            caller.refresh(google.auth.transport.requests.Request())
+            signing = {"service_account_email": self.service_account_email, "access_token": caller.token}
+        else:
+            signing = {"credentials": self.signer}
+        url = blob.generate_signed_url(
+            version="v4", expiration=300, method="GET", api_access_endpoint=endpoint, **signing
         )
+        return str(url)
 
     def object_url(self, key: str) -> str:
         endpoint = (self.endpoint_url or "https://storage.googleapis.com").rstrip("/")
@@ -258,9 +278,8 @@ def storage_from_outputs(outputs: Mapping[str, Any], endpoint_url: str | None = 
     if cloud == "aws":
         return S3Storage(outputs["bucketName"], outputs["region"], env, endpoint_url), notes
     if cloud == "gcp":
-        return GcsStorage(
-            outputs["bucketName"], outputs["project"], outputs.get("serviceAccountKeyJson"), endpoint_url
-        ), notes
+        key_json, email = outputs.get("serviceAccountKeyJson"), outputs.get("serviceAccountEmail")
+        return GcsStorage(outputs["bucketName"], outputs["project"], key_json, endpoint_url, email), notes
     if cloud == "azure":
         endpoint = endpoint_url or outputs["blobEndpoint"]
         account = env.get("STORAGE_AZURE_ACCOUNT_NAME") or outputs["storageAccountName"]
