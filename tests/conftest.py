@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from tools.mockrun import Declaration, declare
+import pytest
+
+from components.stack_config import PROVIDER_ENVIRONMENT
+from tools.mockrun import Declaration, Secret, declare
 
 OIDC_ARN = (
     "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF"
@@ -13,15 +17,10 @@ OIDC_ARN = (
 ISSUER = "oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF"
 
 
-def aws_stack(**settings: Any) -> dict[str, Any]:
-    """A valid AWS stack file's config, with `settings` (labelstudio keys) on top."""
-    config: dict[str, Any] = {
-        "aws:region": "eu-west-1",
-        "labelstudio:cloud": "aws",
-        "labelstudio:bucket": "acme-labels",
-        "labelstudio:host": "https://label.example.com",
-        "labelstudio:aws": {"oidcProviderArn": OIDC_ARN},
-    }
+def stack(base: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
+    """A stack file's config: `base`, with `settings` (labelstudio keys unless namespaced) on top;
+    None removes a key."""
+    config = dict(base)
     for key, value in settings.items():
         full = key if ":" in key else f"labelstudio:{key}"
         if value is None:
@@ -29,6 +28,48 @@ def aws_stack(**settings: Any) -> dict[str, Any]:
         else:
             config[full] = value
     return config
+
+
+def aws_stack(**settings: Any) -> dict[str, Any]:
+    """A valid AWS stack file's config, with `settings` on top."""
+    base = {
+        "aws:region": "eu-west-1",
+        "labelstudio:cloud": "aws",
+        "labelstudio:bucket": "acme-labels",
+        "labelstudio:host": "https://label.example.com",
+        "labelstudio:aws": {"oidcProviderArn": OIDC_ARN},
+    }
+    return stack(base, settings)
+
+
+@pytest.fixture(autouse=True)
+def settings_only_from_the_stack(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The program falls back to the providers' environment variables (AWS_REGION...), as the
+    providers do; tests take every setting from the stack file alone."""
+    for names in PROVIDER_ENVIRONMENT.values():
+        for name in names:
+            monkeypatch.delenv(name, raising=False)
+
+
+def exposed_strings(value: Any) -> Iterator[str]:
+    """Every string that is not inside a secret."""
+    if isinstance(value, Secret):
+        return
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from exposed_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from exposed_strings(item)
+    elif isinstance(value, str):
+        yield value
+
+
+def assert_no_plain_text(declaration: Declaration, secrets: Sequence[str]) -> None:
+    """None of `secrets` appears outside a secret: in inputs, outputs or log messages."""
+    everything = [r.inputs for r in declaration.resources] + [declaration.outputs]
+    for text in [s for item in everything for s in exposed_strings(item)] + declaration.warnings:
+        assert not any(secret in text for secret in secrets), text
 
 
 def run(config: dict[str, Any], stack: str = "test") -> Declaration:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from components.azure import default_resource_group_name, default_storage_account_name
-from tests.conftest import problems_of, run
+from tests.conftest import assert_no_plain_text, problems_of, run, stack
 from tools.mockrun import Declaration, Registration, Secret, reveal
 
 ACCOUNT = "azure-native:storage:StorageAccount"
@@ -34,40 +33,13 @@ VALID_GROUP = re.compile(r"^[-\w.()]{0,89}[-\w()]$")
 
 def azure_stack(**settings: Any) -> dict[str, Any]:
     """A valid Azure stack file's config, with `settings` (labelstudio keys) on top; None removes a key."""
-    config: dict[str, Any] = {
+    base = {
         "azure-native:location": "westeurope",
         "labelstudio:cloud": "azure",
         "labelstudio:bucket": "label-media",
         "labelstudio:host": "https://label.example.com",
     }
-    for key, value in settings.items():
-        full = key if ":" in key else f"labelstudio:{key}"
-        if value is None:
-            config.pop(full, None)
-        else:
-            config[full] = value
-    return config
-
-
-def exposed_strings(value: Any) -> Iterator[str]:
-    """Every string that is not inside a secret."""
-    if isinstance(value, Secret):
-        return
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from exposed_strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from exposed_strings(item)
-    elif isinstance(value, str):
-        yield value
-
-
-def assert_key_only_in_secrets(declaration: Declaration) -> None:
-    everything = [r.inputs for r in declaration.resources] + [declaration.outputs]
-    for text in (s for item in everything for s in exposed_strings(item)):
-        assert STAND_IN_KEY not in text, text
-    assert not any(STAND_IN_KEY in warning for warning in declaration.warnings)
+    return stack(base, settings)
 
 
 def azure_config(declaration: Declaration) -> dict[str, Any]:
@@ -245,7 +217,7 @@ def test_the_account_key_reaches_the_chart_through_a_secret_in_whole_pairs():
     for waited in (secret, declaration.one(CONTAINER), declaration.one(BLOB_SERVICE)):
         assert waited.urn in release.dependencies, waited.type
     assert release.additional_secret_outputs == []
-    assert_key_only_in_secrets(declaration)
+    assert_no_plain_text(declaration, [STAND_IN_KEY])
 
 
 def test_inline_credentials_are_secret_values_and_the_release_keeps_its_values_secret():
@@ -260,7 +232,7 @@ def test_inline_credentials_are_secret_values_and_the_release_keeps_its_values_s
         "storageAccountKey": STAND_IN_KEY,
     }
     assert declaration.one(RELEASE).additional_secret_outputs == ["values"]
-    assert_key_only_in_secrets(declaration)
+    assert_no_plain_text(declaration, [STAND_IN_KEY])
 
 
 def test_compose_declares_no_cluster_and_hands_out_a_secret_env_list():
@@ -277,7 +249,7 @@ def test_compose_declares_no_cluster_and_hands_out_a_secret_env_list():
         "STORAGE_AZURE_FOLDER=ls/media",
     ]
     assert declaration.outputs["access"] == "key"
-    assert_key_only_in_secrets(declaration)
+    assert_no_plain_text(declaration, [STAND_IN_KEY])
 
 
 @pytest.mark.parametrize(
@@ -286,7 +258,7 @@ def test_compose_declares_no_cluster_and_hands_out_a_secret_env_list():
     ids=["secret", "inline", "compose", "enterprise-inline"],
 )
 def test_the_account_key_is_never_outside_a_secret(settings):
-    assert_key_only_in_secrets(run(azure_stack(**settings)))
+    assert_no_plain_text(run(azure_stack(**settings)), [STAND_IN_KEY])
 
 
 @pytest.mark.parametrize("target", ["kubernetes", "compose"])

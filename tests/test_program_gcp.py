@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,7 +12,7 @@ from hypothesis import strategies as st
 
 from components.gcp import default_service_account_id, label_value
 from policy.rules import Resource, evaluate
-from tests.conftest import problems_of, run
+from tests.conftest import assert_no_plain_text, problems_of, run, stack
 from tools.mockrun import Declaration, Registration, Secret, reveal
 
 BUCKET = "gcp:storage/bucket:Bucket"
@@ -35,52 +34,17 @@ ACCOUNT_NAME = f"projects/{PROJECT}/serviceAccounts/{EMAIL}"
 # What only the stand-in key file holds: its private key, the key's field name, and its base64 form.
 STAND_IN_SECRETS = ('"private_key"', "stand-in", "eyJ0eXBlIjog")
 VALID_ACCOUNT_ID = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])$")
-PROJECT_ENVIRONMENT = ("GOOGLE_PROJECT", "GOOGLE_CLOUD_PROJECT", "GCLOUD_PROJECT", "CLOUDSDK_CORE_PROJECT")
 
 
 def gcp_stack(**settings: Any) -> dict[str, Any]:
     """A valid Google Cloud stack file's config, with `settings` (labelstudio keys) on top; None removes a key."""
-    config: dict[str, Any] = {
+    base = {
         "gcp:project": PROJECT,
         "labelstudio:cloud": "gcp",
         "labelstudio:bucket": "acme-labels",
         "labelstudio:host": "https://label.example.com",
     }
-    for key, value in settings.items():
-        full = key if ":" in key else f"labelstudio:{key}"
-        if value is None:
-            config.pop(full, None)
-        else:
-            config[full] = value
-    return config
-
-
-@pytest.fixture(autouse=True)
-def no_project_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The program falls back to these variables for gcp:project, as the provider does; tests use the stack only."""
-    for name in PROJECT_ENVIRONMENT:
-        monkeypatch.delenv(name, raising=False)
-
-
-def exposed_strings(value: Any) -> Iterator[str]:
-    """Every string that is not inside a secret."""
-    if isinstance(value, Secret):
-        return
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from exposed_strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from exposed_strings(item)
-    elif isinstance(value, str):
-        yield value
-
-
-def assert_no_credential_in_plain_text(declaration: Declaration) -> None:
-    everything = [r.inputs for r in declaration.resources] + [declaration.outputs]
-    for text in (s for item in everything for s in exposed_strings(item)):
-        assert not any(secret in text for secret in STAND_IN_SECRETS), text
-    assert not any(secret in warning for warning in declaration.warnings for secret in STAND_IN_SECRETS)
+    return stack(base, settings)
 
 
 def values_of(declaration: Declaration) -> dict[str, Any]:
@@ -347,7 +311,7 @@ def test_a_key_reaches_the_chart_through_a_secret_it_reads_in_a_whole_pair():
     # Keyed access hands out the key for tools.check and a local Label Studio, secret as ever.
     assert isinstance(declaration.outputs["serviceAccountKeyJson"], Secret)
     assert isinstance(declaration.outputs["envList"], Secret)
-    assert_no_credential_in_plain_text(declaration)
+    assert_no_plain_text(declaration, STAND_IN_SECRETS)
 
 
 def test_an_inline_key_is_secret_in_the_values_and_in_the_release_outputs():
@@ -359,7 +323,7 @@ def test_an_inline_key_is_secret_in_the_values_and_in_the_release_outputs():
     assert not any("ExistingSecret" in key for key in config)
     assert set(config) == {"projectID", "bucket", "folder", "applicationCredentialsJSON"}
     assert declaration.one(RELEASE).additional_secret_outputs == ["values"]
-    assert_no_credential_in_plain_text(declaration)
+    assert_no_plain_text(declaration, STAND_IN_SECRETS)
 
 
 def test_compose_declares_no_cluster_and_hands_out_a_secret_env_list_and_key_file():
@@ -381,7 +345,7 @@ def test_compose_declares_no_cluster_and_hands_out_a_secret_env_list_and_key_fil
     assert isinstance(key_file, Secret)
     assert key_file_of(key_file.value) == KEY_FILE
     assert declaration.one(BUCKET).inputs["cors"][0]["origins"] == ["http://localhost:8080"]
-    assert_no_credential_in_plain_text(declaration)
+    assert_no_plain_text(declaration, STAND_IN_SECRETS)
 
 
 # -- settings refused before anything is declared -------------------------------------------------
