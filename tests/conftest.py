@@ -14,6 +14,8 @@ from tools.mockrun import Declaration, Secret, declare
 OIDC_ARN = (
     "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF"
 )
+GCP_PROJECT = "acme-ml-prod"
+KMS_KEY_NAME = "projects/acme-keys/locations/eu/keyRings/storage/cryptoKeys/label-studio"
 ISSUER = "oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF"
 
 
@@ -38,6 +40,28 @@ def aws_stack(**settings: Any) -> dict[str, Any]:
         "labelstudio:bucket": "acme-labels",
         "labelstudio:host": "https://label.example.com",
         "labelstudio:aws": {"oidcProviderArn": OIDC_ARN},
+    }
+    return stack(base, settings)
+
+
+def gcp_stack(**settings: Any) -> dict[str, Any]:
+    """A valid Google Cloud stack file's config, with `settings` (labelstudio keys) on top; None removes a key."""
+    base = {
+        "gcp:project": GCP_PROJECT,
+        "labelstudio:cloud": "gcp",
+        "labelstudio:bucket": "acme-labels",
+        "labelstudio:host": "https://label.example.com",
+    }
+    return stack(base, settings)
+
+
+def azure_stack(**settings: Any) -> dict[str, Any]:
+    """A valid Azure stack file's config, with `settings` (labelstudio keys) on top; None removes a key."""
+    base = {
+        "azure-native:location": "westeurope",
+        "labelstudio:cloud": "azure",
+        "labelstudio:bucket": "label-media",
+        "labelstudio:host": "https://label.example.com",
     }
     return stack(base, settings)
 

@@ -27,9 +27,8 @@ from azure.storage.blob import (
     generate_blob_sas,
 )
 
-from tests.conftest import run
+from tests.conftest import azure_stack, run
 from tests.servers import free_port, serving
-from tests.test_program_azure import azure_stack
 from tools.mockrun import PROJECT_DIR, Declaration, reveal
 
 AZURITE = PROJECT_DIR / "node_modules" / ".bin" / "azurite-blob"

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from components.settings import SettingsError, decode_config, load_settings
-from tests.conftest import OIDC_ARN, aws_stack
+from tests.conftest import OIDC_ARN, aws_stack, azure_stack, gcp_stack
 from tools.mockrun import declare, encode_config
 
 HOSTILE_STRINGS = st.sampled_from(
@@ -50,38 +50,66 @@ HOSTILE = st.one_of(
     st.just({}),
     st.just([]),
 )
-TOP_LEVEL_KEYS = st.sampled_from(
-    [
-        "cloud",
-        "target",
-        "bucket",
-        "folder",
-        "host",
-        "corsOrigins",
-        "access",
-        "credentials",
-        "namespace",
-        "release",
-        "chartVersion",
-        "enterprise",
-        "helmValues",
-        "protect",
-        "forceDestroy",
-        "retentionDays",
-        "createNamespace",
-        "aws",
+SHARED_KEYS = [
+    "cloud",
+    "target",
+    "bucket",
+    "folder",
+    "host",
+    "corsOrigins",
+    "access",
+    "credentials",
+    "namespace",
+    "release",
+    "chartVersion",
+    "enterprise",
+    "helmValues",
+    "protect",
+    "forceDestroy",
+    "retentionDays",
+    "createNamespace",
+]
+# Per cloud: a valid stack, its provider setting and its object with that object's keys.
+CLOUDS = {
+    "aws": (
+        aws_stack,
         "aws:region",
-    ]
-)
-AWS_KEYS = st.sampled_from(["oidcProviderArn", "clusterName", "nodeRoleName", "kmsKeyArn", "encryption"])
+        "aws",
+        ["oidcProviderArn", "clusterName", "nodeRoleName", "kmsKeyArn", "encryption"],
+    ),
+    "gcp": (gcp_stack, "gcp:project", "gcp", ["location", "kmsKeyName", "serviceAccountId"]),
+    "azure": (
+        azure_stack,
+        "azure-native:location",
+        "azure",
+        ["resourceGroup", "storageAccount", "allowedIpRanges", "allowedSubnetIds"],
+    ),
+}
+
+
+@st.composite
+def top_level_mutation(draw: st.DrawFn) -> tuple[dict[str, Any], str]:
+    """A valid stack of some cloud with one top-level key set to a hostile value."""
+    cloud = draw(st.sampled_from(sorted(CLOUDS)))
+    build, provider_key, object_key, _ = CLOUDS[cloud]
+    key = draw(st.sampled_from([*SHARED_KEYS, provider_key, object_key]))
+    return build(**{key: draw(HOSTILE)}), key
+
+
+@st.composite
+def object_mutation(draw: st.DrawFn) -> tuple[dict[str, Any], str]:
+    """A valid stack of some cloud with one key of its object set to a hostile value."""
+    cloud = draw(st.sampled_from(sorted(CLOUDS)))
+    build, _, object_key, keys = CLOUDS[cloud]
+    base = {"oidcProviderArn": OIDC_ARN} if cloud == "aws" else {}
+    return build(**{object_key: {**base, draw(st.sampled_from(keys)): draw(HOSTILE)}}), object_key
 
 
 def as_the_cli_passes_it(config: dict[str, Any]) -> dict[str, Any]:
     """Stack-file values encoded like the CLI and decoded like the program, without the namespace."""
     encoded, _ = encode_config(config, "labelstudio")
     raw = decode_config({k.split(":", 1)[1]: v for k, v in encoded.items() if k.startswith("labelstudio:")})
-    if "aws:region" in encoded:
-        raw["aws:region"] = encoded["aws:region"]
+    raw.update({k: v for k, v in encoded.items() if not k.startswith("labelstudio:")})
     return raw
 
 
@@ -104,17 +132,18 @@ def assert_one_clear_problem(config: dict[str, Any], key: str) -> None:
             assert len(problem) < 600, problem
 
 
+@settings(max_examples=500, deadline=None)
+@given(mutation=top_level_mutation())
+def test_any_hostile_top_level_value_is_accepted_or_named_in_one_message(mutation):
+    config, key = mutation
+    assert_one_clear_problem(config, key)
+
+
 @settings(max_examples=400, deadline=None)
-@given(key=TOP_LEVEL_KEYS, value=HOSTILE)
-def test_any_hostile_top_level_value_is_accepted_or_named_in_one_message(key, value):
-    assert_one_clear_problem(aws_stack(**{key: value}), key)
-
-
-@settings(max_examples=300, deadline=None)
-@given(key=AWS_KEYS, value=HOSTILE)
-def test_any_hostile_aws_value_is_accepted_or_named_in_one_message(key, value):
-    config = aws_stack(aws={"oidcProviderArn": OIDC_ARN, key: value})
-    assert_one_clear_problem(config, "aws")
+@given(mutation=object_mutation())
+def test_any_hostile_value_in_a_cloud_object_is_accepted_or_named(mutation):
+    config, key = mutation
+    assert_one_clear_problem(config, key)
 
 
 @settings(max_examples=200, deadline=None)
@@ -128,18 +157,19 @@ def test_any_hostile_origin_in_the_list_is_named_by_its_position(value):
         assert problem.startswith(("labelstudio:corsOrigins[1]", "labelstudio:corsOrigins ")), problem
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(key=TOP_LEVEL_KEYS, value=HOSTILE)
-def test_the_program_either_declares_everything_or_nothing(key, value):
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutation=top_level_mutation())
+def test_the_program_either_declares_everything_or_nothing(mutation):
     """Through the real program: a refused stack declares no resource, an accepted one completes."""
-    declaration = declare(aws_stack(**{key: value}))
+    config, key = mutation
+    declaration = declare(config)
     if declaration.error:
         assert declaration.resources == []
         assert key_name(key) in declaration.error
         assert "Traceback" not in declaration.error
     else:
         assert declaration.outputs["bucketName"]
-        assert any(r.type == "aws:s3/bucket:Bucket" for r in declaration.resources)
+        assert any(r.type.endswith(("/bucket:Bucket", ":BlobContainer")) for r in declaration.resources)
 
 
 VALID_BUCKETS = st.from_regex(r"\A[a-z0-9][a-z0-9-]{1,40}[a-z0-9]\Z").filter(lambda name: not name.startswith("xn--"))

@@ -12,9 +12,8 @@ from typing import Any
 import pytest
 from azure.storage.blob import BlobServiceClient, CorsRule
 
-from tests.conftest import run
+from tests.conftest import azure_stack, run
 from tests.test_azurite import ACCOUNT_KEY, ACCOUNT_NAME, azurite, cors_rules  # noqa: F401 - azurite is a fixture
-from tests.test_program_azure import azure_stack
 from tools.mockrun import Declaration, reveal
 
 ROOT = Path(__file__).resolve().parent.parent

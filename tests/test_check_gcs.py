@@ -19,9 +19,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.conftest import run
+from tests.conftest import gcp_stack, run
 from tests.test_gcs_emulator import client, emulator  # noqa: F401 - pytest fixtures
-from tests.test_program_gcp import gcp_stack
 from tools.mockrun import Declaration, reveal
 
 ROOT = Path(__file__).resolve().parent.parent

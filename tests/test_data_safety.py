@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import OIDC_ARN, aws_stack, run
+from tests.conftest import KMS_KEY_NAME, OIDC_ARN, aws_stack, azure_stack, gcp_stack, run
 from tools.mockrun import Declaration
 
 DATA = {"aws:s3/bucket:Bucket", "aws:kms/key:Key"}
@@ -100,3 +100,49 @@ def test_a_kept_bucket_keeps_its_hardening_when_the_stack_goes():
             assert not resource.retain_on_delete, "access must go with the stack"
     unprotected = run(aws_stack(protect=False))
     assert not any(r.retain_on_delete for r in unprotected.resources)
+
+
+OTHER_CLOUDS = {
+    "gcp": (
+        gcp_stack,
+        {"gcp:storage/bucket:Bucket"},
+        [{}, {"access": "key"}, {"target": "compose"}, {"enterprise": True, "gcp": {"kmsKeyName": KMS_KEY_NAME}}],
+    ),
+    "azure": (
+        azure_stack,
+        {
+            "azure-native:storage:StorageAccount",
+            "azure-native:storage:BlobContainer",
+            "azure-native:resources:ResourceGroup",
+        },
+        [{}, {"credentials": "inline"}, {"target": "compose"}, {"enterprise": True, "folder": "x"}],
+    ),
+}
+
+
+@pytest.mark.parametrize("cloud", sorted(OTHER_CLOUDS))
+def test_google_and_azure_storage_is_protected_and_keeps_its_identity_across_settings(cloud):
+    build, data_types, variants = OTHER_CLOUDS[cloud]
+    identities = set()
+    for variant in variants:
+        declaration = run(build(**variant))
+        data = [r for r in declaration.resources if r.type in data_types]
+        assert {r.type for r in data} == data_types, variant
+        assert all(r.protect for r in data), variant
+        assert all(r.inputs.get("forceDestroy") in (None, False) for r in data), variant
+        identities.add(frozenset(r.urn for r in data))
+    assert len(identities) == 1, "a setting change must never make the storage a different resource"
+    unprotected = run(build(protect=False))
+    assert not any(r.protect for r in unprotected.resources)
+
+
+def test_azure_soft_delete_and_gcs_version_expiry_follow_retention_days():
+    blob_service = run(azure_stack(retentionDays=45)).one("azure-native:storage:BlobServiceProperties").inputs
+    assert blob_service["deleteRetentionPolicy"]["days"] == 45
+    assert blob_service["containerDeleteRetentionPolicy"]["days"] == 45
+    assert blob_service["deleteRetentionPolicy"]["allowPermanentDelete"] is False
+    bucket = run(gcp_stack(retentionDays=45)).one("gcp:storage/bucket:Bucket").inputs
+    (rule,) = bucket["lifecycleRules"]
+    assert rule["action"] == {"type": "Delete"}
+    assert rule["condition"]["daysSinceNoncurrentTime"] == 45 and rule["condition"]["withState"] == "ARCHIVED"
+    assert bucket["versioning"] == {"enabled": True}

@@ -25,9 +25,10 @@ import pytest
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
-from tests.conftest import run
+from tests.conftest import GCP_PROJECT as PROJECT
+from tests.conftest import KMS_KEY_NAME as KMS_KEY
+from tests.conftest import gcp_stack, run
 from tests.servers import free_port, serving
-from tests.test_program_gcp import KMS_KEY, PROJECT, gcp_stack
 from tools.mockrun import Declaration, reveal
 
 ALLOWED = ["https://label.example.com", "http://localhost:8080"]

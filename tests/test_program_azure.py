@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from components.azure import default_resource_group_name, default_storage_account_name
-from tests.conftest import assert_no_plain_text, problems_of, run, stack
+from tests.conftest import assert_no_plain_text, azure_stack, problems_of, run
 from tools.mockrun import Declaration, Registration, Secret, reveal
 
 ACCOUNT = "azure-native:storage:StorageAccount"
@@ -29,17 +29,6 @@ SUBNET = (
 DEFAULT_ACCOUNT = default_storage_account_name("labelstudio", "test")
 VALID_ACCOUNT = re.compile(r"^[a-z0-9]{3,24}$")
 VALID_GROUP = re.compile(r"^[-\w.()]{0,89}[-\w()]$")
-
-
-def azure_stack(**settings: Any) -> dict[str, Any]:
-    """A valid Azure stack file's config, with `settings` (labelstudio keys) on top; None removes a key."""
-    base = {
-        "azure-native:location": "westeurope",
-        "labelstudio:cloud": "azure",
-        "labelstudio:bucket": "label-media",
-        "labelstudio:host": "https://label.example.com",
-    }
-    return stack(base, settings)
 
 
 def azure_config(declaration: Declaration) -> dict[str, Any]:

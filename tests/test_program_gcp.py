@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 
 from components.gcp import default_service_account_id, label_value
 from policy.rules import Resource, evaluate
-from tests.conftest import assert_no_plain_text, problems_of, run, stack
+from tests.conftest import GCP_PROJECT as PROJECT
+from tests.conftest import KMS_KEY_NAME as KMS_KEY
+from tests.conftest import assert_no_plain_text, gcp_stack, problems_of, run
 from tools.mockrun import Declaration, Registration, Secret, reveal
 
 BUCKET = "gcp:storage/bucket:Bucket"
@@ -23,8 +25,6 @@ KEY = "gcp:serviceaccount/key:Key"
 KMS_MEMBER = "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"
 RELEASE = "kubernetes:helm.sh/v3:Release"
 K8S_SECRET = "kubernetes:core/v1:Secret"
-PROJECT = "acme-ml-prod"
-KMS_KEY = "projects/acme-keys/locations/eu/keyRings/storage/cryptoKeys/label-studio"
 # StandInCloud's answer for the project's Cloud Storage service agent.
 STORAGE_AGENT = "serviceAccount:service-000000000000@gs-project-accounts.iam.gserviceaccount.com"
 # The stack is "test" (tests.conftest.run).
@@ -34,17 +34,6 @@ ACCOUNT_NAME = f"projects/{PROJECT}/serviceAccounts/{EMAIL}"
 # What only the stand-in key file holds: its private key, the key's field name, and its base64 form.
 STAND_IN_SECRETS = ('"private_key"', "stand-in", "eyJ0eXBlIjog")
 VALID_ACCOUNT_ID = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])$")
-
-
-def gcp_stack(**settings: Any) -> dict[str, Any]:
-    """A valid Google Cloud stack file's config, with `settings` (labelstudio keys) on top; None removes a key."""
-    base = {
-        "gcp:project": PROJECT,
-        "labelstudio:cloud": "gcp",
-        "labelstudio:bucket": "acme-labels",
-        "labelstudio:host": "https://label.example.com",
-    }
-    return stack(base, settings)
 
 
 def values_of(declaration: Declaration) -> dict[str, Any]:
