@@ -19,6 +19,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tools.plan import every_stack_file  # noqa: E402 - run as a script from anywhere
+
 RUNS = 3
 
 
@@ -37,20 +40,20 @@ def measure(args: list[str], env: dict[str, str]) -> tuple[float, float]:
 
 
 def main() -> None:
-    stacks = sys.argv[1:] or sorted(str(path.name) for path in ROOT.glob("Pulumi.*.yaml"))
+    stacks = sys.argv[1:] or [str(path) for path in every_stack_file()]
     with tempfile.TemporaryDirectory() as cold_cache, tempfile.TemporaryDirectory() as warm_cache:
         cold = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": cold_cache}
         warm = {**os.environ, "PYTHONPYCACHEPREFIX": warm_cache}
         warm.pop("PYTHONDONTWRITEBYTECODE", None)
         measure(["-m", "tools.plan", stacks[0]], warm)  # fills the warm cache
         print(f"credential-free plan, median of {RUNS} fresh processes each")
-        print(f"{'stack file':<24} {'no bytecode cache':>22} {'cached bytecode':>22}")
+        print(f"{'stack file':<34} {'no bytecode cache':>22} {'cached bytecode':>22}")
         for stack in stacks:
             row = []
             for env in (cold, warm):
                 runs = [measure(["-m", "tools.plan", stack], env) for _ in range(RUNS)]
                 row.append(f"{statistics.median(t for t, _ in runs):6.2f} s {max(m for _, m in runs):6.0f} MiB")
-            print(f"{stack:<24} {row[0]:>22} {row[1]:>22}")
+            print(f"{stack:<34} {row[0]:>22} {row[1]:>22}")
         for env, label in ((cold, "no bytecode cache"), (warm, "cached bytecode")):
             seconds, peak = measure(["-m", "tools.plan", *stacks], env)
             print(f"all {len(stacks)} stack files in one run ({label}): {seconds:.2f} s, {peak:.0f} MiB")
