@@ -25,8 +25,9 @@ def _all_config() -> dict[str, Any]:
 
 def secret_keys() -> frozenset[str]:
     """Our keys (without the namespace) that the stack file holds as secrets."""
-    every = set(runtime_config.get_config_secret_keys_env()) | set(runtime_config._SECRET_KEYS.get())
     prefix = f"{NAMESPACE}:"
+    every = set(runtime_config.get_config_secret_keys_env())
+    every |= {key for key in _all_config() if runtime_config.is_config_secret(key)}
     return frozenset(key[len(prefix) :] for key in every if key.startswith(prefix))
 
 
