@@ -18,6 +18,10 @@ if ! .venv/bin/python -m uv --version 2>/dev/null | grep -q "$UV_VERSION"; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
 fi
 .venv/bin/python -m uv pip install --quiet --python .venv/bin/python -r requirements-dev.txt
+# The policy pack runs in its own environment, where `pulumi preview --policy-pack policy`
+# looks for it (policy/PulumiPolicy.yaml names policy/venv).
+[ -x policy/venv/bin/python ] || .venv/bin/python -m uv venv --quiet --python .venv/bin/python policy/venv
+.venv/bin/python -m uv pip install --quiet --python policy/venv/bin/python -r policy/requirements.txt
 # Azurite (the Azure Blob emulator the tests start) comes from npm, pinned in package.json.
 if command -v npm >/dev/null; then
   npm install --silent --no-audit --no-fund --no-package-lock
