@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -245,7 +244,12 @@ def policy_pack():
     """The policy pack's gRPC analyzer, started the way the CLI starts it: it prints its port."""
     from pulumi.runtime.proto import analyzer_pb2_grpc
 
-    process = subprocess.Popen([sys.executable, "__main__.py"], cwd=ROOT / "policy", stdout=subprocess.PIPE, text=True)
+    # The pack's own environment (policy/venv, from scripts/setup.sh), as the CLI would run it:
+    # this also proves policy/requirements.txt is all the pack needs.
+    python = ROOT / "policy" / "venv" / "bin" / "python"
+    if not python.exists():
+        pytest.fail(f"{python} is missing: run scripts/setup.sh", pytrace=False)
+    process = subprocess.Popen([str(python), "__main__.py"], cwd=ROOT / "policy", stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
         port = int(process.stdout.readline().strip())
