@@ -9,12 +9,10 @@ import pulumi
 import pulumi_aws as aws
 
 from components import aws_documents as documents
-from components.facts import Credential, StorageFacts
+from components.facts import CORS_MAX_AGE_SECONDS, CORS_METHODS, Credential, StorageFacts, storage_tags
 from components.settings import Settings
 
-CORS_METHODS = ["GET", "PUT", "POST", "DELETE", "HEAD"]
 CORS_EXPOSED_HEADERS = ["x-amz-server-side-encryption", "x-amz-request-id", "x-amz-id-2"]
-CORS_MAX_AGE_SECONDS = 3600
 ABORT_INCOMPLETE_UPLOADS_DAYS = 7
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 
@@ -30,7 +28,6 @@ class AwsStorage(pulumi.ComponentResource):
     def __init__(self, name: str, settings: Settings, opts: pulumi.ResourceOptions | None = None):
         super().__init__("labelstudio:aws:Storage", name, None, opts)
         assert settings.aws is not None and settings.aws_region is not None
-        self._name = name
         self._settings = settings
         region, folder = settings.aws_region, settings.folder
         child = pulumi.ResourceOptions(parent=self)
@@ -39,7 +36,7 @@ class AwsStorage(pulumi.ComponentResource):
         # The bucket's own settings stay on the bucket when they leave the stack (for example
         # `pulumi destroy --exclude-protected`), so a kept bucket stays private and versioned.
         hardening = pulumi.ResourceOptions(parent=self, retain_on_delete=settings.protect)
-        tags = {"app": "label-studio", "pulumi-stack": pulumi.get_stack(), "managed-by": "pulumi"}
+        tags = storage_tags(pulumi.get_stack())
 
         self.bucket = aws.s3.Bucket(
             f"{name}-bucket", bucket=settings.bucket, force_destroy=settings.force_destroy, tags=tags, opts=keep

@@ -13,7 +13,7 @@ import re
 import pulumi
 from pulumi_azure_native import resources, storage
 
-from components.facts import Credential, StorageFacts
+from components.facts import CORS_MAX_AGE_SECONDS, CORS_METHODS, Credential, StorageFacts, storage_tags
 from components.settings import Settings
 
 # Premium block blobs sit on SSDs. Label Studio's guide warns that on HDD-backed (Standard)
@@ -21,13 +21,11 @@ from components.settings import Settings
 SKU = "Premium_LRS"
 KIND = "BlockBlobStorage"
 
-CORS_METHODS = ["GET", "PUT", "POST", "DELETE", "HEAD"]
 # A browser's upload to a SAS URL is a Put Blob carrying `x-ms-blob-type` (always) and
 # `x-ms-blob-content-type`; a preflight naming a header the rule lacks is refused. The
 # `x-ms-*` prefix covers the SDK's other headers (x-ms-version, x-ms-client-request-id...).
 CORS_ALLOWED_HEADERS = ["x-ms-blob-type", "x-ms-blob-content-type", "content-type", "x-ms-*"]
 CORS_EXPOSED_HEADERS = ["x-ms-*"]
-CORS_MAX_AGE_SECONDS = 3600
 # Label Studio signs its URLs for urlExpirationSecs (chart default 86400 s); longer SAS tokens
 # are logged, not blocked, so a raised expiry in helmValues never breaks Label Studio.
 SAS_EXPIRATION_PERIOD = "1.00:00:00"
@@ -95,7 +93,7 @@ class AzureStorage(pulumi.ComponentResource):
         # The account's protection settings stay on it when they leave the stack (for example
         # `pulumi destroy --exclude-protected`), so a kept account keeps soft delete and CORS.
         self._hardening = pulumi.ResourceOptions(parent=self, retain_on_delete=settings.protect)
-        tags = {"app": "label-studio", "pulumi-stack": stack, "managed-by": "pulumi"}
+        tags = storage_tags(stack)
 
         resource_group_name: pulumi.Input[str]
         if azure.resource_group:

@@ -13,6 +13,15 @@ from typing import Any
 
 import pulumi
 
+# What every cloud's CORS rule allows: Label Studio's browser reads, uploads and deletes.
+CORS_METHODS = ["GET", "PUT", "POST", "DELETE", "HEAD"]
+CORS_MAX_AGE_SECONDS = 3600
+
+
+def storage_tags(stack: str) -> dict[str, str]:
+    """The tags (labels on Google Cloud) every storage resource carries."""
+    return {"app": "label-studio", "pulumi-stack": stack, "managed-by": "pulumi"}
+
 
 @dataclass(frozen=True)
 class Credential:

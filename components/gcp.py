@@ -14,12 +14,10 @@ from typing import Any
 import pulumi
 import pulumi_gcp as gcp
 
-from components.facts import Credential, StorageFacts
+from components.facts import CORS_MAX_AGE_SECONDS, CORS_METHODS, Credential, StorageFacts, storage_tags
 from components.settings import Settings
 
-CORS_METHODS = ["GET", "PUT", "POST", "DELETE", "HEAD"]
 CORS_RESPONSE_HEADERS = ["Content-Type", "Access-Control-Allow-Origin"]
-CORS_MAX_AGE_SECONDS = 3600
 OBJECT_ROLE = "roles/storage.objectAdmin"
 # Label Studio signs its URLs through IAM signBlob when its credentials hold no private key
 # (Workload Identity); signing as itself needs this role on itself.
@@ -83,7 +81,7 @@ class GcpStorage(pulumi.ComponentResource):
         project, folder, gcp_settings = settings.gcp_project, settings.folder, settings.gcp
         stack = pulumi.get_stack()
         child = pulumi.ResourceOptions(parent=self)
-        labels = {"app": "label-studio", "pulumi-stack": label_value(stack), "managed-by": "pulumi"}
+        labels = storage_tags(label_value(stack))
 
         kms_grant = self._kms_grant(name, project, gcp_settings.kms_key_name) if gcp_settings.kms_key_name else None
         self.bucket = gcp.storage.Bucket(
