@@ -16,28 +16,21 @@ from google.protobuf import json_format, struct_pb2
 from policy.rules import POLICIES, Resource, evaluate
 from tests.conftest import aws_stack, run
 from tools.mockrun import Declaration, reveal
+from tools.plan import policy_resources
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def resources_of(declaration: Declaration) -> list[Resource]:
-    return [
-        Resource(r.type, r.name, reveal(r.inputs), r.protect, tuple(r.additional_secret_outputs))
-        for r in declaration.resources
-        if r.custom
-    ]
-
-
 @pytest.fixture(scope="module")
 def aws_resources() -> list[Resource]:
-    return resources_of(
+    return policy_resources(
         run(aws_stack(access="access-keys", credentials="inline", enterprise=True, aws={"encryption": "kms"}))
     )
 
 
 @pytest.fixture(scope="module")
 def irsa_resources() -> list[Resource]:
-    return resources_of(run(aws_stack(enterprise=True)))
+    return policy_resources(run(aws_stack(enterprise=True)))
 
 
 def violated(resources: list[Resource]) -> set[str]:
@@ -304,5 +297,5 @@ def test_license_and_database_secret_references_are_not_mistaken_for_credentials
         )
 
     keyless = [r for r in aws_resources if not r.type.endswith("v3:Release")]
-    release = next(r for r in resources_of(run(aws_stack())) if r.type.endswith("v3:Release"))
+    release = next(r for r in policy_resources(run(aws_stack())) if r.type.endswith("v3:Release"))
     assert violated([*keyless, add_references(release)]) == set()

@@ -11,11 +11,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from components.gcp import default_service_account_id, label_value
-from policy.rules import Resource, evaluate
+from policy.rules import evaluate
 from tests.conftest import GCP_PROJECT as PROJECT
 from tests.conftest import KMS_KEY_NAME as KMS_KEY
 from tests.conftest import assert_no_plain_text, gcp_stack, problems_of, run
 from tools.mockrun import Declaration, Registration, Secret, reveal
+from tools.plan import policy_resources
 
 BUCKET = "gcp:storage/bucket:Bucket"
 BUCKET_MEMBER = "gcp:storage/bucketIAMMember:BucketIAMMember"
@@ -224,12 +225,7 @@ def test_protection_and_force_destroy_are_explicit_choices():
 @pytest.mark.parametrize("access", ["workload-identity", "key"])
 def test_what_the_program_declares_passes_every_policy(access):
     declaration = run(gcp_stack(access=access, enterprise=True, gcp={"kmsKeyName": KMS_KEY}))
-    resources = [
-        Resource(r.type, r.name, reveal(r.inputs), r.protect, tuple(r.additional_secret_outputs))
-        for r in declaration.resources
-        if r.custom
-    ]
-    assert evaluate(resources) == []
+    assert evaluate(policy_resources(declaration)) == []
 
 
 # -- Workload Identity ----------------------------------------------------------------------------

@@ -46,14 +46,18 @@ class StackPlan:
         return bool(self.declaration.error or self.violations)
 
 
-def plan_stack(stack_file: Path) -> StackPlan:
-    declaration = run_stack_file(stack_file)
-    resources = [
+def policy_resources(declaration: Declaration) -> list[Resource]:
+    """What the program declared, as the policy rules see a stack."""
+    return [
         Resource(r.type, r.name, reveal(r.inputs), r.protect, tuple(r.additional_secret_outputs))
         for r in declaration.resources
         if r.custom
     ]
-    violations = [] if declaration.error else evaluate(resources)
+
+
+def plan_stack(stack_file: Path) -> StackPlan:
+    declaration = run_stack_file(stack_file)
+    violations = [] if declaration.error else evaluate(policy_resources(declaration))
     return StackPlan(str(stack_file), declaration, violations)
 
 
