@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from azure.storage.blob import BlobServiceClient, CorsRule
 
+from tests.check_runner import rows, run_check
 from tests.conftest import azure_stack, run
 from tests.test_azurite import ACCOUNT_KEY, ACCOUNT_NAME, azurite, cors_rules  # noqa: F401 - azurite is a fixture
 from tools.mockrun import Declaration, reveal
 
-ROOT = Path(__file__).resolve().parent.parent
 ORIGINS = ["https://label.example.com", "http://localhost:8080"]
 
 
@@ -44,24 +40,8 @@ def service(azurite: str, declared: Declaration) -> Iterator[BlobServiceClient]:
     container.delete_container()
 
 
-def check(tmp_path: Path, outputs: dict[str, Any]) -> subprocess.CompletedProcess[str]:
-    path = tmp_path / "outputs.json"
-    path.write_text(json.dumps(outputs))
-    command = [sys.executable, "-m", "tools.check", "--outputs", str(path)]
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
-
-
-def rows(result: subprocess.CompletedProcess[str]) -> dict[str, str]:
-    table = {}
-    for line in result.stdout.splitlines():
-        words = [part.strip() for part in line.strip().split("  ") if part.strip()]
-        if len(words) >= 2 and words[1] in ("PASS", "FAIL"):
-            table[words[0]] = words[1]
-    return table
-
-
 def test_a_correct_container_passes_every_check_and_is_left_clean(tmp_path, declared, azurite, service):  # noqa: F811
-    result = check(tmp_path, outputs_for_azurite(declared, azurite))
+    result = run_check(tmp_path, outputs_for_azurite(declared, azurite))
     assert result.returncode == 0, result.stdout + result.stderr
     table = rows(result)
     assert set(table.values()) == {"PASS"} and len(table) == 11
@@ -72,7 +52,7 @@ def test_a_correct_container_passes_every_check_and_is_left_clean(tmp_path, decl
 
 def test_wrong_cors_fails_the_browser_checks(tmp_path, declared, azurite, service):  # noqa: F811
     service.set_service_properties(cors=[CorsRule(["https://old-host.example.com"], ["GET", "PUT"])])
-    result = check(tmp_path, outputs_for_azurite(declared, azurite))
+    result = run_check(tmp_path, outputs_for_azurite(declared, azurite))
     assert result.returncode == 1
     table = rows(result)
     for origin in ORIGINS:
@@ -83,7 +63,7 @@ def test_wrong_cors_fails_the_browser_checks(tmp_path, declared, azurite, servic
 
 def test_a_wrong_account_key_is_refused_and_reported(tmp_path, declared, azurite, service):  # noqa: F811
     wrong = "d3Jvbmcta2V5LXdyb25nLWtleS13cm9uZy1rZXktd3Jvbmcta2V5LXdyb25nLWtleQ=="
-    result = check(tmp_path, outputs_for_azurite(declared, azurite, key=wrong))
+    result = run_check(tmp_path, outputs_for_azurite(declared, azurite, key=wrong))
     assert result.returncode == 1
     table = rows(result)
     assert table[next(name for name in table if name.startswith("put "))] == "FAIL"

@@ -10,20 +10,16 @@ shown on the declared inputs (test_program_gcp.py) and the policy pack, not here
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
-from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from tests.check_runner import run_check, table_of
 from tests.conftest import gcp_stack, run
 from tests.test_gcs_emulator import client, emulator  # noqa: F401 - pytest fixtures
 from tools.mockrun import Declaration, reveal
 
-ROOT = Path(__file__).resolve().parent.parent
 ORIGINS = ["https://label.example.com"]
 
 
@@ -43,28 +39,12 @@ def key_file(email: str) -> str:
     return json.dumps(info)
 
 
-def run_check(tmp_path: Path, outputs: dict[str, Any], endpoint: str) -> subprocess.CompletedProcess[str]:
-    path = tmp_path / "outputs.json"
-    path.write_text(json.dumps(outputs))
-    command = [sys.executable, "-m", "tools.check", "--outputs", str(path), "--endpoint-url", endpoint]
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
-
-
-def rows(result: subprocess.CompletedProcess[str]) -> dict[str, tuple[str, str]]:
-    table = {}
-    for line in result.stdout.splitlines():
-        words = [part.strip() for part in line.strip().split("  ") if part.strip()]
-        if len(words) >= 2 and words[1] in ("PASS", "FAIL"):
-            table[words[0]] = (words[1], " ".join(words[2:]))
-    return table
-
-
 def test_objects_and_signed_urls_work_with_the_key_file_and_nothing_is_left(tmp_path, declared, client, emulator):  # noqa: F811
     outputs = reveal(declared.outputs)
     outputs["serviceAccountKeyJson"] = key_file(outputs["serviceAccountEmail"])
     bucket = client.create_bucket(outputs["bucketName"])
     result = run_check(tmp_path, outputs, emulator)
-    table = rows(result)
+    table = table_of(result)
     put = next(name for name in table if name.startswith("put media/.label-studio-storage-check-"))
     for step in (put, "get it back", "list media", "signed GET URL", "delete the test object", "it is gone"):
         assert table[step][0] == "PASS", (step, result.stdout)

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.check_runner import rows, run_check
 from tests.conftest import aws_stack, run
 from tests.s3_world import apply_bucket, client
 from tests.servers import enforce_iam, moto_server
 from tools.mockrun import Declaration, reveal
 
-ROOT = Path(__file__).resolve().parent.parent
 ORIGINS = ["https://label.example.com", "http://localhost:8080"]
 
 
@@ -45,24 +41,6 @@ def user_keys(endpoint: str, policy: str | None) -> tuple[str, str]:
     return key["AccessKeyId"], key["SecretAccessKey"]
 
 
-def check(tmp_path: Path, outputs: dict[str, Any], endpoint: str) -> subprocess.CompletedProcess[str]:
-    path = tmp_path / "outputs.json"
-    path.write_text(json.dumps(outputs))
-    command = [sys.executable, "-m", "tools.check", "--outputs", str(path), "--endpoint-url", endpoint]
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
-
-
-def rows(result: subprocess.CompletedProcess[str]) -> dict[str, str]:
-    """check name -> PASS/FAIL, from the printed table."""
-    table = {}
-    for line in result.stdout.splitlines():
-        parts = line.strip().split("  ")
-        words = [part.strip() for part in parts if part.strip()]
-        if len(words) >= 2 and words[1] in ("PASS", "FAIL"):
-            table[words[0]] = words[1]
-    return table
-
-
 def leftovers(endpoint: str, bucket: str) -> list[str]:
     listed = client("s3", endpoint).list_objects_v2(Bucket=bucket).get("Contents", [])
     return [item["Key"] for item in listed]
@@ -77,7 +55,7 @@ def world(declared) -> Iterator[dict[str, Any]]:
 def test_a_correct_bucket_passes_every_check_and_is_left_clean(tmp_path, declared, world):
     policy = reveal(declared.one("aws:iam/policy:Policy").inputs)["policy"]
     key_id, secret = user_keys(world["endpoint"], policy)
-    result = check(tmp_path, outputs_with_keys(declared, key_id, secret), world["endpoint"])
+    result = run_check(tmp_path, outputs_with_keys(declared, key_id, secret), world["endpoint"])
     assert result.returncode == 0, result.stdout + result.stderr
     table = rows(result)
     assert set(table.values()) == {"PASS"}
@@ -106,7 +84,7 @@ def test_a_bucket_whose_cors_is_wrong_fails_the_preflights(tmp_path, declared, w
             "CORSRules": [{"AllowedMethods": ["GET", "PUT"], "AllowedOrigins": ["https://old-host.example.com"]}]
         },
     )
-    result = check(tmp_path, outputs_with_keys(declared, "any", "any"), world["endpoint"])
+    result = run_check(tmp_path, outputs_with_keys(declared, "any", "any"), world["endpoint"])
     assert result.returncode == 1, result.stdout
     table = rows(result)
     assert table["CORS upload preflight from https://label.example.com"] == "FAIL"
@@ -121,7 +99,7 @@ def test_a_bucket_whose_cors_is_wrong_fails_the_preflights(tmp_path, declared, w
 def test_denied_credentials_fail_and_nothing_is_left_behind(tmp_path, declared, world):
     key_id, secret = user_keys(world["endpoint"], policy=None)  # a user with no permissions at all
     enforce_iam(world["endpoint"])
-    result = check(tmp_path, outputs_with_keys(declared, key_id, secret), world["endpoint"])
+    result = run_check(tmp_path, outputs_with_keys(declared, key_id, secret), world["endpoint"])
     assert result.returncode == 1
     table = rows(result)
     put = next(name for name in table if name.startswith("put "))
@@ -133,17 +111,14 @@ def test_denied_credentials_fail_and_nothing_is_left_behind(tmp_path, declared, 
 
 def test_keyless_access_uses_the_callers_credentials_and_says_so(tmp_path, world):
     outputs = reveal(run(aws_stack(folder="media", corsOrigins=ORIGINS)).outputs)  # irsa: no envList
-    path = tmp_path / "outputs.json"
-    path.write_text(json.dumps(outputs))
     env = {"AWS_ACCESS_KEY_ID": "caller", "AWS_SECRET_ACCESS_KEY": "caller", "PATH": "/usr/bin:/bin"}
-    command = [sys.executable, "-m", "tools.check", "--outputs", str(path), "--endpoint-url", world["endpoint"]]
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
+    result = run_check(tmp_path, outputs, world["endpoint"], env=env)
     assert "access is irsa" in result.stdout and "YOUR credentials" in result.stdout
     assert result.returncode == 0, result.stdout
 
 
 def test_outputs_of_another_project_are_refused_plainly(tmp_path):
-    result = check(tmp_path, {"something": "else"}, "http://127.0.0.1:9")
+    result = run_check(tmp_path, {"something": "else"}, "http://127.0.0.1:9")
     assert result.returncode == 2
     assert "no known cloud" in result.stderr
     assert "Traceback" not in result.stderr
