@@ -298,14 +298,15 @@ def _cors_allows(response: requests.Response, origin: str) -> bool:
 def check(storage: Storage, folder: str, origins: Sequence[str], refused_origin: str = REFUSED_ORIGIN) -> Report:
     report = Report(storage.description)
     token = uuid.uuid4().hex[:12]
-    key = f"{folder}/.label-studio-storage-check-{token}.txt" if folder else f".label-studio-storage-check-{token}.txt"
+    prefix = f"{folder}/" if folder else ""
+    key = f"{prefix}.label-studio-storage-check-{token}.txt"
     body = f"label-studio-storage check {token}\n".encode()
     try:
         put = report.run(f"put {key}", lambda: storage.put(key, body))
         report.run("get it back", lambda: storage.get(key) == body or "content differs")
         report.run(
             f"list {folder or '(bucket root)'}",
-            lambda: key in storage.list(f"{folder}/" if folder else "") or "not listed",
+            lambda: key in storage.list(prefix) or "not listed",
         )
 
         def signed_get() -> str | bool:
@@ -322,7 +323,7 @@ def check(storage: Storage, folder: str, origins: Sequence[str], refused_origin:
         report.run(f"CORS refuses {refused_origin}", lambda: _refused(storage, upload_key, refused_origin))
     finally:
         report.run("delete the test object", lambda: storage.delete(key))
-        report.run("it is gone", lambda: key not in storage.list(f"{folder}/" if folder else "") or "still listed")
+        report.run("it is gone", lambda: key not in storage.list(prefix) or "still listed")
     return report
 
 
