@@ -70,16 +70,6 @@ def mask(value: Any) -> Any:
     return value
 
 
-def has_secret(value: Any) -> bool:
-    if isinstance(value, Secret):
-        return True
-    if isinstance(value, dict):
-        return any(has_secret(item) for item in value.values())
-    if isinstance(value, list):
-        return any(has_secret(item) for item in value)
-    return False
-
-
 def _from_proto(value: Any) -> Any:
     """A protobuf Struct/Value as plain Python, keeping secrets where they sit."""
     from google.protobuf import struct_pb2
@@ -124,11 +114,6 @@ class Registration:
     delete_before_replace: bool
     ignore_changes: list[str]
 
-    @property
-    def plain(self) -> dict[str, Any]:
-        """Inputs with secrets unwrapped."""
-        return reveal(self.inputs)
-
 
 @dataclass
 class Declaration:
@@ -152,13 +137,6 @@ class Declaration:
         if len(found) != 1:
             raise AssertionError(f"expected one {type_}, found {[r.name for r in found]}")
         return found[0]
-
-    def by_urn(self, urn: str) -> Registration:
-        return next(r for r in self.resources if r.urn == urn)
-
-    @property
-    def types(self) -> list[str]:
-        return [r.type for r in self.resources]
 
 
 # ---------------------------------------------------------------------------------------------
