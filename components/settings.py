@@ -654,7 +654,7 @@ def decode_config(raw: Mapping[str, Any]) -> dict[str, Any]:
     """
     decoded: dict[str, Any] = {}
     for key, value in raw.items():
-        if isinstance(value, str) and ((value[:1] in "[{" and value != "") or key in _STRUCTURED):
+        if isinstance(value, str) and (value.startswith(("[", "{")) or key in _STRUCTURED):
             with contextlib.suppress(ValueError):
                 value = json.loads(value)
         decoded[key] = value
