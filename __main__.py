@@ -28,6 +28,6 @@ if facts.env_list:
     # a local Label Studio on any target. Secret, like every credential.
     from components.compose import env_list_output
 
-    pulumi.export("envList", env_list_output(facts))
+    pulumi.export("envList", env_list_output(facts, settings.host))
     for key, value in facts.compose_outputs.items():
         pulumi.export(key, pulumi.Output.secret(value))

@@ -9,12 +9,19 @@ import pulumi
 import pulumi_aws as aws
 
 from components import aws_documents as documents
+from components.env_list import S3_SIGNATURE_VERSION
 from components.facts import CORS_MAX_AGE_SECONDS, CORS_METHODS, Credential, StorageFacts, storage_tags
 from components.settings import Settings
 
 CORS_EXPOSED_HEADERS = ["x-amz-server-side-encryption", "x-amz-request-id", "x-amz-id-2"]
 ABORT_INCOMPLETE_UPLOADS_DAYS = 7
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
+
+
+# botocore presigns with SigV2 in regions that still accept it unless told otherwise; S3 refuses
+# SigV2 for buckets created after June 2020 (all of ours) and for SSE-KMS objects, so every link
+# Label Studio hands out would fail. Its storage backend reads this variable.
+S3_SIGNING_ENVIRONMENT = {S3_SIGNATURE_VERSION: "s3v4"}
 
 
 class AwsStorage(pulumi.ComponentResource):
@@ -117,6 +124,7 @@ class AwsStorage(pulumi.ComponentResource):
         self.facts = StorageFacts(
             persistence_type="s3",
             persistence_config=persistence_config,
+            environment=S3_SIGNING_ENVIRONMENT,
             exports={
                 "bucketName": self.bucket.bucket,
                 "bucketArn": self.bucket.arn,

@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from components.env_list import LABEL_STUDIO_HOST, S3_SIGNATURE_VERSION
+
 CHART_NAME = "label-studio"
 CHART_REPOSITORY = "https://charts.heartex.com/"
 
@@ -87,18 +89,36 @@ def label_studio_values(
     annotations: Mapping[str, Any],
     enterprise: bool,
     user_values: Mapping[str, Any],
+    environment: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The release's values: the user's, with ours winning on persistence and service accounts."""
+    """The release's values: the user's, with ours winning on persistence, service accounts and
+    the environment we set (`global.extraEnvironmentVars` reaches every Label Studio container)."""
     ours: dict[str, Any] = {"global": {"persistence": dict(persistence)}}
+    if environment:
+        ours["global"]["extraEnvironmentVars"] = dict(environment)
     ours.update(service_account_values(service_accounts, annotations))
     if enterprise:
         ours["enterprise"] = {"enabled": True}
     return deep_merge(user_values, ours)
 
 
-def user_values_problems(user_values: Mapping[str, Any], enterprise: bool) -> list[str]:
+def user_values_problems(user_values: Mapping[str, Any], enterprise: bool, host: str | None = None) -> list[str]:
     """What in the user's extra chart values would break storage access or leak a credential."""
     problems = []
+    environment = _dig(user_values, "global", "extraEnvironmentVars")
+    environment = environment if isinstance(environment, Mapping) else {}
+    user_host = environment.get(LABEL_STUDIO_HOST)
+    if host and user_host is not None and user_host != host:
+        problems.append(
+            f"sets global.extraEnvironmentVars.{LABEL_STUDIO_HOST} while labelstudio:host is set; "
+            "remove it from helmValues: this program passes labelstudio:host on"
+        )
+    signature = environment.get(S3_SIGNATURE_VERSION)
+    if signature is not None and signature != "s3v4":
+        problems.append(
+            f"sets global.extraEnvironmentVars.{S3_SIGNATURE_VERSION} to {signature!r}; S3 refuses links "
+            "that are not signed with s3v4 for new buckets and SSE-KMS objects, so remove it"
+        )
     chart_enterprise = _dig(user_values, "enterprise", "enabled")
     if chart_enterprise is not None and chart_enterprise is not enterprise:
         problems.append(

@@ -38,6 +38,9 @@ class StorageFacts:
     persistence_config: Mapping[str, Any]  # non-secret keys of global.persistence.config.<type>
     credentials: Sequence[Credential] = ()
     service_account_annotations: Mapping[str, Any] = field(default_factory=dict)
+    # Variables Label Studio needs that the chart has no persistence key for (non-secret), given to
+    # every container and written to env.list, e.g. the S3 signature version.
+    environment: Mapping[str, Any] = field(default_factory=dict)
     env_list: Sequence[tuple[str, Any]] = ()  # Docker Compose env.list lines, in order
     compose_outputs: Mapping[str, Any] = field(default_factory=dict)  # extra secret outputs for compose
     exports: Mapping[str, Any] = field(default_factory=dict)  # cloud-specific stack outputs

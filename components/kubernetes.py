@@ -11,6 +11,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import chart_values
+from components.env_list import label_studio_environment
 from components.facts import StorageFacts
 from components.settings import Settings
 
@@ -68,6 +69,7 @@ class LabelStudioRelease(pulumi.ComponentResource):
             ),
             service_accounts=settings.service_account_names,
             annotations=facts.service_account_annotations,
+            environment=label_studio_environment(facts.environment, settings.host),
             enterprise=settings.enterprise,
             user_values=_secret_leaves(settings.helm_values) if secret_user_values else settings.helm_values,
         )

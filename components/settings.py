@@ -568,7 +568,7 @@ class Settings(_Model):
     @field_validator("helm_values")
     @classmethod
     def _helm_values(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
-        problems = user_values_problems(value, bool(info.data.get("enterprise")))
+        problems = user_values_problems(value, bool(info.data.get("enterprise")), info.data.get("host"))
         if problems:
             raise _problem("; and it ".join(problems), show_value=False)
         return value

@@ -6,7 +6,7 @@ import pytest
 
 from components import aws_documents as documents
 from components.chart_values import deep_merge, label_studio_values, persistence_values, user_values_problems
-from components.env_list import env_list_text
+from components.env_list import env_list_text, label_studio_environment
 
 OIDC = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC"
 
@@ -197,3 +197,49 @@ def test_env_list_is_one_unquoted_line_per_variable():
 def test_env_list_refuses_what_compose_would_misread(line):
     with pytest.raises(ValueError):
         env_list_text([line])
+
+
+@pytest.mark.parametrize(
+    ("storage_environment", "host", "expected"),
+    [
+        ({}, None, {}),
+        ({}, "https://label.example.com", {"LABEL_STUDIO_HOST": "https://label.example.com"}),
+        (
+            {"STORAGE_AWS_S3_SIGNATURE_VERSION": "s3v4"},
+            "http://localhost:8080",
+            {"STORAGE_AWS_S3_SIGNATURE_VERSION": "s3v4", "LABEL_STUDIO_HOST": "http://localhost:8080"},
+        ),
+    ],
+)
+def test_label_studio_environment_adds_its_own_url_only_when_known(storage_environment, host, expected):
+    assert label_studio_environment(storage_environment, host) == expected
+
+
+def test_the_environment_reaches_every_container_through_the_global_extra_environment():
+    values = label_studio_values(
+        persistence=persistence_values("s3", {}, {}, None),
+        service_accounts={"app": "a"},
+        annotations={},
+        enterprise=False,
+        user_values={"global": {"extraEnvironmentVars": {"DJANGO_DB": "default"}}},
+        environment={"STORAGE_AWS_S3_SIGNATURE_VERSION": "s3v4"},
+    )
+    assert values["global"]["extraEnvironmentVars"] == {
+        "DJANGO_DB": "default",
+        "STORAGE_AWS_S3_SIGNATURE_VERSION": "s3v4",
+    }
+
+
+@pytest.mark.parametrize(
+    ("extra", "host", "refused"),
+    [
+        ({"STORAGE_AWS_S3_SIGNATURE_VERSION": "s3"}, None, True),
+        ({"STORAGE_AWS_S3_SIGNATURE_VERSION": "s3v4"}, None, False),
+        ({"LABEL_STUDIO_HOST": "https://a.example.com"}, "https://b.example.com", True),
+        ({"LABEL_STUDIO_HOST": "https://a.example.com"}, None, False),
+        ({"LABEL_STUDIO_HOST": "https://a.example.com"}, "https://a.example.com", False),
+    ],
+)
+def test_user_environment_may_not_undo_signing_or_contradict_the_host(extra, host, refused):
+    problems = user_values_problems({"global": {"extraEnvironmentVars": extra}}, enterprise=False, host=host)
+    assert bool(problems) is refused, problems

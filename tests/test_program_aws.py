@@ -95,6 +95,11 @@ def test_irsa_declares_a_hardened_bucket_and_a_role_only_the_app_can_assume():
         "type": "s3",
         "config": {"s3": {"bucket": "acme-labels", "region": "eu-west-1", "folder": "media"}},
     }
+    # Every container that signs links must sign SigV4: S3 refuses SigV2 for new buckets and SSE-KMS.
+    assert values["global"]["extraEnvironmentVars"] == {
+        "STORAGE_AWS_S3_SIGNATURE_VERSION": "s3v4",
+        "LABEL_STUDIO_HOST": "https://label.example.com",
+    }
     release = declaration.one(RELEASE)
     assert attachment.urn in release.dependencies, "pods must not start before the role can reach the bucket"
     assert not declaration.of_type(K8S_SECRET) and not declaration.of_type("aws:iam/user:User")
@@ -228,6 +233,8 @@ def test_compose_declares_no_cluster_and_hands_out_a_secret_env_list():
         "STORAGE_AWS_BUCKET_NAME=acme-labels",
         "STORAGE_AWS_REGION_NAME=eu-west-1",
         "STORAGE_AWS_FOLDER=ls",
+        "STORAGE_AWS_S3_SIGNATURE_VERSION=s3v4",
+        "LABEL_STUDIO_HOST=https://label.example.com",
     ]
     assert declaration.outputs["access"] == "access-keys"
     assert_no_plain_text(declaration, STAND_IN_SECRETS)
@@ -296,3 +303,33 @@ def test_outputs_name_the_storage_for_both_targets(target):
     assert outputs["bucketName"] == "acme-labels" and outputs["bucketArn"] == "arn:aws:s3:::acme-labels"
     assert outputs["region"] == "eu-west-1" and outputs["folder"] == "" and outputs["cloud"] == "aws"
     assert outputs["target"] == target
+
+
+@pytest.mark.parametrize("access", ["irsa", "pod-identity", "node-role", "access-keys"])
+def test_links_are_signed_sigv4_in_every_access_mode_and_without_a_host(access):
+    aws_settings = {
+        "irsa": {"oidcProviderArn": OIDC_ARN},
+        "pod-identity": {"clusterName": "ml"},
+        "node-role": {"nodeRoleName": "nodes"},
+        "access-keys": None,
+    }[access]
+    declaration = run(aws_stack(access=access, aws=aws_settings, host=None, corsOrigins=["https://label.example.com"]))
+    environment = reveal(values_of(declaration))["global"]["extraEnvironmentVars"]
+    assert environment == {"STORAGE_AWS_S3_SIGNATURE_VERSION": "s3v4"}, "no host: Label Studio keeps the chart's own"
+
+
+def test_user_values_cannot_turn_sigv2_back_on_or_contradict_the_host():
+    message = problems_of(
+        aws_stack(
+            helmValues={
+                "global": {
+                    "extraEnvironmentVars": {
+                        "STORAGE_AWS_S3_SIGNATURE_VERSION": "s3",
+                        "LABEL_STUDIO_HOST": "https://other.example.com",
+                    }
+                }
+            }
+        )
+    )
+    assert "labelstudio:helmValues" in message
+    assert "STORAGE_AWS_S3_SIGNATURE_VERSION" in message and "LABEL_STUDIO_HOST" in message

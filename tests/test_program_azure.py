@@ -236,6 +236,7 @@ def test_compose_declares_no_cluster_and_hands_out_a_secret_env_list():
         f"STORAGE_AZURE_ACCOUNT_KEY={STAND_IN_KEY}",
         "STORAGE_AZURE_CONTAINER_NAME=label-media",
         "STORAGE_AZURE_FOLDER=ls/media",
+        "LABEL_STUDIO_HOST=https://label.example.com",
     ]
     assert declaration.outputs["access"] == "key"
     assert_no_plain_text(declaration, [STAND_IN_KEY])

@@ -325,6 +325,7 @@ def test_compose_declares_no_cluster_and_hands_out_a_secret_env_list_and_key_fil
         f"STORAGE_GCS_PROJECT_ID={PROJECT}",
         "STORAGE_GCS_FOLDER=ls",
         "GOOGLE_APPLICATION_CREDENTIALS=/opt/heartex/secrets/key.json",
+        "LABEL_STUDIO_HOST=http://localhost:8080",
     ]
     key_file = declaration.outputs["serviceAccountKeyJson"]
     assert isinstance(key_file, Secret)
