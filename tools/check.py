@@ -236,7 +236,10 @@ class S3Storage:
             read_timeout=timeouts.read,
             retries={"total_max_attempts": timeouts.attempts, "mode": "standard"},
         )
-        self.client = boto3.client("s3", region_name=region, endpoint_url=endpoint_url, config=config, **credentials)
+        session = boto3.session.Session(**credentials)
+        if session.get_credentials() is None:
+            raise RuntimeError("found no AWS credentials of yours, which keyless access checks with; log in first")
+        self.client = session.client("s3", region_name=region, endpoint_url=endpoint_url, config=config)
         self.description = f"s3://{bucket} in {region}"
 
     def put(self, key: str, body: bytes) -> None:
@@ -297,8 +300,10 @@ class GcsStorage:
         self.bucket = self.client.bucket(bucket)
         self.description = f"gs://{bucket} in project {project}"
         self.timeouts = timeouts
-        # The client's own retry keeps trying for two minutes; one request's worth of time is enough.
-        self.calls = {"timeout": timeouts.pair, "retry": DEFAULT_RETRY.with_timeout(timeouts.connect + timeouts.read)}
+        # The client's own retry keeps trying for two minutes; here a second attempt follows a
+        # quick failure after one second, and none follows a slow one.
+        retry = DEFAULT_RETRY.with_delay(initial=1.0, maximum=1.0, multiplier=1.0).with_timeout(1.5)
+        self.calls = {"timeout": timeouts.pair, "retry": retry if timeouts.attempts > 1 else None}
 
     def put(self, key: str, body: bytes) -> None:
         self.bucket.blob(key).upload_from_string(body, content_type="text/plain", **self.calls)
