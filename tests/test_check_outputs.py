@@ -5,12 +5,15 @@ hands out keys (the check never falls back to the caller's own credentials there
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.check_runner import run_check
+from tests.check_runner import ROOT, run_check
 from tests.conftest import aws_stack, azure_stack, gcp_stack, run
 from tools.check import BAD_INPUT, main
 from tools.mockrun import mask, reveal
@@ -50,7 +53,12 @@ def keyed_stacks() -> dict[str, Any]:
         ('"outputs"', "holds a JSON string"),
         ("null", "holds a JSON null"),
         ('{"something": "else"}', "no known cloud"),
-        ('{"cloud": "aws", "bucketName": "b", "region": "r"}', "`access` is None, not an access mode of cloud aws"),
+        (
+            '{"cloud": "aws", "access": "root", "bucketName": "b"}',
+            "`access` is 'root', not an access mode of cloud aws",
+        ),
+        ('{"cloud": "aws", "bucketName": "b", "region": "r", "envList": "[secret]"}', "`envList` is masked"),
+        ('{"cloud": "azure", "bucketName": "b", "containerName": "c"}', "lack `envList`"),
         ('{"cloud": "aws", "access": "irsa", "bucketName": "b", "region": "r", "corsOrigins": "x"}', "`corsOrigins`"),
         ('{"cloud": "aws", "access": "irsa", "bucketName": 7, "region": "r"}', "lack `bucketName`"),
     ],
@@ -118,3 +126,31 @@ def test_the_command_exits_2_on_outputs_that_are_not_json(tmp_path):
     result = run_check(tmp_path, "Current stack outputs (3):\n    OUTPUT  VALUE\n", CLOSED)
     assert result.returncode == BAD_INPUT
     assert result.stdout == "" and result.stderr.count("\n") == 1 and "is not JSON" in result.stderr
+
+
+def fake_pulumi(tmp_path: Path, script: str) -> dict[str, str]:
+    """An environment whose `pulumi` is this shell script."""
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "pulumi").write_text("#!/bin/sh\n" + script)
+    (tmp_path / "bin" / "pulumi").chmod(0o755)
+    return {"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin"}
+
+
+def run_with_stack(env: dict[str, str], deadline: str = "3") -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "tools.check", "--stack", "dev", "--deadline", deadline]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60, env=env)
+
+
+def test_a_pulumi_cli_that_hangs_is_given_up_on_within_the_deadline(tmp_path):
+    env = fake_pulumi(tmp_path, "exec sleep 30\n")
+    began = time.monotonic()
+    result = run_with_stack(env)
+    assert time.monotonic() - began < 3 + 2
+    assert result.returncode == BAD_INPUT and "did not answer within" in result.stderr
+
+
+def test_a_failing_pulumi_cli_is_reported_in_one_line(tmp_path):
+    env = fake_pulumi(tmp_path, "echo 'error: no stack named dev found' >&2\necho 'more detail' >&2\nexit 255\n")
+    result = run_with_stack(env)
+    assert result.returncode == BAD_INPUT
+    assert result.stderr.count("\n") == 1 and "no stack named dev found more detail" in result.stderr

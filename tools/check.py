@@ -114,7 +114,7 @@ def within(seconds: float, action: Callable[[], T]) -> T:
     return outcome["value"]  # type: ignore[no-any-return]
 
 
-_QUERY = re.compile(r"\?[^\s'\"<>]*")
+_QUERY = re.compile(r"\?[^\s'\"<>]+")
 
 
 def one_line(error: BaseException | str, secrets: Sequence[str] = ()) -> str:
@@ -425,6 +425,12 @@ def credentials_in(outputs: Mapping[str, Any]) -> list[str]:
     return [secret for secret in found if secret and secret != MASKED]
 
 
+def shown(value: Any) -> str:
+    """A value from the outputs, quoted and short enough for a one-line message."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def text_output(outputs: Mapping[str, Any], name: str) -> str:
     value = outputs.get(name)
     if value == MASKED:
@@ -458,6 +464,22 @@ def service_account_key(outputs: Mapping[str, Any]) -> dict[str, Any]:
     return key
 
 
+def access_mode(outputs: Mapping[str, Any], cloud: str) -> str | None:
+    """The stack's access mode; None for keyless access in outputs that do not name it."""
+    access = outputs.get("access")
+    if access is None:  # outputs that name no mode: the keys are there, or none are handed out
+        keyed = (
+            ACCESS_MODES[cloud] == (KEYED_ACCESS[cloud],) or "envList" in outputs or "serviceAccountKeyJson" in outputs
+        )
+        return KEYED_ACCESS[cloud] if keyed else None
+    if access not in ACCESS_MODES[cloud]:
+        modes = " or ".join(ACCESS_MODES[cloud])
+        raise BadOutputs(
+            f"`access` is {shown(access)}, not an access mode of cloud {cloud} ({modes}); are these its outputs?"
+        )
+    return str(access)
+
+
 def storage_from_outputs(
     outputs: Mapping[str, Any], endpoint_url: str | None = None, timeouts: Timeouts = Timeouts(5, 10)
 ) -> Reached:
@@ -465,17 +487,14 @@ def storage_from_outputs(
     exactly Label Studio's keys, never the caller's; without them, BadOutputs."""
     cloud = outputs.get("cloud")
     if not isinstance(cloud, str) or cloud not in ACCESS_MODES:
-        raise BadOutputs(f"the outputs name no known cloud (cloud={cloud!r}); are they this project's stack outputs?")
-    access = outputs.get("access")
-    if access not in ACCESS_MODES[cloud]:
-        modes = " or ".join(ACCESS_MODES[cloud])
         raise BadOutputs(
-            f"`access` is {access!r}, not an access mode of cloud {cloud} ({modes}); pass this stack's outputs"
+            f"the outputs name no known cloud (cloud={shown(cloud)}); are they this project's stack outputs?"
         )
+    access = access_mode(outputs, cloud)
     bucket = text_output(outputs, "bucketName")
     if access != KEYED_ACCESS[cloud]:
         note = (
-            f"access is {access}: Label Studio's pods get their own identity, so this check used YOUR "
+            f"access is {access or 'keyless'}: Label Studio's pods get their own identity, so this check used YOUR "
             "credentials; it proves the bucket, CORS and signed URLs, not the pods' identity"
         )
         if cloud == "aws":
@@ -501,7 +520,7 @@ def storage_from_outputs(
 def folder_and_origins(outputs: Mapping[str, Any]) -> tuple[str, list[str]]:
     folder, origins = outputs.get("folder") or "", outputs.get("corsOrigins") or []
     if not isinstance(folder, str):
-        raise BadOutputs(f"`folder` is {folder!r}, not a folder name; pass this stack's outputs")
+        raise BadOutputs(f"`folder` is {shown(folder)}, not a folder name; pass this stack's outputs")
     if not isinstance(origins, list) or not all(isinstance(origin, str) for origin in origins):
         raise BadOutputs("`corsOrigins` is not a list of origins; pass this stack's outputs")
     return folder, origins
@@ -669,7 +688,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     watchdog = threading.Timer(max(0.0, started + args.deadline - time.monotonic()), _give_up, (args.deadline,))
     watchdog.daemon = True
     watchdog.start()
-    warnings.filterwarnings("ignore", category=FutureWarning)  # the cloud SDKs' notices about Python versions
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"google\.")  # notices about Python versions
     outputs: dict[str, Any] = {}
     try:
         try:
