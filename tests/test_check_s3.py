@@ -11,7 +11,7 @@ from tests.check_runner import rows, run_check
 from tests.conftest import aws_stack, run
 from tests.s3_world import apply_bucket, client
 from tests.servers import enforce_iam, moto_server
-from tools.mockrun import Declaration, reveal
+from tools.mockrun import Declaration, mask, reveal
 
 ORIGINS = ["https://label.example.com", "http://localhost:8080"]
 
@@ -122,3 +122,13 @@ def test_outputs_of_another_project_are_refused_plainly(tmp_path):
     assert result.returncode == 2
     assert "no known cloud" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_masked_keys_are_refused_even_where_the_callers_credentials_would_pass(tmp_path, declared, world):
+    """`pulumi stack output --json` without --show-secrets: the check must not stand in its caller's keys."""
+    outputs = mask(declared.outputs)
+    env = {"AWS_ACCESS_KEY_ID": "caller", "AWS_SECRET_ACCESS_KEY": "caller", "PATH": "/usr/bin:/bin"}
+    result = run_check(tmp_path, outputs, world["endpoint"], env=env)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "`envList` is masked ([secret])" in result.stderr and "--show-secrets" in result.stderr
+    assert result.stdout == ""

@@ -5,30 +5,129 @@
 
 With the stack's outputs it puts, gets, lists and deletes an object under the folder, fetches
 it through a signed GET URL, and sends browser-style CORS requests from each allowed origin
-and from one that must be refused. Where the access mode hands out keys (the `envList` output)
-it uses exactly those; otherwise (IRSA, Pod Identity, Workload Identity) it uses your own
-credentials and says so. It prints a pass/fail table, exits 1 on any failure, and deletes its
-test object even when a step fails.
+and from one that must be refused. Where the access mode hands out keys it uses exactly those
+and refuses to run without them; otherwise (IRSA, Pod Identity, Workload Identity) it uses
+your own credentials and says so. It prints each step as it runs, then a pass/fail table, and
+deletes its test object even when a step fails.
+
+It is bounded: each request has a short timeout and one retry, and the whole check ends within
+--deadline seconds (60 by default), a storage that hangs counting as a failure.
+Exit codes: 0 every check passed; 1 storage failed or did not answer in time; 2 the check
+could not start (outputs unreadable, malformed or with masked keys; no credentials).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import subprocess
 import sys
+import threading
+import time
 import uuid
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TextIO, TypeVar
 from urllib.parse import quote
 
 import requests
 
+from components.settings import ACCESS_MODES, KEYED_ACCESS
+
 REFUSED_ORIGIN = "https://storage-check.invalid"
-TIMEOUT = 20
+DEFAULT_DEADLINE = 60.0
+PASSED, FAILED, BAD_INPUT = 0, 1, 2
+MASKED = "[secret]"  # what `pulumi stack output --json` prints for a secret without --show-secrets
+CLEANUP_SHARE = 0.25  # of the deadline, kept to delete the test object however long the rest took
+# The keys each keyed access mode writes into the `envList` output for Label Studio.
+ENV_KEYS = {
+    "aws": ("STORAGE_AWS_ACCESS_KEY_ID", "STORAGE_AWS_SECRET_ACCESS_KEY"),
+    "azure": ("STORAGE_AZURE_ACCOUNT_KEY",),
+}
+SHOW_SECRETS = "pulumi stack output --json --show-secrets > outputs.json"
+JSON_KINDS = {list: "list", str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
+
+T = TypeVar("T")
+
+
+class BadOutputs(Exception):
+    """The check cannot start; the message says what is wrong and how to fix it, in one line."""
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Per request: seconds to connect, seconds to wait for an answer, and attempts in all."""
+
+    connect: float
+    read: float
+    attempts: int = 2
+
+    @classmethod
+    def within(cls, deadline: float) -> Timeouts:
+        """The usual 5 s to connect and 10 s to answer, shorter when the whole deadline is short."""
+        return cls(connect=min(5.0, deadline / 4), read=min(10.0, deadline / 4))
+
+    @property
+    def pair(self) -> tuple[float, float]:
+        return (self.connect, self.read)
+
+
+class Deadline:
+    """The check's whole time. Steps share what is left; cleanup keeps its share to the end,
+    and a small margin is kept to print the table before the hard stop."""
+
+    def __init__(self, seconds: float, started: float | None = None, clock: Callable[[], float] = time.monotonic):
+        self.seconds, self.clock = seconds, clock
+        self.end = (clock() if started is None else started) + seconds - min(0.5, seconds * 0.05)
+
+    def left(self) -> float:
+        return max(0.0, self.end - self.clock())
+
+    def for_step(self, cleanup: bool = False) -> float:
+        """Seconds the next step may take."""
+        return max(0.0, self.left() - (0.0 if cleanup else self.seconds * CLEANUP_SHARE))
+
+
+def within(seconds: float, action: Callable[[], T]) -> T:
+    """`action()`, or TimeoutError once `seconds` have passed; a call that hangs is left behind
+    on a daemon thread, which ends with the process."""
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            outcome["value"] = action()
+        except BaseException as error:  # handed to the caller below
+            outcome["error"] = error
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise TimeoutError(f"no answer within {seconds:.1f} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]  # type: ignore[no-any-return]
+
+
+_QUERY = re.compile(r"\?[^\s'\"<>]+")
+
+
+def one_line(error: BaseException | str, secrets: Sequence[str] = ()) -> str:
+    """The error in one short line, without any of `secrets` and without URLs' query strings
+    (a signed URL's query is a credential)."""
+    text = str(error)
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, MASKED)
+    text = " ".join(_QUERY.sub("?(query hidden)", text).split())
+    text = "".join(character if character.isprintable() else "?" for character in text)  # no terminal escapes
+    text = text or (type(error).__name__ if isinstance(error, BaseException) else "")
+    return text if len(text) <= 160 else text[:157] + "..."
 
 
 @dataclass
@@ -41,6 +140,9 @@ class Step:
 @dataclass
 class Report:
     target: str
+    deadline: Deadline = field(default_factory=lambda: Deadline(DEFAULT_DEADLINE))
+    secrets: Sequence[str] = ()
+    progress: TextIO | None = None
     steps: list[Step] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -48,16 +150,33 @@ class Report:
     def ok(self) -> bool:
         return all(step.ok for step in self.steps)
 
-    def run(self, name: str, action: Callable[[], str | bool | None]) -> bool:
-        """Record one step. It passes when it returns None or True; a string is why it failed."""
+    def run(self, name: str, action: Callable[[], str | bool | None], cleanup: bool = False) -> bool:
+        """Record one step, within what is left of the deadline. It passes when it returns None
+        or True; a string is why it failed."""
+        budget = self.deadline.for_step(cleanup)
+        if budget <= 0:
+            self._say(f"  {name} ... skipped\n")
+            return self._record(Step(name, False, f"skipped: the {self.deadline.seconds:g} s deadline has passed"))
+        self._say(f"  {name} ... ")
+        began = time.monotonic()
         try:
-            result = action()
+            result = within(budget, action)
         except Exception as error:
-            self.steps.append(Step(name, False, _one_line(error)))
-            return False
-        ok = result is None or result is True
-        self.steps.append(Step(name, ok, result if isinstance(result, str) else ""))
-        return ok
+            step = Step(name, False, one_line(error, self.secrets))
+        else:
+            ok = result is None or result is True
+            step = Step(name, ok, one_line(result, self.secrets) if isinstance(result, str) else "")
+        self._say(f"{'PASS' if step.ok else 'FAIL'} ({time.monotonic() - began:.1f} s)\n")
+        return self._record(step)
+
+    def _record(self, step: Step) -> bool:
+        self.steps.append(step)
+        return step.ok
+
+    def _say(self, text: str) -> None:
+        if self.progress:
+            self.progress.write(text)
+            self.progress.flush()
 
     def table(self) -> str:
         width = max([len(step.name) for step in self.steps] + [5])
@@ -71,16 +190,12 @@ class Report:
         return "\n".join(lines) + "\n"
 
 
-def _one_line(error: BaseException) -> str:
-    text = " ".join(str(error).split()) or type(error).__name__
-    return text if len(text) <= 160 else text[:157] + "..."
-
-
 class Storage(Protocol):
     """What the check needs from one cloud's storage, through Label Studio's own kind of access."""
 
     description: str
     upload_headers: Sequence[str]  # request headers a browser names in an upload preflight
+    timeouts: Timeouts
 
     def put(self, key: str, body: bytes) -> None: ...
     def get(self, key: str) -> bytes: ...
@@ -101,20 +216,30 @@ def parse_env_list(text: str) -> dict[str, str]:
 class S3Storage:
     upload_headers: Sequence[str] = ("content-type",)
 
-    def __init__(self, bucket: str, region: str, env: Mapping[str, str], endpoint_url: str | None = None):
+    def __init__(
+        self,
+        bucket: str,
+        region: str,
+        keys: tuple[str, str] | None,
+        endpoint_url: str | None = None,
+        timeouts: Timeouts = Timeouts(5, 10),
+    ):
         import boto3
         from botocore.config import Config
 
-        self.bucket, self.region, self.endpoint_url = bucket, region, endpoint_url
-        keys = {}
-        if env.get("STORAGE_AWS_ACCESS_KEY_ID"):
-            keys = {
-                "aws_access_key_id": env["STORAGE_AWS_ACCESS_KEY_ID"],
-                "aws_secret_access_key": env["STORAGE_AWS_SECRET_ACCESS_KEY"],
-            }
-        addressing = "path" if endpoint_url else "virtual"
-        config = Config(signature_version="s3v4", s3={"addressing_style": addressing}, retries={"max_attempts": 2})
-        self.client = boto3.client("s3", region_name=region, endpoint_url=endpoint_url, config=config, **keys)
+        self.bucket, self.region, self.endpoint_url, self.timeouts = bucket, region, endpoint_url, timeouts
+        credentials = {"aws_access_key_id": keys[0], "aws_secret_access_key": keys[1]} if keys else {}
+        config = Config(
+            signature_version="s3v4",
+            s3={"addressing_style": "path" if endpoint_url else "virtual"},
+            connect_timeout=timeouts.connect,
+            read_timeout=timeouts.read,
+            retries={"total_max_attempts": timeouts.attempts, "mode": "standard"},
+        )
+        session = boto3.session.Session(**credentials)
+        if session.get_credentials() is None:
+            raise RuntimeError("found no AWS credentials of yours, which keyless access checks with; log in first")
+        self.client = session.client("s3", region_name=region, endpoint_url=endpoint_url, config=config)
         self.description = f"s3://{bucket} in {region}"
 
     def put(self, key: str, body: bytes) -> None:
@@ -148,18 +273,20 @@ class GcsStorage:
         self,
         bucket: str,
         project: str,
-        key_json: str | None,
+        key_info: Mapping[str, Any] | None,
         endpoint_url: str | None = None,
         service_account_email: str | None = None,
+        timeouts: Timeouts = Timeouts(5, 10),
     ):
         from google.cloud import storage  # type: ignore[attr-defined]
+        from google.cloud.storage.retry import DEFAULT_RETRY
 
         options = {"api_endpoint": endpoint_url} if endpoint_url else None
         self.signer = None
-        if key_json:
+        if key_info:
             from google.oauth2 import service_account
 
-            self.signer = service_account.Credentials.from_service_account_info(json.loads(key_json))
+            self.signer = service_account.Credentials.from_service_account_info(dict(key_info))
         if endpoint_url:
             # An emulator has no IAM and no token service: calls go unauthenticated, and URLs
             # are still signed with the key, as Label Studio signs them.
@@ -172,18 +299,23 @@ class GcsStorage:
         self.service_account_email = service_account_email
         self.bucket = self.client.bucket(bucket)
         self.description = f"gs://{bucket} in project {project}"
+        self.timeouts = timeouts
+        # The client's own retry keeps trying for two minutes; here a second attempt follows a
+        # quick failure after one second, and none follows a slow one.
+        retry = DEFAULT_RETRY.with_delay(initial=1.0, maximum=1.0, multiplier=1.0).with_timeout(1.5)
+        self.calls = {"timeout": timeouts.pair, "retry": retry if timeouts.attempts > 1 else None}
 
     def put(self, key: str, body: bytes) -> None:
-        self.bucket.blob(key).upload_from_string(body, content_type="text/plain")
+        self.bucket.blob(key).upload_from_string(body, content_type="text/plain", **self.calls)
 
     def get(self, key: str) -> bytes:
-        return bytes(self.bucket.blob(key).download_as_bytes())
+        return bytes(self.bucket.blob(key).download_as_bytes(**self.calls))
 
     def list(self, prefix: str) -> list[str]:
-        return [blob.name for blob in self.client.list_blobs(self.bucket, prefix=prefix)]
+        return [blob.name for blob in self.client.list_blobs(self.bucket, prefix=prefix, **self.calls)]
 
     def delete(self, key: str) -> None:
-        self.bucket.blob(key).delete()
+        self.bucket.blob(key).delete(**self.calls)
 
     def signed_get_url(self, key: str) -> str:
         endpoint = self.endpoint_url or "https://storage.googleapis.com"
@@ -210,19 +342,26 @@ class GcsStorage:
 
 
 class AzureStorage:
+    """Label Studio reaches Azure Blob Storage only with the account key, so the check does too."""
+
     upload_headers: Sequence[str] = ("x-ms-blob-type", "content-type")
 
-    def __init__(self, account: str, account_key: str | None, container: str, blob_endpoint: str):
-        from azure.storage.blob import BlobServiceClient
+    def __init__(
+        self, account: str, account_key: str, container: str, blob_endpoint: str, timeouts: Timeouts = Timeouts(5, 10)
+    ):
+        from azure.storage.blob import BlobServiceClient, LinearRetry
 
         self.account, self.account_key, self.container_name = account, account_key, container
         self.endpoint = blob_endpoint.rstrip("/")
-        if account_key:
-            service = BlobServiceClient(self.endpoint, credential={"account_name": account, "account_key": account_key})
-        else:
-            from azure.identity import DefaultAzureCredential  # type: ignore[import-not-found]
-
-            service = BlobServiceClient(self.endpoint, credential=DefaultAzureCredential())
+        self.timeouts = timeouts
+        service = BlobServiceClient(
+            self.endpoint,
+            credential={"account_name": account, "account_key": account_key},
+            connection_timeout=timeouts.connect,
+            read_timeout=timeouts.read,
+            # The SDK's own retry waits 15 s and more between attempts; one retry after a second will do.
+            retry_policy=LinearRetry(backoff=1, retry_total=timeouts.attempts - 1, random_jitter_range=0),
+        )
         self.container = service.get_container_client(container)
         self.description = f"{self.endpoint}/{container}"
 
@@ -247,8 +386,6 @@ class AzureStorage:
 
         from azure.storage.blob import BlobSasPermissions, generate_blob_sas
 
-        if not self.account_key:
-            raise RuntimeError("a SAS URL needs the account key, which these outputs do not hold")
         expiry = datetime.now(timezone.utc) + timedelta(minutes=5)
         sas = generate_blob_sas(
             self.account,
@@ -264,28 +401,165 @@ class AzureStorage:
         return f"{self.endpoint}/{self.container_name}/{quote(key)}"
 
 
-def storage_from_outputs(outputs: Mapping[str, Any], endpoint_url: str | None = None) -> tuple[Storage, list[str]]:
-    """The storage the outputs describe, reached with Label Studio's keys where it has keys."""
+# -- reading the outputs -----------------------------------------------------------------------------
+
+
+@dataclass
+class Reached:
+    """The storage to check, and what the reader should know about how it was reached."""
+
+    storage: Storage
+    notes: list[str] = field(default_factory=list)
+
+
+def credentials_in(outputs: Mapping[str, Any]) -> list[str]:
+    """Every credential the outputs hold, to keep out of everything printed; never raises."""
+    env = parse_env_list(outputs["envList"]) if isinstance(outputs.get("envList"), str) else {}
+    found = [env.get(name, "").strip() for names in ENV_KEYS.values() for name in names]
+    try:
+        key = json.loads(outputs.get("serviceAccountKeyJson") or "")
+    except (TypeError, ValueError):
+        key = None
+    if isinstance(key, dict):
+        found += [str(key.get("private_key") or ""), str(key.get("private_key_id") or "")]
+    return [secret for secret in found if secret and secret != MASKED]
+
+
+def shown(value: Any) -> str:
+    """A value from the outputs, quoted and short enough for a one-line message."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def text_output(outputs: Mapping[str, Any], name: str) -> str:
+    value = outputs.get(name)
+    if value == MASKED:
+        raise BadOutputs(
+            f"`{name}` is masked ({MASKED}): write the outputs with `{SHOW_SECRETS}`, and keep that file private"
+        )
+    if not isinstance(value, str) or not value.strip():
+        raise BadOutputs(f"the outputs lack `{name}` (a non-empty string); pass this stack's `{SHOW_SECRETS}`")
+    return value
+
+
+def label_studio_env(outputs: Mapping[str, Any], cloud: str) -> dict[str, str]:
+    """The `envList` Label Studio gets, with every key the access mode hands out present and unmasked."""
+    env = parse_env_list(text_output(outputs, "envList"))
+    for name in ENV_KEYS[cloud]:
+        if env.get(name, "").strip() == MASKED:
+            raise BadOutputs(f"{name} in `envList` is masked ({MASKED}): write the outputs with `{SHOW_SECRETS}`")
+        if not env.get(name, "").strip():
+            raise BadOutputs(f"`envList` lacks {name}, the key Label Studio uses; pass this stack's `{SHOW_SECRETS}`")
+    return env
+
+
+def service_account_key(outputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The key file Label Studio gets, parsed: a service-account key with its private key."""
+    try:
+        key = json.loads(text_output(outputs, "serviceAccountKeyJson"))
+    except json.JSONDecodeError:
+        key = None
+    if not isinstance(key, dict) or key.get("type") != "service_account" or not key.get("private_key"):
+        raise BadOutputs("`serviceAccountKeyJson` is not a service-account key file; pass this stack's outputs")
+    return key
+
+
+def access_mode(outputs: Mapping[str, Any], cloud: str) -> str | None:
+    """The stack's access mode; None for keyless access in outputs that do not name it."""
+    access = outputs.get("access")
+    if access is None:  # outputs that name no mode: the keys are there, or none are handed out
+        keyed = (
+            ACCESS_MODES[cloud] == (KEYED_ACCESS[cloud],) or "envList" in outputs or "serviceAccountKeyJson" in outputs
+        )
+        return KEYED_ACCESS[cloud] if keyed else None
+    if access not in ACCESS_MODES[cloud]:
+        modes = " or ".join(ACCESS_MODES[cloud])
+        raise BadOutputs(
+            f"`access` is {shown(access)}, not an access mode of cloud {cloud} ({modes}); are these its outputs?"
+        )
+    return str(access)
+
+
+def storage_from_outputs(
+    outputs: Mapping[str, Any], endpoint_url: str | None = None, timeouts: Timeouts = Timeouts(5, 10)
+) -> Reached:
+    """The storage the outputs describe. Where the access mode hands out keys, reached with
+    exactly Label Studio's keys, never the caller's; without them, BadOutputs."""
     cloud = outputs.get("cloud")
-    env = parse_env_list(outputs.get("envList") or "")
-    access = outputs.get("access", "")
-    notes: list[str] = []
-    if not env:
-        notes.append(
-            f"access is {access}: Label Studio's pods get their own identity, so this check used YOUR "
+    if not isinstance(cloud, str) or cloud not in ACCESS_MODES:
+        raise BadOutputs(
+            f"the outputs name no known cloud (cloud={shown(cloud)}); are they this project's stack outputs?"
+        )
+    access = access_mode(outputs, cloud)
+    bucket = text_output(outputs, "bucketName")
+    if access != KEYED_ACCESS[cloud]:
+        note = (
+            f"access is {access or 'keyless'}: Label Studio's pods get their own identity, so this check used YOUR "
             "credentials; it proves the bucket, CORS and signed URLs, not the pods' identity"
         )
+        if cloud == "aws":
+            return Reached(S3Storage(bucket, text_output(outputs, "region"), None, endpoint_url, timeouts), [note])
+        email = outputs.get("serviceAccountEmail") if isinstance(outputs.get("serviceAccountEmail"), str) else None
+        project = text_output(outputs, "project")
+        return Reached(GcsStorage(bucket, project, None, endpoint_url, email, timeouts), [note])
     if cloud == "aws":
-        return S3Storage(outputs["bucketName"], outputs["region"], env, endpoint_url), notes
+        env = label_studio_env(outputs, cloud)
+        keys = (env["STORAGE_AWS_ACCESS_KEY_ID"].strip(), env["STORAGE_AWS_SECRET_ACCESS_KEY"].strip())
+        return Reached(S3Storage(bucket, text_output(outputs, "region"), keys, endpoint_url, timeouts))
     if cloud == "gcp":
-        key_json, email = outputs.get("serviceAccountKeyJson"), outputs.get("serviceAccountEmail")
-        return GcsStorage(outputs["bucketName"], outputs["project"], key_json, endpoint_url, email), notes
-    if cloud == "azure":
-        endpoint = endpoint_url or outputs["blobEndpoint"]
-        account = env.get("STORAGE_AZURE_ACCOUNT_NAME") or outputs["storageAccountName"]
-        key = env.get("STORAGE_AZURE_ACCOUNT_KEY")
-        return AzureStorage(account, key, outputs["containerName"], endpoint), notes
-    raise ValueError(f"the outputs name no known cloud (cloud={cloud!r}); are they this project's stack outputs?")
+        key = service_account_key(outputs)
+        project = text_output(outputs, "project")
+        return Reached(GcsStorage(bucket, project, key, endpoint_url, key.get("client_email"), timeouts))
+    env = label_studio_env(outputs, cloud)
+    account = env.get("STORAGE_AZURE_ACCOUNT_NAME") or text_output(outputs, "storageAccountName")
+    account_key = env["STORAGE_AZURE_ACCOUNT_KEY"].strip()
+    endpoint = endpoint_url or text_output(outputs, "blobEndpoint")
+    return Reached(AzureStorage(account, account_key, text_output(outputs, "containerName"), endpoint, timeouts))
+
+
+def folder_and_origins(outputs: Mapping[str, Any]) -> tuple[str, list[str]]:
+    folder, origins = outputs.get("folder") or "", outputs.get("corsOrigins") or []
+    if not isinstance(folder, str):
+        raise BadOutputs(f"`folder` is {shown(folder)}, not a folder name; pass this stack's outputs")
+    if not isinstance(origins, list) or not all(isinstance(origin, str) for origin in origins):
+        raise BadOutputs("`corsOrigins` is not a list of origins; pass this stack's outputs")
+    return folder, origins
+
+
+def parse_outputs(text: str, source: str) -> dict[str, Any]:
+    """The stack outputs in `text`: one JSON object, as `pulumi stack output --json` prints it."""
+    try:
+        outputs = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise BadOutputs(
+            f"{source} is not JSON (line {error.lineno}, column {error.colno}); write it with `{SHOW_SECRETS}`"
+        ) from None
+    if not isinstance(outputs, dict):
+        kind = JSON_KINDS.get(type(outputs), "value")
+        raise BadOutputs(
+            f"{source} holds a JSON {kind}, not the object of stack outputs; write it with `{SHOW_SECRETS}`"
+        )
+    return outputs
+
+
+def read_outputs(path: str | None, stack: str | None, seconds: float) -> dict[str, Any]:
+    if path == "-":
+        return parse_outputs(sys.stdin.read(), "standard input")
+    if path:
+        try:
+            return parse_outputs(Path(path).read_text(encoding="utf-8"), path)
+        except (OSError, UnicodeDecodeError) as error:
+            raise BadOutputs(f"cannot read {path}: {one_line(getattr(error, 'strerror', None) or error)}") from None
+    command = ["pulumi", "stack", "output", "--json", "--show-secrets"] + (["--stack", stack] if stack else [])
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds)
+    except FileNotFoundError:
+        raise BadOutputs("the Pulumi CLI is not installed; pass the outputs with --outputs <file>") from None
+    except subprocess.TimeoutExpired:
+        raise BadOutputs(f"`{' '.join(command)}` did not answer within {seconds:.0f} s") from None
+    except subprocess.CalledProcessError as error:
+        raise BadOutputs(f"`{' '.join(command)}` failed: {one_line(error.stderr)}") from None
+    return parse_outputs(result.stdout, f"the outputs of stack {stack or '(selected)'}")
 
 
 # -- the checks --------------------------------------------------------------------------------------
@@ -295,8 +569,14 @@ def _cors_allows(response: requests.Response, origin: str) -> bool:
     return response.status_code in (200, 204) and response.headers.get("Access-Control-Allow-Origin") in (origin, "*")
 
 
-def check(storage: Storage, folder: str, origins: Sequence[str], refused_origin: str = REFUSED_ORIGIN) -> Report:
-    report = Report(storage.description)
+def check(
+    storage: Storage,
+    folder: str,
+    origins: Sequence[str],
+    refused_origin: str = REFUSED_ORIGIN,
+    report: Report | None = None,
+) -> Report:
+    report = report or Report(storage.description)
     token = uuid.uuid4().hex[:12]
     prefix = f"{folder}/" if folder else ""
     key = f"{prefix}.label-studio-storage-check-{token}.txt"
@@ -310,8 +590,10 @@ def check(storage: Storage, folder: str, origins: Sequence[str], refused_origin:
         )
 
         def signed_get() -> str | bool:
-            answer = requests.get(storage.signed_get_url(key), timeout=TIMEOUT)
-            return (answer.status_code == 200 and answer.content == body) or f"HTTP {answer.status_code}"
+            answer = requests.get(storage.signed_get_url(key), timeout=storage.timeouts.pair)
+            if answer.status_code != 200:
+                return f"HTTP {answer.status_code}"
+            return answer.content == body or "HTTP 200, but not the object's content"
 
         report.run("signed GET URL", signed_get)
         # A browser preflights an upload to a key that does not exist yet.
@@ -322,8 +604,10 @@ def check(storage: Storage, folder: str, origins: Sequence[str], refused_origin:
                 report.run(f"CORS GET from {origin}", partial(_cors_get, storage, key, origin))
         report.run(f"CORS refuses {refused_origin}", lambda: _refused(storage, upload_key, refused_origin))
     finally:
-        report.run("delete the test object", lambda: storage.delete(key))
-        report.run("it is gone", lambda: key not in storage.list(prefix) or "still listed")
+        deleted = report.run("delete the test object", lambda: storage.delete(key), cleanup=True)
+        gone = report.run("it is gone", lambda: key not in storage.list(prefix) or "still listed", cleanup=True)
+        if not (deleted and gone):
+            report.notes.append(f"the test object {key} may be left behind; delete it by hand")
     return report
 
 
@@ -333,7 +617,7 @@ def _preflight_response(storage: Storage, key: str, origin: str) -> requests.Res
         "Access-Control-Request-Method": "PUT",
         "Access-Control-Request-Headers": ",".join(storage.upload_headers),
     }
-    return requests.options(storage.object_url(key), headers=headers, timeout=TIMEOUT)
+    return requests.options(storage.object_url(key), headers=headers, timeout=storage.timeouts.pair)
 
 
 def _preflight(storage: Storage, key: str, origin: str) -> str | bool:
@@ -345,7 +629,7 @@ def _preflight(storage: Storage, key: str, origin: str) -> str | bool:
 
 
 def _cors_get(storage: Storage, key: str, origin: str) -> str | bool:
-    answer = requests.get(storage.signed_get_url(key), headers={"Origin": origin}, timeout=TIMEOUT)
+    answer = requests.get(storage.signed_get_url(key), headers={"Origin": origin}, timeout=storage.timeouts.pair)
     allowed = answer.headers.get("Access-Control-Allow-Origin") in (origin, "*")
     return (
         answer.status_code == 200 and allowed
@@ -360,39 +644,73 @@ def _refused(storage: Storage, key: str, origin: str) -> str | bool:
 # -- command line ------------------------------------------------------------------------------------
 
 
-def read_outputs(path: str | None, stack: str | None) -> dict[str, Any]:
-    if path == "-":
-        return dict(json.load(sys.stdin))
-    if path:
-        return dict(json.loads(Path(path).read_text()))
-    command = ["pulumi", "stack", "output", "--json", "--show-secrets"] + (["--stack", stack] if stack else [])
+def seconds(text: str) -> float:
     try:
-        result = subprocess.run(command, capture_output=True, text=True, check=True)
-    except FileNotFoundError:
-        raise SystemExit("the Pulumi CLI is not installed; pass the outputs with --outputs <file>") from None
-    except subprocess.CalledProcessError as error:
-        raise SystemExit(f"`{' '.join(command)}` failed: {error.stderr.strip()}") from None
-    return dict(json.loads(result.stdout))
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < 24 * 3600:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds above 0")
+    return value
+
+
+def endpoint(text: str) -> str:
+    if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an http:// or https:// URL")
+    return text
+
+
+def _give_up(deadline: float) -> None:
+    """The last resort when something outside the timed steps hangs: say so and end the process."""
+    sys.stderr.write(f"\nthe {deadline:g} s deadline passed before the check finished; storage is NOT ready\n")
+    sys.stderr.flush()
+    os._exit(FAILED)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    started = time.monotonic()
     parser = argparse.ArgumentParser(prog="python -m tools.check", description=__doc__.split("\n\n")[0])
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--outputs", help="JSON file of `pulumi stack output --json --show-secrets` ('-' for stdin)")
     source.add_argument("--stack", help="read the outputs of this stack with the Pulumi CLI")
-    parser.add_argument("--endpoint-url", help="talk to this storage endpoint instead of the cloud's (an emulator)")
+    parser.add_argument(
+        "--endpoint-url", type=endpoint, help="talk to this storage endpoint instead of the cloud's (an emulator)"
+    )
     parser.add_argument("--refused-origin", default=REFUSED_ORIGIN, help="an origin the CORS rules must refuse")
+    parser.add_argument(
+        "--deadline",
+        type=seconds,
+        default=DEFAULT_DEADLINE,
+        help=f"seconds the whole check may take (default {DEFAULT_DEADLINE:g}); storage that has not answered fails",
+    )
     args = parser.parse_args(argv)
-    outputs = read_outputs(args.outputs, args.stack)
+    deadline = Deadline(args.deadline, started)
+    watchdog = threading.Timer(max(0.0, started + args.deadline - time.monotonic()), _give_up, (args.deadline,))
+    watchdog.daemon = True
+    watchdog.start()
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"google\.")  # notices about Python versions
+    outputs: dict[str, Any] = {}
     try:
-        storage, notes = storage_from_outputs(outputs, args.endpoint_url)
-    except (KeyError, ValueError) as error:
-        print(f"cannot check: the outputs lack {error}", file=sys.stderr)
-        return 2
-    report = check(storage, outputs.get("folder") or "", list(outputs.get("corsOrigins") or []), args.refused_origin)
-    report.notes += notes
-    sys.stdout.write(report.table())
-    return 0 if report.ok else 1
+        try:
+            outputs = read_outputs(args.outputs, args.stack, deadline.left())
+            folder, origins = folder_and_origins(outputs)
+            reached = storage_from_outputs(outputs, args.endpoint_url, Timeouts.within(args.deadline))
+        except BadOutputs as problem:
+            print(f"cannot check: {problem}", file=sys.stderr)
+            return BAD_INPUT
+        except Exception as error:  # a cloud SDK refusing the outputs or finding no credentials of yours
+            print(f"cannot check: {one_line(error, credentials_in(outputs))}", file=sys.stderr)
+            return BAD_INPUT
+        storage = reached.storage
+        print(f"Checking {storage.description} within {args.deadline:g} s", file=sys.stderr, flush=True)
+        report = Report(storage.description, deadline, credentials_in(outputs), sys.stderr)
+        check(storage, folder, origins, args.refused_origin, report)
+        report.notes += reached.notes
+        sys.stdout.write(report.table())
+        sys.stdout.flush()
+        return PASSED if report.ok else FAILED
+    finally:
+        watchdog.cancel()
 
 
 if __name__ == "__main__":
