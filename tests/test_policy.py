@@ -13,7 +13,7 @@ import grpc
 import pytest
 from google.protobuf import json_format, struct_pb2
 
-from policy.rules import POLICIES, Resource, evaluate
+from policy.rules import POLICIES, UNKNOWN, Resource, evaluate
 from tests.conftest import aws_stack, run
 from tools.mockrun import Declaration, reveal
 from tools.plan import policy_resources
@@ -81,9 +81,11 @@ AWS_VIOLATIONS = {
     ),
     "no encryption": ("encryption-at-rest", lambda rs: without(rs, ":BucketServerSideEncryptionConfiguration")),
     "no tls policy": ("tls-only", lambda rs: without(rs, ":BucketPolicy")),
-    "a policy that allows http": (
+    "a tls deny on another bucket": (
         "tls-only",
-        lambda rs: changed(rs, ":BucketPolicy", rewrite_policy(lambda d: d["Statement"][0].update(Effect="Allow"))),
+        lambda rs: changed(
+            rs, ":BucketPolicy", rewrite_policy(lambda d: d["Statement"][0].update(Resource="arn:aws:s3:::other/*"))
+        ),
     ),
     "versioning suspended": (
         "versioning-or-soft-delete",
@@ -153,12 +155,21 @@ BUCKET_MEMBER = Resource(
 ACCOUNT = Resource(
     "azure-native:storage:StorageAccount",
     "account",
-    {"allowBlobPublicAccess": False, "enableHttpsTrafficOnly": True, "minimumTlsVersion": "TLS1_2"},
+    {
+        "accountName": "acmelabels",
+        "allowBlobPublicAccess": False,
+        "enableHttpsTrafficOnly": True,
+        "minimumTlsVersion": "TLS1_2",
+    },
     protect=True,
 )
-CONTAINER = Resource("azure-native:storage:BlobContainer", "container", {"publicAccess": "None"}, protect=True)
+CONTAINER = Resource(
+    "azure-native:storage:BlobContainer", "container", {"accountName": "acmelabels", "publicAccess": "None"}, True
+)
 BLOB_SERVICE = Resource(
-    "azure-native:storage:BlobServiceProperties", "blob", {"deleteRetentionPolicy": {"enabled": True, "days": 30}}
+    "azure-native:storage:BlobServiceProperties",
+    "blob",
+    {"accountName": "acmelabels", "deleteRetentionPolicy": {"enabled": True, "days": 30}},
 )
 GOOD_GCP = [GCS, WORKLOAD_IDENTITY, BUCKET_MEMBER]
 GOOD_AZURE = [ACCOUNT, CONTAINER, BLOB_SERVICE]
@@ -217,15 +228,26 @@ def test_unprotected_gcp_and_azure_storage_is_refused():
 
 
 def test_unknown_values_during_a_preview_are_not_violations(aws_resources):
-    unknown_bucket_names = [
-        replace(r, props={**r.props, "bucket": None}) if "bucket" in r.props else r for r in aws_resources
-    ]
-    assert evaluate(unknown_bucket_names) == []
+    """A new bucket's name is unknown in a preview: companions that reference it still count."""
+    bucket = next(r for r in aws_resources if r.type == "aws:s3/bucket:Bucket")
+    bucket = replace(bucket, urn="urn:bucket", props={**bucket.props, "bucket": UNKNOWN})
+
+    def referencing(r: Resource) -> Resource:
+        if "bucket" not in r.props or r.type == bucket.type:
+            return r
+        # The TLS policy's document names the bucket, so it is unknown too.
+        unknown = {"bucket": UNKNOWN, **({"policy": UNKNOWN} if "policy" in r.props else {})}
+        return replace(r, props={**r.props, **unknown}, property_dependencies={"bucket": [bucket.urn]})
+
+    unknown_names = [referencing(r) if r.type != bucket.type else bucket for r in aws_resources]
+    assert evaluate(unknown_names) == []
+    unreferenced = [replace(r, property_dependencies={}) for r in unknown_names]
+    assert "versioning-or-soft-delete" in violated(unreferenced)
 
 
 def test_every_policy_has_a_distinct_name_and_a_description():
     names = [policy.name for policy in POLICIES]
-    assert len(names) == len(set(names)) == 8
+    assert len(names) == len(set(names)) == 9
     assert all(policy.description.endswith(".") for policy in POLICIES)
 
 
