@@ -53,6 +53,7 @@ def _resources(args: StackValidationArgs) -> list[Resource]:
             secret_outputs=tuple(r.opts.additional_secret_outputs or ()),
             urn=r.urn,
             property_dependencies={key: [d.urn for d in deps] for key, deps in r.property_dependencies.items()},
+            dependencies=[d.urn for d in r.dependencies],
         )
         for r in args.resources
     ]

@@ -250,7 +250,8 @@ class Resource:
     """A declared resource as the rules see it: its type, name, properties and options.
 
     `property_dependencies` maps a property to the URNs of the resources its value came from,
-    which ties a companion to its bucket while the bucket's name is still unknown.
+    which ties a companion to its bucket while the bucket's name is still unknown;
+    `dependencies` are the URNs of every resource it waits for.
     """
 
     type: str
@@ -260,6 +261,7 @@ class Resource:
     secret_outputs: Sequence[str] = field(default_factory=tuple)
     urn: str = ""
     property_dependencies: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    dependencies: Sequence[str] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)
@@ -376,11 +378,17 @@ def _wildcard(text: str) -> bool:
 # -- ties between resources -----------------------------------------------------------------------
 
 
-def _refers_to(companion: Resource, prop: str, target: Resource, identities: Iterable[Any]) -> bool:
-    """Whether `companion.prop` names `target`: by a known value, or by reference while unknown."""
+def _refers_to(companion: Resource, prop: str, target: Resource, identities: Iterable[Any], rivals: set[str]) -> bool:
+    """Whether `companion.prop` names `target`: by a known value, or by reference while unknown.
+
+    Without the property's own dependencies, the companion must depend on the target and on no
+    other resource of its kind (`rivals`).
+    """
     value = companion.props.get(prop)
     if value is UNKNOWN:
-        return bool(target.urn) and target.urn in companion.property_dependencies.get(prop, ())
+        if prop in companion.property_dependencies:
+            return bool(target.urn) and target.urn in companion.property_dependencies[prop]
+        return bool(target.urn) and set(companion.dependencies) & rivals == {target.urn}
     return isinstance(value, str) and value in {i for i in identities if isinstance(i, str)}
 
 
@@ -388,7 +396,8 @@ def _companions(
     resources: Sequence[Resource], types: Sequence[str], target: Resource, prop: str, *ids: str
 ) -> list[Resource]:
     identities = [target.props.get(key) for key in ids]
-    return [c for c in _of(resources, *types) if _refers_to(c, prop, target, identities)]
+    rivals = {r.urn for r in resources if r.type == target.type and r.urn}
+    return [c for c in _of(resources, *types) if _refers_to(c, prop, target, identities, rivals)]
 
 
 def _bucket_companions(resources: Sequence[Resource], types: Sequence[str], bucket: Resource) -> list[Resource]:
@@ -727,7 +736,10 @@ def iam_scoped_to_the_bucket(resources: Sequence[Resource]) -> Iterable[tuple[st
         granted = member.props.get("role")
         members = _members(member)
         if granted not in (WORKLOAD_IDENTITY_ROLE, UNKNOWN) and not _gcp_self_grant(member, members):
-            yield member.name, f"grants {granted} on the service account to {members}; only the account itself may hold it"
+            yield (
+                member.name,
+                f"grants {granted} on the service account to {members}; only the account itself may hold it",
+            )
     for member in _of(resources, GCP_KMS_MEMBER):
         if member.props.get("role") not in (*GCP_KMS_ROLES, UNKNOWN):
             yield member.name, f"grants {member.props.get('role')} on a key; only encrypt/decrypt roles are allowed"
@@ -741,16 +753,17 @@ def _web_identity_trust(statement: Mapping[str, Any], federated: list[str]) -> I
     if len(federated) != 1 or ":oidc-provider/" not in federated[0]:
         yield f"trusts web identities of {federated or 'no federated principal'}; name one OIDC provider"
         return
-    issuer = federated[0].split(":oidc-provider/", 1)[1].lower()
+    issuer = federated[0].split(":oidc-provider/", 1)[1]
     condition = statement.get("Condition") or {}
     others = sorted(set(condition) - {"StringEquals"}) if isinstance(condition, Mapping) else ["?"]
     if others:
         yield f"trusts with {others}; pin exact values with StringEquals"
     equals = _get(condition, "StringEquals") or {}
+    # Condition keys are case-insensitive in IAM.
     pinned = {str(key).lower(): _strings(value) for key, value in equals.items()} if isinstance(equals, Mapping) else {}
-    if pinned.get(f"{issuer}:aud") != ["sts.amazonaws.com"]:
+    if pinned.get(f"{issuer}:aud".lower()) != ["sts.amazonaws.com"]:
         yield f"does not pin the audience {issuer}:aud to sts.amazonaws.com"
-    subjects = pinned.get(f"{issuer}:sub") or []
+    subjects = pinned.get(f"{issuer}:sub".lower()) or []
     if not subjects or not all(SERVICE_ACCOUNT_SUBJECT.match(s) for s in subjects):
         yield (
             f"does not pin exact Kubernetes service accounts under {issuer}:sub "
@@ -880,7 +893,7 @@ def resources_reviewed(resources: Sequence[Resource]) -> Iterable[tuple[str, str
         if is_guarded_type(resource.type) and resource.type not in REVIEWED_TYPES:
             yield (
                 resource.name,
-                f"is a {resource.type}, which no rule of this pack reviews: it may expose or grant "
+                f"is of type {resource.type}, which no rule of this pack reviews: it may expose or grant "
                 "what the rules promise; teach policy/rules.py about it before declaring it",
             )
 

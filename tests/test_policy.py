@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
-import grpc
 import pytest
-from google.protobuf import json_format, struct_pb2
 
 from policy.rules import POLICIES, UNKNOWN, Resource, evaluate
 from tests.conftest import aws_stack, run
-from tools.mockrun import Declaration, reveal
+from tests.policy_analyzer import analyze, running_pack
 from tools.plan import policy_resources
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -256,49 +250,15 @@ def test_every_policy_has_a_distinct_name_and_a_description():
 
 @pytest.fixture(scope="module")
 def policy_pack():
-    """The policy pack's gRPC analyzer, started the way the CLI starts it: it prints its port."""
-    from pulumi.runtime.proto import analyzer_pb2_grpc
-
-    # The pack's own environment (policy/venv, from scripts/setup.sh), as the CLI would run it:
-    # this also proves policy/requirements.txt is all the pack needs.
-    python = ROOT / "policy" / "venv" / "bin" / "python"
-    if not python.exists():
-        pytest.fail(f"{python} is missing: run scripts/setup.sh", pytrace=False)
-    process = subprocess.Popen([str(python), "__main__.py"], cwd=ROOT / "policy", stdout=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout is not None
-        port = int(process.stdout.readline().strip())
-        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-        yield analyzer_pb2_grpc.AnalyzerStub(channel)
-        channel.close()
-    finally:
-        process.terminate()
-        process.wait(10)
-
-
-def analyze(stub: Any, declaration: Declaration, unprotect: str = "") -> list[tuple[str, str]]:
-    from pulumi.runtime.proto import analyzer_pb2
-
-    resources = []
-    for r in declaration.resources:
-        if not r.custom:
-            continue
-        properties = struct_pb2.Struct()
-        json_format.ParseDict(reveal(r.inputs), properties)
-        options = analyzer_pb2.AnalyzerResourceOptions(
-            protect=r.protect and r.type != unprotect, additionalSecretOutputs=r.additional_secret_outputs
-        )
-        resources.append(
-            analyzer_pb2.AnalyzerResource(type=r.type, name=r.name, urn=r.urn, properties=properties, options=options)
-        )
-    response = stub.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=resources))
-    return [(d.policyName, d.message) for d in response.diagnostics]
+    with running_pack() as stub:
+        yield stub
 
 
 def test_the_pack_passes_the_declared_stack_and_blocks_an_unprotected_bucket(policy_pack):
-    declaration = run(aws_stack(access="access-keys", credentials="inline"))
-    assert analyze(policy_pack, declaration) == []
-    (diagnostic,) = analyze(policy_pack, declaration, unprotect="aws:s3/bucket:Bucket")
+    resources = policy_resources(run(aws_stack(access="access-keys", credentials="inline")))
+    assert analyze(policy_pack, resources) == []
+    unprotected = changed(resources, "/bucket:Bucket", lambda r: replace(r, protect=False))
+    (diagnostic,) = analyze(policy_pack, unprotected)
     assert diagnostic[0] == "storage-protected" and "labelstudio-bucket is not protected" in diagnostic[1]
 
 
