@@ -8,7 +8,10 @@ only for the bucket or account it names, by value or by reference.
 
 The pack fails closed: a storage, IAM or access-control resource type that no rule reads is a
 violation of its own (`resources-reviewed`). A value the engine does not know yet during a
-preview (UNKNOWN here) never counts as a violation on its own; a value that is absent does.
+preview (UNKNOWN here) in a companion or a grant never counts as a violation on its own; a value
+that is absent does. The hardening settings of a bucket or account itself must be declared
+literally: the providers compute them when they are not set, so in a preview an unknown one
+cannot be told from one left at an unsafe default.
 """
 
 from __future__ import annotations
@@ -438,7 +441,7 @@ def _public_s3(resources: Sequence[Resource]) -> Iterable[tuple[str, str]]:
         if _public_s3_grants(bucket.props.get("grants")):
             yield bucket.name, "grants access to all users"
         blocks = _bucket_companions(resources, (S3_PUBLIC_ACCESS_BLOCK,), bucket)
-        if not any(all(b.props.get(flag) in (True, UNKNOWN) for flag in flags) for b in blocks):
+        if not any(all(b.props.get(flag) is True for flag in flags) for b in blocks):
             yield bucket.name, "has no public-access block of its own with all four settings on"
     for acl in _of(resources, *S3_ACLS, *S3_OBJECTS):
         canned = acl.props.get("acl")
@@ -489,9 +492,9 @@ def _members(grant: Resource) -> list[str]:
 
 def _public_gcs(resources: Sequence[Resource]) -> Iterable[tuple[str, str]]:
     for bucket in _of(resources, GCS_BUCKET):
-        if bucket.props.get("publicAccessPrevention") not in ("enforced", UNKNOWN):
+        if bucket.props.get("publicAccessPrevention") != "enforced":
             yield bucket.name, "does not enforce public access prevention (publicAccessPrevention: enforced)"
-        if bucket.props.get("uniformBucketLevelAccess") not in (True, UNKNOWN):
+        if bucket.props.get("uniformBucketLevelAccess") is not True:
             yield bucket.name, "allows per-object ACLs (uniformBucketLevelAccess must be true)"
     for member in _of(resources, *GCS_BUCKET_MEMBERS, GCS_BUCKET_IAM_POLICY, GCP_KMS_MEMBER, *GCP_WIDE_GRANTS):
         for grant in _grants(member):
@@ -513,11 +516,11 @@ def _public_gcs(resources: Sequence[Resource]) -> Iterable[tuple[str, str]]:
 
 def _public_azure(resources: Sequence[Resource]) -> Iterable[tuple[str, str]]:
     for account in _of(resources, AZURE_ACCOUNT):
-        if account.props.get("allowBlobPublicAccess") not in (False, UNKNOWN):
+        if account.props.get("allowBlobPublicAccess") is not False:
             yield account.name, "does not turn public blob access off (allowBlobPublicAccess must be false)"
     for account in _of(resources, CLASSIC_ACCOUNT):
         flags = [account.props.get(key) for key in ("allowNestedItemsToBePublic", "allowBlobPublicAccess")]
-        if not any(flag in (False, UNKNOWN) for flag in flags) or True in flags:
+        if False not in flags or True in flags:
             yield account.name, "does not turn public blob access off (allowNestedItemsToBePublic must be false)"
     for container in _of(resources, AZURE_CONTAINER):
         if container.props.get("publicAccess") not in (None, "None", UNKNOWN):
@@ -528,8 +531,13 @@ def _public_azure(resources: Sequence[Resource]) -> Iterable[tuple[str, str]]:
 
 
 def _s3_inline(bucket: Resource, key: str) -> list[Any]:
-    """An inline setting of a bucket, whether the SDK spells it singular or as a list."""
-    return _as_list(bucket.props.get(key)) + _as_list(bucket.props.get(key + "s"))
+    """An inline setting of a bucket, whether the SDK spells it singular or as a list.
+
+    The provider computes these when they are not set, so one still unknown in a preview was
+    not declared and does not count.
+    """
+    found = _as_list(bucket.props.get(key)) + _as_list(bucket.props.get(key + "s"))
+    return [setting for setting in found if setting is not UNKNOWN]
 
 
 def encryption_at_rest(resources: Sequence[Resource]) -> Iterable[tuple[str, str]]:
@@ -590,9 +598,9 @@ def _bucket_arns(bucket: Resource) -> list[str]:
 def tls_only(resources: Sequence[Resource]) -> Iterable[tuple[str, str]]:
     for bucket in _of(resources, *S3_BUCKETS):
         documents = [p.props.get("policy") for p in _bucket_companions(resources, (S3_BUCKET_POLICY,), bucket)]
-        documents.append(bucket.props.get("policy"))
         if UNKNOWN in documents:
-            continue
+            continue  # its own policy, written once the bucket's ARN is known
+        documents += _s3_inline(bucket, "policy")
         arns = _bucket_arns(bucket)
         statements = [s for d in documents for s in _document_statements(bucket, d) if not isinstance(s, str)]
         if not any(_denies_plain_http_to(s, arns) for s in statements):
@@ -600,7 +608,7 @@ def tls_only(resources: Sequence[Resource]) -> Iterable[tuple[str, str]]:
     for account in _of(resources, AZURE_ACCOUNT):
         if account.props.get("enableHttpsTrafficOnly") is False:
             yield account.name, "accepts plain HTTP"
-        if account.props.get("minimumTlsVersion") not in ("TLS1_2", "TLS1_3", UNKNOWN):
+        if account.props.get("minimumTlsVersion") not in ("TLS1_2", "TLS1_3"):
             yield account.name, f"accepts {account.props.get('minimumTlsVersion')}; require TLS1_2 or newer"
     for account in _of(resources, CLASSIC_ACCOUNT):
         if False in (account.props.get("httpsTrafficOnlyEnabled"), account.props.get("enableHttpsTrafficOnly")):

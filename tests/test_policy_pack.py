@@ -186,7 +186,11 @@ def auto_named_bucket(p: Programs, tied_to_itself: bool, by_property: bool = Tru
     reference the program's bucket, which must not count for the new one.
     """
     named = one(p.irsa, "s3/bucket:Bucket")
-    scratch = resource(named.type, "scratch", {"bucketPrefix": "acme-scratch-", "bucket": UNKNOWN}, protect=True)
+    # What the provider computes when they are not set is unknown too: it must not count.
+    computed = {
+        key: UNKNOWN for key in ("bucket", "arn", "policy", "versionings", "serverSideEncryptionConfigurations")
+    }
+    scratch = resource(named.type, "scratch", {"bucketPrefix": "acme-scratch-", **computed}, protect=True)
     owner = scratch if tied_to_itself else named
     companions = [
         replace(
@@ -471,6 +475,10 @@ VIOLATING: dict[str, tuple[set[str], Callable[[Programs], Stack]]] = {
     "public data: GCS uniform bucket-level access unset": (
         {"no-public-storage"},
         lambda p: edit(p.gcp, "storage/bucket:Bucket", setting(uniformBucketLevelAccess=UNSET)),
+    ),
+    "public data: in a preview, GCS public access prevention left for the provider to compute": (
+        {"no-public-storage"},
+        lambda p: edit(p.gcp, "storage/bucket:Bucket", setting(publicAccessPrevention=UNKNOWN)),
     ),
     "public data: a GCS bucket IAM policy for allUsers": (
         {"no-public-storage"},
