@@ -344,7 +344,7 @@ def _statements(document: Any) -> list[Mapping[str, Any]] | None:
     return found
 
 
-def _document_statements(owner: Resource, document: Any) -> Iterator[Mapping[str, Any] | str]:
+def _document_statements(document: Any) -> Iterator[Mapping[str, Any] | str]:
     """The statements of `document`, or one message when it cannot be read (fail closed)."""
     try:
         yield from _statements(document) or []
@@ -420,7 +420,7 @@ def no_public_storage(resources: Sequence[Resource]) -> Iterable[tuple[str, str]
     yield from _public_gcs(resources)
     yield from _public_azure(resources)
     for key in _of(resources, KMS_KEY, KMS_KEY_POLICY):
-        for statement in _document_statements(key, key.props.get("policy")):
+        for statement in _document_statements(key.props.get("policy")):
             if isinstance(statement, str):
                 yield key.name, statement
             elif _allows(statement) and _public_principal(statement):
@@ -450,7 +450,7 @@ def _public_s3(resources: Sequence[Resource]) -> Iterable[tuple[str, str]]:
         if _public_s3_grants(_get(acl.props, "accessControlPolicy", "grants")):
             yield acl.name, "grants access to all users"
     for holder in _of(resources, *S3_BUCKETS, S3_BUCKET_POLICY):
-        for statement in _document_statements(holder, holder.props.get("policy")):
+        for statement in _document_statements(holder.props.get("policy")):
             if isinstance(statement, str):
                 yield holder.name, statement
             elif _allows(statement) and _public_principal(statement):
@@ -486,8 +486,10 @@ def _grants(member: Resource) -> Iterator[tuple[str, list[str]] | str]:
     yield (str(role) if _known(role) else ""), _members(member)
 
 
-def _members(grant: Resource) -> list[str]:
-    return _strings(grant.props.get("members")) + _strings(grant.props.get("member"))
+def _members(grant: Resource) -> list[Any]:
+    """Who a Google Cloud grant names: strings, or UNKNOWN for one known only after the update."""
+    found = _as_list(grant.props.get("members")) + _as_list(grant.props.get("member"))
+    return [m for m in found if isinstance(m, str) or m is UNKNOWN]
 
 
 def _public_gcs(resources: Sequence[Resource]) -> Iterable[tuple[str, str]]:
@@ -602,7 +604,7 @@ def tls_only(resources: Sequence[Resource]) -> Iterable[tuple[str, str]]:
             continue  # its own policy, written once the bucket's ARN is known
         documents += _s3_inline(bucket, "policy")
         arns = _bucket_arns(bucket)
-        statements = [s for d in documents for s in _document_statements(bucket, d) if not isinstance(s, str)]
+        statements = [s for d in documents for s in _document_statements(d) if not isinstance(s, str)]
         if not any(_denies_plain_http_to(s, arns) for s in statements):
             yield bucket.name, "has no bucket policy of its own denying all requests without TLS (aws:SecureTransport)"
     for account in _of(resources, AZURE_ACCOUNT):
@@ -674,8 +676,8 @@ def _statement_scope(statement: Mapping[str, Any]) -> Iterator[str]:
             yield f"applies to {target}, not to one bucket or key"
 
 
-def _document_scope(owner: Resource, document: Any, where: str = "") -> Iterator[str]:
-    for statement in _document_statements(owner, document):
+def _document_scope(document: Any, where: str = "") -> Iterator[str]:
+    for statement in _document_statements(document):
         if isinstance(statement, str):
             yield statement + where
         elif _allows(statement):
@@ -722,11 +724,11 @@ def _gcp_self_grant(member: Resource, members: list[str]) -> bool:
 
 def iam_scoped_to_the_bucket(resources: Sequence[Resource]) -> Iterable[tuple[str, str]]:
     for policy in _of(resources, *IAM_POLICY_TYPES):
-        yield from ((policy.name, m) for m in _document_scope(policy, policy.props.get("policy")))
+        yield from ((policy.name, m) for m in _document_scope(policy.props.get("policy")))
     for role in _of(resources, IAM_ROLE):
         for inline in _as_list(role.props.get("inlinePolicies")):
             where = f" (inline policy {_get(inline, 'name')})"
-            yield from ((role.name, m) for m in _document_scope(role, _get(inline, "policy"), where))
+            yield from ((role.name, m) for m in _document_scope(_get(inline, "policy"), where))
         for arn in _as_list(role.props.get("managedPolicyArns")):
             yield from ((role.name, m) for m in _attachment_scope(resources, role, arn, "managedPolicyArns"))
     for attachment in _of(resources, *IAM_ATTACHMENTS):
@@ -803,7 +805,7 @@ def _trust(statement: Mapping[str, Any]) -> Iterator[str]:
 
 def oidc_trust_pinned(resources: Sequence[Resource]) -> Iterable[tuple[str, str]]:
     for role in _of(resources, IAM_ROLE):
-        for statement in _document_statements(role, role.props.get("assumeRolePolicy")):
+        for statement in _document_statements(role.props.get("assumeRolePolicy")):
             if isinstance(statement, str):
                 yield role.name, statement
             elif _allows(statement):
@@ -811,7 +813,7 @@ def oidc_trust_pinned(resources: Sequence[Resource]) -> Iterable[tuple[str, str]
     for member in _of(resources, *GCP_SA_GRANTS):
         if member.props.get("role") == WORKLOAD_IDENTITY_ROLE:
             members = _members(member)
-            wrong = [m for m in members if not WORKLOAD_IDENTITY_MEMBER.match(m)]
+            wrong = [m for m in members if m is not UNKNOWN and not WORKLOAD_IDENTITY_MEMBER.match(m)]
             if wrong or not members:
                 yield (
                     member.name,
