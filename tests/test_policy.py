@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from policy.rules import POLICIES, UNKNOWN, Resource, evaluate
+from policy.rules import POLICIES, UNKNOWN, Resource, evaluate, is_credential
 from tests.conftest import aws_stack, run
 from tests.policy_analyzer import analyze, running_pack
 from tools.plan import policy_resources
@@ -281,3 +281,39 @@ def test_license_and_database_secret_references_are_not_mistaken_for_credentials
     keyless = [r for r in aws_resources if not r.type.endswith("v3:Release")]
     release = next(r for r in policy_resources(run(aws_stack())) if r.type.endswith("v3:Release"))
     assert violated([*keyless, add_references(release)]) == set()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("STORAGE_AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG"),
+        ("STORAGE_AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE"),
+        ("STORAGE_AZURE_ACCOUNT_KEY", "c3RhbmQtaW4="),
+        ("POSTGRE_PASSWORD", "hunter2"),
+        ("LABEL_STUDIO_USER_TOKEN", "abc"),
+        ("AZURE_STORAGE_CONNECTION_STRING", "DefaultEndpointsProtocol=https;AccountName=a"),
+        ("GOOGLE_APPLICATION_CREDENTIALS", '{"type": "service_account"}'),
+        ("ANY_NAME", "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=c3RhbmQ="),
+        ("UPLOAD_URL", "https://acme.blob.core.windows.net/c?sv=2022&sig=abc"),
+        ("REDIS_URL", "redis://:hunter2@redis:6379/0"),
+        ("WHATEVER", "AKIAIOSFODNN7EXAMPLE"),
+    ],
+)
+def test_credentials_are_recognised_by_name_or_by_value(name, value):
+    assert is_credential(name, value)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("STORAGE_AWS_SIGNATURE_VERSION", "s3v4"),
+        ("LABEL_STUDIO_HOST", "https://label.example.com"),
+        ("STORAGE_AWS_SSE_KMS_KEY_ID", "arn:aws:kms:eu-west-1:111122223333:key/7e1c"),
+        ("GOOGLE_APPLICATION_CREDENTIALS", "/var/secrets/key.json"),
+        ("SSL_KEY_FILE", "/etc/tls/tls.key"),
+        ("SECRET_KEY", ""),
+        ("DATABASE_HOST", "postgres://db.internal:5432/labelstudio"),
+    ],
+)
+def test_settings_that_only_look_like_credentials_are_not(name, value):
+    assert not is_credential(name, value)
