@@ -563,10 +563,10 @@ def _covers(patterns: Sequence[str], arn: str) -> bool:
     return any(_glob(pattern).fullmatch(arn) for pattern in patterns)
 
 
-def _denies_plain_http_to(statement: Mapping[str, Any], bucket_arns: Sequence[str]) -> bool:
-    """A Deny of every S3 action, to everyone, on the bucket and all its objects, without TLS."""
+def _denies_plain_http(statement: Mapping[str, Any]) -> list[str]:
+    """The resources on which a statement denies every S3 action to everyone without TLS."""
     if str(statement.get("Effect")).lower() != "deny" or not _public_principal(statement):
-        return False
+        return []
     condition = statement.get("Condition") or {}
     operators = [_get(condition, operator) for operator in ("Bool", "BoolIfExists")]
     secure = [
@@ -577,13 +577,15 @@ def _denies_plain_http_to(statement: Mapping[str, Any], bucket_arns: Sequence[st
         if str(key).lower() == "aws:securetransport"
         for value in _as_list(values)
     ]
-    if secure != ["false"]:
-        return False
-    if not any(action.lower() in ("*", "s3:*") for action in _strings(statement.get("Action"))):
-        return False
-    targets = _strings(statement.get("Resource"))
+    if secure != ["false"] or not any(a.lower() in ("*", "s3:*") for a in _strings(statement.get("Action"))):
+        return []
+    return _strings(statement.get("Resource"))
+
+
+def _covers_bucket(patterns: Sequence[str], bucket_arns: Sequence[str]) -> bool:
+    """Whether the ARN patterns match the bucket and every key in it (probed with a few keys)."""
     return any(
-        _covers(targets, arn) and all(_covers(targets, f"{arn}/{key}") for key in ("", "k", "deep/key.json"))
+        _covers(patterns, arn) and all(_covers(patterns, f"{arn}/{key}") for key in ("", "k", "deep/key.json"))
         for arn in bucket_arns
     )
 
@@ -605,7 +607,7 @@ def tls_only(resources: Sequence[Resource]) -> Iterable[tuple[str, str]]:
         documents += _s3_inline(bucket, "policy")
         arns = _bucket_arns(bucket)
         statements = [s for d in documents for s in _document_statements(d) if not isinstance(s, str)]
-        if not any(_denies_plain_http_to(s, arns) for s in statements):
+        if not _covers_bucket([target for s in statements for target in _denies_plain_http(s)], arns):
             yield bucket.name, "has no bucket policy of its own denying all requests without TLS (aws:SecureTransport)"
     for account in _of(resources, AZURE_ACCOUNT):
         if account.props.get("enableHttpsTrafficOnly") is False:

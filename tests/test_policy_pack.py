@@ -327,6 +327,19 @@ PASSING: dict[str, Callable[[Programs], Stack]] = {
         Resource="arn:aws:s3:::acme-labels*",
         Condition={"BoolIfExists": {"aws:SecureTransport": False}},
     ),
+    "tls: the Deny split into one statement for the bucket and one for its objects": lambda p: edit(
+        p.irsa,
+        ":BucketPolicy",
+        document(
+            "policy",
+            lambda d: d.update(
+                Statement=[
+                    {**d["Statement"][0], "Resource": "arn:aws:s3:::acme-labels"},
+                    {**d["Statement"][0], "Resource": "arn:aws:s3:::acme-labels/*"},
+                ]
+            ),
+        ),
+    ),
     "credentials: the non-secret settings the program will add to global.extraEnvironmentVars": with_env(
         "global", STORAGE_AWS_SIGNATURE_VERSION="s3v4", LABEL_STUDIO_HOST="https://label.example.com"
     ),
