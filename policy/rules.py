@@ -382,17 +382,20 @@ def _wildcard(text: str) -> bool:
 
 
 def _refers_to(companion: Resource, prop: str, target: Resource, identities: Iterable[Any], rivals: set[str]) -> bool:
-    """Whether `companion.prop` names `target`: by a known value, or by reference while unknown.
+    """Whether `companion.prop` names `target`: by its value, or by reference when the value is
+    unknown (a preview) or absent (providers that keep it out of their outputs).
 
     Without the property's own dependencies, the companion must depend on the target and on no
     other resource of its kind (`rivals`).
     """
     value = companion.props.get(prop)
-    if value is UNKNOWN:
-        if prop in companion.property_dependencies:
-            return bool(target.urn) and target.urn in companion.property_dependencies[prop]
-        return bool(target.urn) and set(companion.dependencies) & rivals == {target.urn}
-    return isinstance(value, str) and value in {i for i in identities if isinstance(i, str)}
+    if isinstance(value, str):
+        return value in {i for i in identities if isinstance(i, str)}
+    if value is not UNKNOWN and value is not None:
+        return False
+    if prop in companion.property_dependencies:
+        return bool(target.urn) and target.urn in companion.property_dependencies[prop]
+    return bool(target.urn) and set(companion.dependencies) & rivals == {target.urn}
 
 
 def _companions(

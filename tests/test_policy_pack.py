@@ -218,6 +218,21 @@ def second_azure_account(p: Programs, soft_delete: bool = True, **props: Any) ->
     return [*p.azure, second, *(services if soft_delete else [])]
 
 
+def azure_outputs(p: Programs) -> Stack:
+    """The Azure stack as `pulumi up` analyzes it: azure-native returns no `accountName` output."""
+    account = one(p.azure, ":StorageAccount")
+
+    def as_output(r: Resource) -> Resource:
+        if "accountName" not in r.props:
+            return r
+        props = {k: v for k, v in r.props.items() if k != "accountName"}
+        if r is account:
+            return replace(r, props={**props, "name": r.props["accountName"]})
+        return replace(r, props=props, property_dependencies={"accountName": [account.urn]})
+
+    return [as_output(r) for r in p.azure]
+
+
 CLASSIC_ACCOUNT = resource(
     "azure:storage/account:Account",
     "classic",
@@ -320,6 +335,7 @@ PASSING: dict[str, Callable[[Programs], Stack]] = {
     ),
     "public data: Azure as the program declares it": lambda p: p.azure,
     "public data: a second Azure account, as hardened as the first": second_azure_account,
+    "public data: Azure outputs, where companions keep the account's name out and only reference it": azure_outputs,
     "public data: a classic-provider Azure account and container, hardened": classic_azure,
     "tls: the Deny written with BoolIfExists, Principal AWS *, S3:* and a wildcard resource": tls_statement(
         Principal={"AWS": "*"},
