@@ -328,8 +328,8 @@ def _statements(document: Any) -> list[Mapping[str, Any]] | None:
     """The statements of an IAM document (JSON text or data); None while it is unknown."""
     if document is UNKNOWN:
         return None
-    if document is None:
-        return []
+    if document is None or document == "":
+        return []  # no document, as the AWS provider reports an inline policy block left empty
     if isinstance(document, str):
         try:
             document = json.loads(document)
@@ -734,7 +734,10 @@ def iam_scoped_to_the_bucket(resources: Sequence[Resource]) -> Iterable[tuple[st
         for inline in _as_list(role.props.get("inlinePolicies")):
             where = f" (inline policy {_get(inline, 'name')})"
             yield from ((role.name, m) for m in _document_scope(_get(inline, "policy"), where))
-        for arn in _as_list(role.props.get("managedPolicyArns")):
+        managed = role.props.get("managedPolicyArns")
+        if managed is UNKNOWN and "managedPolicyArns" not in role.property_dependencies:
+            continue  # not declared: the provider reports what is attached, once it knows
+        for arn in _as_list(managed):
             yield from ((role.name, m) for m in _attachment_scope(resources, role, arn, "managedPolicyArns"))
     for attachment in _of(resources, *IAM_ATTACHMENTS):
         policy_arn = attachment.props.get("policyArn")

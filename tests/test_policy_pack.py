@@ -178,6 +178,61 @@ PUBLIC_GRANT = {
 }
 
 
+def aws_preview(p: Programs) -> Stack:
+    """The IRSA stack as a preview of a new stack sees it: what AWS assigns is unknown, and the
+    companions name the bucket and the policy by reference."""
+    bucket, policy = one(p.irsa, "s3/bucket:Bucket"), one(p.irsa, "iam/policy:Policy")
+    computed = ("arn", "policy", "versionings", "serverSideEncryptionConfigurations", "grants", "acl")
+
+    def previewed(r: Resource) -> Resource:
+        if r is bucket:
+            return replace(r, props={**r.props, **dict.fromkeys(computed, UNKNOWN)})
+        if r is policy:
+            return setting(arn=UNKNOWN)(r)
+        if r.type.endswith("iam/role:Role"):
+            return setting(arn=UNKNOWN, managedPolicyArns=UNKNOWN, inlinePolicies=UNKNOWN)(r)
+        if r.type.endswith(":RolePolicyAttachment"):
+            return replace(
+                r, props={**r.props, "policyArn": UNKNOWN}, property_dependencies={"policyArn": [policy.urn]}
+            )
+        if "bucket" in r.props:
+            return replace(r, props={**r.props, "bucket": UNKNOWN}, property_dependencies={"bucket": [bucket.urn]})
+        return r
+
+    return [previewed(r) for r in p.irsa]
+
+
+def aws_outputs(p: Programs) -> Stack:
+    """The IRSA stack as `pulumi up` analyzes it afterwards: the providers' outputs, with what
+    they report of the bucket's and the role's settings."""
+    bucket, policy = one(p.irsa, "s3/bucket:Bucket"), one(p.irsa, "iam/policy:Policy")
+    policy_arn = "arn:aws:iam::123456789012:policy/labelstudio-policy-0a1b2c3"
+    tls = one(p.irsa, ":BucketPolicy").props["policy"]
+    reported = {
+        "arn": "arn:aws:s3:::acme-labels",
+        "policy": tls,
+        "versionings": [{"enabled": True, "mfaDelete": False}],
+        "serverSideEncryptionConfigurations": [
+            {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}, "bucketKeyEnabled": False}]}
+        ],
+        "grants": [{"type": "CanonicalUser", "id": "0123abcd", "permissions": ["FULL_CONTROL"], "uri": ""}],
+        "acl": None,
+    }
+
+    def output(r: Resource) -> Resource:
+        if r is bucket:
+            return setting(**reported)(r)
+        if r is policy:
+            return setting(arn=policy_arn, name="labelstudio-policy-0a1b2c3")(r)
+        if r.type.endswith("iam/role:Role"):
+            return setting(managedPolicyArns=[policy_arn], inlinePolicies=[{"name": "", "policy": ""}])(r)
+        if r.type.endswith(":RolePolicyAttachment"):
+            return setting(policyArn=policy_arn)(r)
+        return r
+
+    return [output(r) for r in p.irsa]
+
+
 def auto_named_bucket(p: Programs, tied_to_itself: bool, by_property: bool = True) -> Stack:
     """A second, auto-named bucket (bucketPrefix) during a preview, its name unknown.
 
@@ -312,6 +367,8 @@ PASSING: dict[str, Callable[[Programs], Stack]] = {
         Action=["STS:AssumeRoleWithWebIdentity"]
     ),
     "scope: access keys as the program declares them": lambda p: p.access_keys,
+    "scope: AWS as a preview of a new stack sees it": aws_preview,
+    "scope: AWS outputs as `pulumi up` analyzes them": aws_outputs,
     "scope: in a preview, the attachment references the stack's own policy": lambda p: edit(
         p.irsa,
         ":RolePolicyAttachment",
