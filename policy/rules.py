@@ -45,15 +45,22 @@ S3_ENCRYPTIONS = (
 )
 S3_VERSIONINGS = ("aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioningV2:BucketVersioningV2")
 S3_BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
-# Bucket settings that neither expose nor lose data: CORS, lifecycle of old versions, ownership.
-S3_HARMLESS = (
-    "aws:s3/bucketCorsConfiguration:BucketCorsConfiguration",
-    "aws:s3/bucketCorsConfigurationV2:BucketCorsConfigurationV2",
-    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
-    "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2",
-    "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
-    "aws:s3/bucketLogging:BucketLogging",
-    "aws:s3/bucketLoggingV2:BucketLoggingV2",
+# Bucket settings that neither expose nor lose data (CORS, lifecycle, ownership, logging, object
+# lock...), in the AWS provider's spelling with and without the V2 suffix.
+S3_HARMLESS = tuple(
+    f"aws:s3/{name[0].lower()}{name[1:]}{suffix}:{name}{suffix}"
+    for name in (
+        "BucketCorsConfiguration",
+        "BucketLifecycleConfiguration",
+        "BucketOwnershipControls",
+        "BucketLogging",
+        "BucketAccelerateConfiguration",
+        "BucketRequestPaymentConfiguration",
+        "BucketObjectLockConfiguration",
+        "BucketIntelligentTieringConfiguration",
+        "BucketMetric",
+    )
+    for suffix in ("", "V2")
 )
 KMS_KEY = "aws:kms/key:Key"
 KMS_KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
