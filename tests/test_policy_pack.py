@@ -82,12 +82,12 @@ def edit(stack: Stack, type_suffix: str, change: Change) -> Stack:
     return [change(r) if r.type.endswith(type_suffix) else r for r in stack]
 
 
+UNSET = object()
+
+
 def setting(**props: Any) -> Change:
     """Set properties; UNSET removes one."""
     return lambda r: replace(r, props={k: v for k, v in {**r.props, **props}.items() if v is not UNSET})
-
-
-UNSET = object()
 
 
 def document(prop: str, change: Callable[[dict[str, Any]], None]) -> Change:
@@ -99,7 +99,7 @@ def document(prop: str, change: Callable[[dict[str, Any]], None]) -> Change:
     return rewrite
 
 
-def first_statement(prop: str, index: int = 0, **fields: Any) -> Change:
+def one_statement(prop: str, index: int = 0, **fields: Any) -> Change:
     """Change one statement of a policy document; UNSET removes a field."""
 
     def change(parsed: dict[str, Any]) -> None:
@@ -112,15 +112,15 @@ def first_statement(prop: str, index: int = 0, **fields: Any) -> Change:
 
 
 def trust(**fields: Any) -> Callable[[Programs], Stack]:
-    return lambda p: edit(p.irsa, "iam/role:Role", first_statement("assumeRolePolicy", **fields))
+    return lambda p: edit(p.irsa, "iam/role:Role", one_statement("assumeRolePolicy", **fields))
 
 
 def grant(index: int, **fields: Any) -> Callable[[Programs], Stack]:
-    return lambda p: edit(p.irsa, "iam/policy:Policy", first_statement("policy", index, **fields))
+    return lambda p: edit(p.irsa, "iam/policy:Policy", one_statement("policy", index, **fields))
 
 
 def tls_statement(**fields: Any) -> Callable[[Programs], Stack]:
-    return lambda p: edit(p.irsa, ":BucketPolicy", first_statement("policy", **fields))
+    return lambda p: edit(p.irsa, ":BucketPolicy", one_statement("policy", **fields))
 
 
 def iam_json(*statements: dict[str, Any]) -> str:
