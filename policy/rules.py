@@ -918,8 +918,8 @@ def resources_reviewed(resources: Sequence[Resource]) -> Iterable[tuple[str, str
         if is_guarded_type(resource.type) and resource.type not in REVIEWED_TYPES:
             yield (
                 resource.name,
-                f"is of type {resource.type}, which no rule of this pack reviews: it may expose or grant "
-                "what the rules promise; teach policy/rules.py about it before declaring it",
+                f"is a {resource.type}, a storage, IAM or access-control type not reviewed by this pack: it "
+                "may expose data or grant access unnoticed; teach policy/rules.py about it before declaring it",
             )
 
 

@@ -722,3 +722,10 @@ def test_the_pack_passes_stacks_that_keep_every_promise(policy_pack, programs, c
 def test_the_pack_refuses_exactly_the_promise_a_stack_breaks(policy_pack, programs, case):
     expected, build = VIOLATING[case]
     assert {policy for policy, _ in verdicts(policy_pack, build(programs))} == expected
+
+
+def test_the_refusal_of_an_unreviewed_type_names_it(policy_pack, programs):
+    stack = [*programs.irsa, resource("azure-native:storage:LocalUser", "sftp", {"hasSshPassword": True})]
+    (found,) = verdicts(policy_pack, stack)
+    assert found[0] == "resources-reviewed"
+    assert found[1].startswith("sftp is a azure-native:storage:LocalUser") and "not reviewed by this pack" in found[1]
