@@ -918,7 +918,7 @@ def resources_reviewed(resources: Sequence[Resource]) -> Iterable[tuple[str, str
         if is_guarded_type(resource.type) and resource.type not in REVIEWED_TYPES:
             yield (
                 resource.name,
-                f"is a {resource.type}, a storage, IAM or access-control type not reviewed by this pack: it "
+                f"has the type {resource.type}, a storage, IAM or access-control type not reviewed by this pack: it "
                 "may expose data or grant access unnoticed; teach policy/rules.py about it before declaring it",
             )
 

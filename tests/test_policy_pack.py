@@ -728,4 +728,7 @@ def test_the_refusal_of_an_unreviewed_type_names_it(policy_pack, programs):
     stack = [*programs.irsa, resource("azure-native:storage:LocalUser", "sftp", {"hasSshPassword": True})]
     (found,) = verdicts(policy_pack, stack)
     assert found[0] == "resources-reviewed"
-    assert found[1].startswith("sftp is a azure-native:storage:LocalUser") and "not reviewed by this pack" in found[1]
+    assert (
+        found[1].startswith("sftp has the type azure-native:storage:LocalUser")
+        and "not reviewed by this pack" in found[1]
+    )
