@@ -622,12 +622,15 @@ def tls_only(resources: Sequence[Resource]) -> Iterable[tuple[str, str]]:
     for account in _of(resources, AZURE_ACCOUNT):
         if account.props.get("enableHttpsTrafficOnly") is False:
             yield account.name, "accepts plain HTTP"
-        if account.props.get("minimumTlsVersion") not in ("TLS1_2", "TLS1_3"):
-            yield account.name, f"accepts {account.props.get('minimumTlsVersion')}; require TLS1_2 or newer"
+        version = account.props.get("minimumTlsVersion")
+        if version not in ("TLS1_2", "TLS1_3"):
+            accepts = f"accepts {version}" if isinstance(version, str) else "does not set minimumTlsVersion"
+            yield account.name, f"{accepts}; require TLS1_2 or newer"
     for account in _of(resources, CLASSIC_ACCOUNT):
         if False in (account.props.get("httpsTrafficOnlyEnabled"), account.props.get("enableHttpsTrafficOnly")):
             yield account.name, "accepts plain HTTP"
-        if account.props.get("minTlsVersion") not in ("TLS1_2", "TLS1_3", None, UNKNOWN):
+        # The classic provider's default is TLS1_2.
+        if account.props.get("minTlsVersion") not in ("TLS1_2", "TLS1_3", None):
             yield account.name, f"accepts {account.props.get('minTlsVersion')}; require TLS1_2 or newer"
 
 
