@@ -650,6 +650,10 @@ VIOLATING: dict[str, tuple[set[str], Callable[[Programs], Stack]]] = {
     "tls: a Deny of every action on another bucket": ({"tls-only"}, tls_statement(Resource=OTHER_BUCKET)),
     "tls: a Deny of one action on this bucket": ({"tls-only"}, tls_statement(Action="s3:GetObject")),
     "tls: a Deny on the bucket but not its objects": ({"tls-only"}, tls_statement(Resource="arn:aws:s3:::acme-labels")),
+    "tls: an Azure account leaving its minimum TLS version unset": (
+        {"tls-only"},
+        lambda p: edit(p.azure, ":StorageAccount", setting(minimumTlsVersion=UNSET)),
+    ),
     "tls: a classic Azure account accepting HTTP": (
         {"tls-only"},
         lambda p: classic_azure(p, account=setting(httpsTrafficOnlyEnabled=False)),
