@@ -14,14 +14,15 @@ from pulumi_policy.proxy import UnknownValueError
 
 # However the CLI starts the pack, rules.py beside this file must be importable.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from rules import POLICIES, Policy, Resource
+from rules import POLICIES, UNKNOWN, Policy, Resource
 
 
 def _plain(value: Any) -> Any:
-    """Props as plain data, with values unknown during a preview as None.
+    """Props as plain data, with values unknown during a preview as UNKNOWN.
 
     The pack's proxies raise on an unknown value, which would skip a whole rule for a new
-    bucket whose name is not known yet; the rules treat None as "not known" instead.
+    bucket whose name is not known yet; the rules read UNKNOWN as "not known yet" instead,
+    and None (a property the engine sends as null) as "not set".
     """
     if isinstance(value, Mapping):
         plain = {}
@@ -29,7 +30,7 @@ def _plain(value: Any) -> Any:
             try:
                 plain[key] = _plain(value[key])
             except UnknownValueError:
-                plain[key] = None
+                plain[key] = UNKNOWN
         return plain
     if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
         items = []
@@ -37,7 +38,7 @@ def _plain(value: Any) -> Any:
             try:
                 items.append(_plain(value[index]))
             except UnknownValueError:
-                items.append(None)
+                items.append(UNKNOWN)
         return items
     return value
 
@@ -50,6 +51,9 @@ def _resources(args: StackValidationArgs) -> list[Resource]:
             props=_plain(r.props),
             protect=bool(r.opts.protect),
             secret_outputs=tuple(r.opts.additional_secret_outputs or ()),
+            urn=r.urn,
+            property_dependencies={key: [d.urn for d in deps] for key, deps in r.property_dependencies.items()},
+            dependencies=[d.urn for d in r.dependencies],
         )
         for r in args.resources
     ]

@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
-import grpc
 import pytest
-from google.protobuf import json_format, struct_pb2
 
-from policy.rules import POLICIES, Resource, evaluate
+from policy.rules import POLICIES, UNKNOWN, Resource, evaluate, is_credential
 from tests.conftest import aws_stack, run
-from tools.mockrun import Declaration, reveal
+from tests.policy_analyzer import analyze, running_pack
 from tools.plan import policy_resources
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -81,9 +75,11 @@ AWS_VIOLATIONS = {
     ),
     "no encryption": ("encryption-at-rest", lambda rs: without(rs, ":BucketServerSideEncryptionConfiguration")),
     "no tls policy": ("tls-only", lambda rs: without(rs, ":BucketPolicy")),
-    "a policy that allows http": (
+    "a tls deny on another bucket": (
         "tls-only",
-        lambda rs: changed(rs, ":BucketPolicy", rewrite_policy(lambda d: d["Statement"][0].update(Effect="Allow"))),
+        lambda rs: changed(
+            rs, ":BucketPolicy", rewrite_policy(lambda d: d["Statement"][0].update(Resource="arn:aws:s3:::other/*"))
+        ),
     ),
     "versioning suspended": (
         "versioning-or-soft-delete",
@@ -153,12 +149,21 @@ BUCKET_MEMBER = Resource(
 ACCOUNT = Resource(
     "azure-native:storage:StorageAccount",
     "account",
-    {"allowBlobPublicAccess": False, "enableHttpsTrafficOnly": True, "minimumTlsVersion": "TLS1_2"},
+    {
+        "accountName": "acmelabels",
+        "allowBlobPublicAccess": False,
+        "enableHttpsTrafficOnly": True,
+        "minimumTlsVersion": "TLS1_2",
+    },
     protect=True,
 )
-CONTAINER = Resource("azure-native:storage:BlobContainer", "container", {"publicAccess": "None"}, protect=True)
+CONTAINER = Resource(
+    "azure-native:storage:BlobContainer", "container", {"accountName": "acmelabels", "publicAccess": "None"}, True
+)
 BLOB_SERVICE = Resource(
-    "azure-native:storage:BlobServiceProperties", "blob", {"deleteRetentionPolicy": {"enabled": True, "days": 30}}
+    "azure-native:storage:BlobServiceProperties",
+    "blob",
+    {"accountName": "acmelabels", "deleteRetentionPolicy": {"enabled": True, "days": 30}},
 )
 GOOD_GCP = [GCS, WORKLOAD_IDENTITY, BUCKET_MEMBER]
 GOOD_AZURE = [ACCOUNT, CONTAINER, BLOB_SERVICE]
@@ -217,15 +222,26 @@ def test_unprotected_gcp_and_azure_storage_is_refused():
 
 
 def test_unknown_values_during_a_preview_are_not_violations(aws_resources):
-    unknown_bucket_names = [
-        replace(r, props={**r.props, "bucket": None}) if "bucket" in r.props else r for r in aws_resources
-    ]
-    assert evaluate(unknown_bucket_names) == []
+    """A new bucket's name is unknown in a preview: companions that reference it still count."""
+    bucket = next(r for r in aws_resources if r.type == "aws:s3/bucket:Bucket")
+    bucket = replace(bucket, urn="urn:bucket", props={**bucket.props, "bucket": UNKNOWN})
+
+    def referencing(r: Resource) -> Resource:
+        if "bucket" not in r.props or r.type == bucket.type:
+            return r
+        # The TLS policy's document names the bucket, so it is unknown too.
+        unknown = {"bucket": UNKNOWN, **({"policy": UNKNOWN} if "policy" in r.props else {})}
+        return replace(r, props={**r.props, **unknown}, property_dependencies={"bucket": [bucket.urn]})
+
+    unknown_names = [referencing(r) if r.type != bucket.type else bucket for r in aws_resources]
+    assert evaluate(unknown_names) == []
+    unreferenced = [replace(r, property_dependencies={}) for r in unknown_names]
+    assert "versioning-or-soft-delete" in violated(unreferenced)
 
 
 def test_every_policy_has_a_distinct_name_and_a_description():
     names = [policy.name for policy in POLICIES]
-    assert len(names) == len(set(names)) == 8
+    assert len(names) == len(set(names)) == 9
     assert all(policy.description.endswith(".") for policy in POLICIES)
 
 
@@ -234,49 +250,15 @@ def test_every_policy_has_a_distinct_name_and_a_description():
 
 @pytest.fixture(scope="module")
 def policy_pack():
-    """The policy pack's gRPC analyzer, started the way the CLI starts it: it prints its port."""
-    from pulumi.runtime.proto import analyzer_pb2_grpc
-
-    # The pack's own environment (policy/venv, from scripts/setup.sh), as the CLI would run it:
-    # this also proves policy/requirements.txt is all the pack needs.
-    python = ROOT / "policy" / "venv" / "bin" / "python"
-    if not python.exists():
-        pytest.fail(f"{python} is missing: run scripts/setup.sh", pytrace=False)
-    process = subprocess.Popen([str(python), "__main__.py"], cwd=ROOT / "policy", stdout=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout is not None
-        port = int(process.stdout.readline().strip())
-        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-        yield analyzer_pb2_grpc.AnalyzerStub(channel)
-        channel.close()
-    finally:
-        process.terminate()
-        process.wait(10)
-
-
-def analyze(stub: Any, declaration: Declaration, unprotect: str = "") -> list[tuple[str, str]]:
-    from pulumi.runtime.proto import analyzer_pb2
-
-    resources = []
-    for r in declaration.resources:
-        if not r.custom:
-            continue
-        properties = struct_pb2.Struct()
-        json_format.ParseDict(reveal(r.inputs), properties)
-        options = analyzer_pb2.AnalyzerResourceOptions(
-            protect=r.protect and r.type != unprotect, additionalSecretOutputs=r.additional_secret_outputs
-        )
-        resources.append(
-            analyzer_pb2.AnalyzerResource(type=r.type, name=r.name, urn=r.urn, properties=properties, options=options)
-        )
-    response = stub.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=resources))
-    return [(d.policyName, d.message) for d in response.diagnostics]
+    with running_pack() as stub:
+        yield stub
 
 
 def test_the_pack_passes_the_declared_stack_and_blocks_an_unprotected_bucket(policy_pack):
-    declaration = run(aws_stack(access="access-keys", credentials="inline"))
-    assert analyze(policy_pack, declaration) == []
-    (diagnostic,) = analyze(policy_pack, declaration, unprotect="aws:s3/bucket:Bucket")
+    resources = policy_resources(run(aws_stack(access="access-keys", credentials="inline")))
+    assert analyze(policy_pack, resources) == []
+    unprotected = changed(resources, "/bucket:Bucket", lambda r: replace(r, protect=False))
+    (diagnostic,) = analyze(policy_pack, unprotected)
     assert diagnostic[0] == "storage-protected" and "labelstudio-bucket is not protected" in diagnostic[1]
 
 
@@ -299,3 +281,39 @@ def test_license_and_database_secret_references_are_not_mistaken_for_credentials
     keyless = [r for r in aws_resources if not r.type.endswith("v3:Release")]
     release = next(r for r in policy_resources(run(aws_stack())) if r.type.endswith("v3:Release"))
     assert violated([*keyless, add_references(release)]) == set()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("STORAGE_AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG"),
+        ("STORAGE_AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE"),
+        ("STORAGE_AZURE_ACCOUNT_KEY", "c3RhbmQtaW4="),
+        ("POSTGRE_PASSWORD", "hunter2"),
+        ("LABEL_STUDIO_USER_TOKEN", "abc"),
+        ("AZURE_STORAGE_CONNECTION_STRING", "DefaultEndpointsProtocol=https;AccountName=a"),
+        ("GOOGLE_APPLICATION_CREDENTIALS", '{"type": "service_account"}'),
+        ("ANY_NAME", "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=c3RhbmQ="),
+        ("UPLOAD_URL", "https://acme.blob.core.windows.net/c?sv=2022&sig=abc"),
+        ("REDIS_URL", "redis://:hunter2@redis:6379/0"),
+        ("WHATEVER", "AKIAIOSFODNN7EXAMPLE"),
+    ],
+)
+def test_credentials_are_recognised_by_name_or_by_value(name, value):
+    assert is_credential(name, value)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("STORAGE_AWS_SIGNATURE_VERSION", "s3v4"),
+        ("LABEL_STUDIO_HOST", "https://label.example.com"),
+        ("STORAGE_AWS_SSE_KMS_KEY_ID", "arn:aws:kms:eu-west-1:111122223333:key/7e1c"),
+        ("GOOGLE_APPLICATION_CREDENTIALS", "/var/secrets/key.json"),
+        ("SSL_KEY_FILE", "/etc/tls/tls.key"),
+        ("SECRET_KEY", ""),
+        ("DATABASE_HOST", "postgres://db.internal:5432/labelstudio"),
+    ],
+)
+def test_settings_that_only_look_like_credentials_are_not(name, value):
+    assert not is_credential(name, value)
