@@ -17,6 +17,7 @@ import json
 import logging
 import runpy
 import sys
+import threading
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -269,9 +270,35 @@ def _monitor_class() -> type:
             self.registrations: list[Registration] = []
             self.stack_urn = ""
             self.stack_outputs: dict[str, Any] = {}
+            self.thread_loops: set[asyncio.AbstractEventLoop] = set()
+            self._loops_lock = threading.Lock()
+
+        def _note_thread_loop(self) -> None:
+            """Remember the event loop the SDK gave this worker thread, to close it at the end.
+
+            Left open, it is closed by the garbage collector when the thread is gone, which may
+            finalise its self-pipe socket first: `Exception ignored in BaseEventLoop.__del__`.
+            """
+            with suppress(RuntimeError), self._loops_lock:
+                self.thread_loops.add(asyncio.get_event_loop())
+
+        def Invoke(self, request: Any) -> Any:
+            try:
+                return super().Invoke(request)
+            finally:
+                self._note_thread_loop()
+
+        def ReadResource(self, request: Any) -> Any:
+            try:
+                return super().ReadResource(request)
+            finally:
+                self._note_thread_loop()
 
         def RegisterResource(self, request: Any) -> Any:
-            response = super().RegisterResource(request)
+            try:
+                response = super().RegisterResource(request)
+            finally:
+                self._note_thread_loop()
             if request.type == "pulumi:pulumi:Stack":
                 self.stack_urn = response.urn
                 return response
@@ -508,9 +535,11 @@ def _run(project_dir: Path, declaration: Declaration, preview: bool) -> None:
             task.cancel()
             with suppress(asyncio.CancelledError, Exception):
                 loop.run_until_complete(task)
-        # The mock monitor gives each worker thread an event loop of its own; ending the
-        # threads now lets those loops close while the interpreter is still whole.
+        # The mock monitor gives each worker thread an event loop of its own: end the threads,
+        # then close their loops here rather than leave them to the garbage collector.
         loop.run_until_complete(loop.shutdown_default_executor())
+        for thread_loop in monitor.thread_loops - {loop}:
+            thread_loop.close()
         loop.close()
         asyncio.set_event_loop(None)
     declaration.resources = monitor.registrations
