@@ -114,7 +114,7 @@ def _resource_tree(declaration: Declaration) -> list[str]:
             lines.append(f"{pad}{resource.type}  {resource.name}{_options(resource, {parent} | component_urns)}")
             shown = {key: value for key, value in resource.inputs.items() if key not in QUIET_INPUTS}
             if resource.custom and shown:
-                lines += _yaml(_readable(shown), len(pad) + 4).splitlines()
+                lines.extend(_yaml(_readable(shown), len(pad) + 4).splitlines())
             walk(resource.urn, depth + 1)
 
     walk("", 0)
