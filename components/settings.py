@@ -128,6 +128,18 @@ AZURE_CONTAINER_RULES = (
 )
 
 
+def aws_partition(region: str) -> str:
+    """The ARN partition an AWS region belongs to (China and GovCloud are partitions of their own)."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if "-gov-" in region:
+        return "aws-us-gov"
+    isolated = re.fullmatch(r"[a-z]{2}-iso([a-z]?)-.*", region)
+    if isolated:
+        return "aws-iso" + (f"-{isolated.group(1)}" if isolated.group(1) else "")
+    return "aws"
+
+
 def s3_bucket_problem(name: str) -> str | None:
     """Why `name` is not a valid S3 general-purpose bucket name, or None."""
     bad = (
@@ -447,11 +459,18 @@ def _azure_ip_rule_problem(value: str) -> str | None:
         return f"has host bits set; the range is written {network}"
     if network.is_private:
         return "is a private range; storage IP rules take public addresses, use allowedSubnetIds for virtual networks"
-    if not network.is_global:
-        return "is not a public internet address (it is reserved), so no client would ever come from it"
+    if not (network.is_global and network.network_address.is_global and network.broadcast_address.is_global):
+        return (
+            "is not a public internet address (it is reserved, or a range reaching into reserved space such "
+            "as 0.0.0.0/0); list the public addresses your users come from"
+        )
     if "/" in value and network.prefixlen > 30:
         return f"is a /{network.prefixlen} range, which Azure refuses; list its addresses one by one instead"
     return None
+
+
+# Settings of the Helm release; a compose stack that sets one is refused, not silently ignored.
+KUBERNETES_ONLY = ("namespace", "create_namespace", "release", "chart_version", "enterprise", "helm_values")
 
 
 class Settings(_Model):
@@ -630,6 +649,18 @@ class Settings(_Model):
 
     # -- Kubernetes ------------------------------------------------------------------------------
 
+    @field_validator(*KUBERNETES_ONLY, mode="before")
+    @classmethod
+    def _kubernetes_only(cls, value: Any, info: ValidationInfo) -> Any:
+        # Runs only for a value the stack sets (these fields do not validate their defaults).
+        if info.data.get("target") == "compose":
+            raise _problem(
+                "applies to target kubernetes only; Docker Compose has no namespace, release or chart, "
+                "so remove it (or set labelstudio:target to kubernetes)",
+                show_value=False,
+            )
+        return value
+
     @field_validator("namespace")
     @classmethod
     def _namespace(cls, value: str) -> str:
@@ -713,6 +744,15 @@ def _cloud_object(cloud: str, value: Any, info: ValidationInfo, model: type[_Mod
         _, alias, what = required
         raise _problem(f"is required with access {info.data['access']}; set it to {what}", alias)
     region = info.data.get("aws_region")
+    if isinstance(value, AwsSettings) and region:
+        for alias, arn in (("oidcProviderArn", value.oidc_provider_arn), ("kmsKeyArn", value.kms_key_arn)):
+            partition, expected = (arn or "").split(":")[1:2], aws_partition(region)
+            if partition and partition[0] != expected:
+                raise _problem(
+                    f"is an ARN of partition {partition[0]}, but aws:region {region} is in partition {expected}; "
+                    f"IAM and KMS never cross partitions, so use an ARN starting arn:{expected}:",
+                    alias,
+                )
     if isinstance(value, AwsSettings) and value.kms_key_region and region and value.kms_key_region != region:
         raise _problem(
             f"is in {value.kms_key_region} but the bucket is in {region}; "
@@ -811,10 +851,12 @@ def _describe(error: ValidationError, data: Mapping[str, Any], secret_keys: froz
             loc = (*loc, ctx["key"])
         key = _key_name(loc)
         secret = bool(loc) and str(loc[0]) in secret_keys
-        if ctx.get("shown", _UNSHOWN) is not _UNSHOWN:
-            value = ctx["shown"]
         shown = "" if secret or value is None else f" {_shown(value)}"
-        if kind == "labelstudio":
+        if kind == "labelstudio" and ctx.get("shown", _UNSHOWN) is not _UNSHOWN:
+            # An entry of a list: `key[1]: 'entry' what is wrong with it`.
+            entry = "" if secret or not ctx.get("show_value") else f" {_shown(ctx['shown'])}"
+            text = f"{key}:{entry} {item['msg']}"
+        elif kind == "labelstudio":
             text = f"{key}{shown if ctx.get('show_value') and not secret else ':'} {item['msg']}"
         elif kind == "missing":
             text = f"{key}: is required"
