@@ -8,10 +8,10 @@ fixed in one pass and no resource is declared from a half-valid configuration.
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import ipaddress
 import json
+import math
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -60,7 +60,9 @@ class SettingsError(Exception):
 _UNSHOWN = object()
 
 
-def _problem(message: str, key: str | None = None, show_value: bool = True, value: Any = _UNSHOWN) -> PydanticCustomError:
+def _problem(
+    message: str, key: str | None = None, show_value: bool = True, value: Any = _UNSHOWN
+) -> PydanticCustomError:
     """A validation error whose text is ours.
 
     `key` names the nested key (or list position) the message is about, and `value` is the
@@ -768,6 +770,15 @@ def _cloud_object(cloud: str, value: Any, info: ValidationInfo, model: type[_Mod
 _STRUCTURED = {"corsOrigins", "helmValues", "aws", "gcp", "azure"}
 
 
+MAX_NESTING = 32
+"""Levels of objects and lists a setting may nest; chart values need fewer than ten."""
+_MAX_NODES = 100_000
+
+
+class TooDeep:
+    """Stands for a JSON text nested too deeply to decode."""
+
+
 def decode_config(raw: Mapping[str, Any]) -> dict[str, Any]:
     """Turn Pulumi's string-encoded configuration back into the values written in the stack file.
 
@@ -777,10 +788,61 @@ def decode_config(raw: Mapping[str, Any]) -> dict[str, Any]:
     decoded: dict[str, Any] = {}
     for key, value in raw.items():
         if isinstance(value, str) and (value.startswith(("[", "{")) or key in _STRUCTURED):
-            with contextlib.suppress(ValueError):
+            try:
                 value = json.loads(value)
+            except ValueError:
+                pass
+            except RecursionError:
+                value = TooDeep()
         decoded[key] = value
     return decoded
+
+
+_NOT_JSON = {
+    "date": ("a date", "quote it to pass it as text"),
+    "datetime": ("a date and time", "quote it to pass it as text"),
+    "bytes": ("binary data (!!binary)", "pass it as quoted text, e.g. base64"),
+    "set": ("a set (!!set)", "write a list"),
+    "frozenset": ("a set", "write a list"),
+    "tuple": ("ordered pairs (!!omap or !!pairs)", "write an object"),
+}
+
+
+def json_value_problem(value: Any) -> tuple[tuple[str | int, ...], str] | None:
+    """Where and why `value` is not plain JSON data that stack configuration can hold, or None.
+
+    JSON is what Pulumi passes a program, so a setting may only hold objects with text keys,
+    lists, text, numbers, true/false and null, at most MAX_NESTING levels deep and of bounded
+    size. The walk is iterative and stops at a node budget, so a value that shares its parts
+    (a YAML alias bomb) costs no more than a plain one.
+    """
+    pending: list[tuple[tuple[str | int, ...], Any]] = [((), value)]
+    nodes = 0
+    while pending:
+        path, item = pending.pop()
+        nodes += 1
+        if nodes > _MAX_NODES:
+            return (), f"is too large: more than {_MAX_NODES} values once expanded (YAML aliases count each time)"
+        if isinstance(item, TooDeep) or len(path) > MAX_NESTING:
+            return path[:MAX_NESTING], f"is nested deeper than {MAX_NESTING} levels"
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if not isinstance(key, str):
+                    return path, f"has a key {_shown(key)} that is not text; quote it"
+                pending.append(((*path, key), child))
+        elif isinstance(item, list):
+            pending.extend(((*path, index), child) for index, child in enumerate(item))
+        elif isinstance(item, float) and not math.isfinite(item):
+            return path, "is not a finite number (.inf or .nan); JSON cannot hold it"
+        elif item is not None and not isinstance(item, (str, int, float, bool)):
+            kind, fix = _NOT_JSON.get(type(item).__name__, (f"a {type(item).__name__}", "write it as text"))
+            return path, f"holds {kind}, which stack configuration (JSON) cannot hold; {fix}"
+    return None
+
+
+def setting_name(key: str, path: tuple[str | int, ...] = ()) -> str:
+    """How messages name a setting or a place inside one: `labelstudio:helmValues.ingress.hosts[0]`."""
+    return _key_name((key, *path))
 
 
 def load_settings(raw: Mapping[str, Any], secret_keys: frozenset[str] = frozenset()) -> tuple[Settings, list[str]]:
@@ -789,6 +851,13 @@ def load_settings(raw: Mapping[str, Any], secret_keys: frozenset[str] = frozense
     Returns the settings and any warnings; raises SettingsError listing every problem.
     """
     data = dict(raw)
+    shape_problems = []
+    for key, value in data.items():
+        found = json_value_problem(value)
+        if found:
+            shape_problems.append(f"{setting_name(str(key), found[0])}: {found[1]}")
+    if shape_problems:
+        raise SettingsError(shape_problems)
     try:
         settings = Settings.model_validate(data)
     except ValidationError as error:
@@ -860,6 +929,9 @@ def _describe(error: ValidationError, data: Mapping[str, Any], secret_keys: froz
             text = f"{key}{shown if ctx.get('show_value') and not secret else ':'} {item['msg']}"
         elif kind == "missing":
             text = f"{key}: is required"
+        elif kind == "extra_forbidden" and len(loc) == 1 and str(loc[0]).startswith(f"{NAMESPACE}:"):
+            meant = str(loc[0])[len(NAMESPACE) + 1 :]
+            text = f"{key}: is not a setting: a key is <namespace>:<name> with one ':'; did you mean {meant}?"
         elif kind == "extra_forbidden":
             parent = str(loc[0]) if len(loc) > 1 else None
             known = _NESTED.get(parent, []) if parent else [k for k in _TOP_LEVEL if ":" not in k]
