@@ -461,7 +461,8 @@ def _azure_ip_rule_problem(value: str) -> str | None:
         return f"has host bits set; the range is written {network}"
     if network.is_private:
         return "is a private range; storage IP rules take public addresses, use allowedSubnetIds for virtual networks"
-    if not (network.is_global and network.network_address.is_global and network.broadcast_address.is_global):
+    ends = (network.network_address, network.broadcast_address)
+    if network.is_multicast or not all(address.is_global for address in (network, *ends)):
         return (
             "is not a public internet address (it is reserved, or a range reaching into reserved space such "
             "as 0.0.0.0/0); list the public addresses your users come from"
