@@ -552,8 +552,8 @@ class Settings(_Model):
     @classmethod
     def _access(cls, value: str | None, info: ValidationInfo) -> str | None:
         cloud, target = info.data.get("cloud"), info.data.get("target")
-        if cloud is None:
-            return value
+        if cloud is None or "target" not in info.data:
+            return value  # cloud or target is invalid and reported; the mode depends on both
         modes = ACCESS_MODES[cloud]
         if value is None:
             return KEYED_ACCESS[cloud] if target == "compose" else modes[0]
@@ -626,6 +626,8 @@ class Settings(_Model):
                 show_value=not _url_may_hold_password(value),
             )
         parts, _ = address
+        if not value.isascii():
+            raise _problem("has non-ASCII characters in its path; write them percent-encoded, as browsers send them")
         if parts.query or parts.fragment:
             raise _problem(f"is not Label Studio's public URL: it has no query or fragment; {_ORIGIN_EXAMPLE}")
         return value
