@@ -949,8 +949,30 @@ def _describe(error: ValidationError, data: Mapping[str, Any], secret_keys: froz
             text = f"{key}{shown} must be {'true or false' if kind == 'bool_parsing' else 'a whole number'}"
         else:
             text = f"{key}{shown}: {item['msg'][:1].lower()}{item['msg'][1:]}"
+        if kind == "labelstudio" and secret and _repeats_part_of(item["msg"], data.get(str(loc[0]))):
+            # The fix would spell out (part of) the secret value, e.g. a corrected origin.
+            text = (
+                f"{key}: is not valid; the details would repeat part of its value, which is secret: "
+                f"check it with `pulumi config get {_key_name(loc[:1])}`"
+            )
         problems.append(text)
     return problems
+
+
+def _repeats_part_of(message: str, value: Any) -> bool:
+    """Whether `message` contains any four characters in a row of a text inside `value`."""
+    lowered = message.lower()
+    pending: list[Any] = [value]
+    texts: list[str] = []
+    while pending and len(texts) < 1000:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str):
+            texts.append(item.lower()[:2000])
+    return any(text[i : i + 4] in lowered for text in texts for i in range(len(text) - 3))
 
 
 _WANTED = {

@@ -465,3 +465,23 @@ def test_a_secret_value_is_never_quoted(raw):
     with pytest.raises(SettingsError) as caught:
         load_settings(raw, frozenset({secret}))
     assert caught.value.problems and "s3cr3t" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        (aws(corsOrigins=["https://S3cret-Host.example.com:443"]), "corsOrigins"),
+        (aws(folder="/s3cret-folder/"), "folder"),
+        ({**AZURE_BASE, "azure": {"allowedIpRanges": ["52.12.34.56/16"]}}, "azure"),
+    ],
+)
+def test_a_fix_spelled_from_a_secret_value_is_withheld(raw, key):
+    (problem,) = problems_with_secret(raw, key)
+    assert problem.startswith(f"labelstudio:{key}") and "secret" in problem
+    assert "s3cret" not in problem.lower() and "52.12" not in problem
+
+
+def problems_with_secret(raw: dict[str, Any], key: str) -> list[str]:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(raw, frozenset({key}))
+    return caught.value.problems
