@@ -4,7 +4,6 @@ traceback and nothing declared; every valid one runs to completion."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from components.settings import SettingsError, decode_config, load_settings, origin_problem
-from tests.conftest import KMS_KEY_NAME, OIDC_ARN, aws_stack, azure_stack, gcp_stack
+from tests.conftest import KMS_KEY_NAME, OIDC_ARN, aws_stack, azure_stack, exposed_strings, gcp_stack
 from tools.mockrun import declare, encode_config
 
 HOSTILE_STRINGS = st.sampled_from(
@@ -315,17 +314,6 @@ def hostile_settings(draw: st.DrawFn, cloud: str, target: str) -> tuple[dict[str
     return raw, f"labelstudio:{cloud}.{field}"
 
 
-def clean_strings(value: Any) -> Iterator[str]:
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from clean_strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from clean_strings(item)
-    elif isinstance(value, str):
-        yield value
-
-
 def assert_refused_by_name_or_exactly_valid(raw: dict[str, Any], name: str) -> None:
     try:
         settings, _ = load_settings(raw)
@@ -337,7 +325,7 @@ def assert_refused_by_name_or_exactly_valid(raw: dict[str, Any], name: str) -> N
             assert len(problem) < 600, problem
         return
     # Accepted: nothing that reaches a resource name, policy or chart value may carry a stray character.
-    for text in clean_strings(settings.model_dump(exclude={"helm_values"})):
+    for text in exposed_strings(settings.model_dump(exclude={"helm_values"})):
         assert text.isascii() and text.isprintable() and not any(c.isspace() for c in text), repr(text)
     for origin in settings.cors_origins:
         assert origin_problem(origin) is None, origin
