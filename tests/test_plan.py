@@ -11,7 +11,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+import tools.plan
+from tools.mockrun import StackFileError, read_stack_config
 from tools.plan import plan_stack
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -219,3 +223,58 @@ def test_every_line_of_a_resources_inputs_is_indented_alike():
     inputs = lines[header + 1 : header + 3]
     assert [line.strip().split(":")[0] for line in inputs] == ["bucket", "forceDestroy"]
     assert {len(line) - len(line.lstrip()) for line in inputs} == {resource_indent + 4}
+
+
+def test_a_program_that_breaks_is_a_failed_stack_in_the_markdown_not_a_crash(tmp_path, monkeypatch, capsys):
+    def broken_program(stack_file: Path) -> None:
+        raise RuntimeError("the component fell over")
+
+    monkeypatch.setattr(tools.plan, "run_stack_file", broken_program)
+    path = stack_file(tmp_path, "broken", AWS)
+    assert tools.plan.main(["--format", "markdown", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert f"| `{path}` | broken | ❌ refused: the program stopped with an error |" in out
+    assert "RuntimeError: the component fell over" in out
+
+
+YAML_SCALARS = st.sampled_from(
+    [
+        "2024-01-01",
+        "!!binary aGk=",
+        "!!set {a, b}",
+        ".nan",
+        "-.inf",
+        "~",
+        "&x [1]",
+        "*x",
+        "!!omap [a: 1]",
+        "'\\n'",
+        "[[[[",
+        "{a: 1, a: 2}",
+        "!!python/object:os.system ls",
+        "<<: *x",
+        "? [1]\n  : 2",
+        '"\\x00"',
+        "|\n  text",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lines=st.lists(
+        st.tuples(
+            st.sampled_from(["labelstudio:folder", "labelstudio:helmValues", "aws:region", "x", "1", "- a"]),
+            st.one_of(YAML_SCALARS, st.text(max_size=30)),
+        ),
+        max_size=4,
+    ),
+    head=st.sampled_from(["config:\n", "config: []\n", "", "---\n", "config:\n  labelstudio:cloud: aws\n"]),
+)
+def test_reading_any_stack_file_either_works_or_says_why(tmp_path_factory, lines, head):
+    path = tmp_path_factory.mktemp("fuzz") / "Pulumi.fuzz.yaml"
+    path.write_text(head + "".join(f"  {key}: {value}\n" for key, value in lines))
+    try:
+        read_stack_config(path, ROOT)
+    except StackFileError as error:
+        assert str(error) and "Traceback" not in str(error)

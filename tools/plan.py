@@ -49,7 +49,7 @@ class StackPlan:
     stack_file: str
     declaration: Declaration
     violations: list[Violation]
-    unreadable: bool = False
+    refusal: str = "the stack settings have problems"
 
     @property
     def failed(self) -> bool:
@@ -72,11 +72,19 @@ def plan_stack(stack_file: Path) -> StackPlan:
             raise StackFileError("no such stack file")
         declaration = run_stack_file(stack_file)
     except (OSError, StackFileError) as error:
-        stack = Path(stack_file).name.removeprefix("Pulumi.").rsplit(".", 1)[0]
-        message = f"cannot be read as a Pulumi stack file: {error}"
-        return StackPlan(str(stack_file), Declaration(stack=stack, project="?", error=message), [], unreadable=True)
+        return _failed_plan(
+            stack_file, f"cannot be read as a Pulumi stack file: {error}", "the stack file cannot be read"
+        )
+    except Exception as error:  # a bug in the program: shown as a failed stack, never dropped
+        message = f"the program failed: {type(error).__name__}: {error}"
+        return _failed_plan(stack_file, message, "the program stopped with an error")
     violations = [] if declaration.error else evaluate(policy_resources(declaration))
     return StackPlan(str(stack_file), declaration, violations)
+
+
+def _failed_plan(stack_file: Path, message: str, refusal: str) -> StackPlan:
+    stack = Path(stack_file).name.removeprefix("Pulumi.").rsplit(".", 1)[0]
+    return StackPlan(str(stack_file), Declaration(stack=stack, project="?", error=message), [], refusal)
 
 
 # -- shared formatting ------------------------------------------------------------------------------
@@ -151,9 +159,7 @@ def _verdicts(plan: StackPlan) -> list[tuple[str, str, list[str]]]:
 def _summary(plan: StackPlan) -> str:
     declaration = plan.declaration
     if declaration.error:
-        return (
-            "refused: the stack file cannot be read" if plan.unreadable else "refused: the stack settings have problems"
-        )
+        return f"refused: {plan.refusal}"
     count = sum(r.custom for r in declaration.resources)
     broken = sorted({v.policy for v in plan.violations})
     verdict = f"{len(broken)} polic{'y' if len(broken) == 1 else 'ies'} violated" if broken else "all policies pass"
