@@ -215,8 +215,10 @@ def web_address(url: str) -> tuple[SplitResult, str] | str:
     origin = f"{parts.scheme}://{host}{shown_port}"
     if not host_text.isascii():
         return f"has a non-ASCII host name, which browsers send in punycode; write {origin}"
-    if colon and port is None:
+    if colon and not port_text:
         return f"has a ':' after the host without a port number; write {origin} or add the port"
+    if colon and port is None:
+        return "has a port that is not a number; use a port from 1 to 65535"
     if port is not None and not 1 <= port <= 65535:
         return f"has port {port}, which no browser can reach; use a port from 1 to 65535"
     if port is not None and port_text != str(port):
