@@ -278,3 +278,10 @@ def test_reading_any_stack_file_either_works_or_says_why(tmp_path_factory, lines
         read_stack_config(path, ROOT)
     except StackFileError as error:
         assert str(error) and "Traceback" not in str(error)
+
+
+@pytest.mark.parametrize("name", ["prüd", "a b", "x" * 101])
+def test_a_stack_name_the_cli_would_refuse_is_refused(tmp_path, name):
+    result = plan_stack(stack_file(tmp_path, name, AWS))
+    assert result.failed and result.declaration.resources == []
+    assert "is not a stack name" in str(result.declaration.error)

@@ -15,6 +15,7 @@ import contextvars
 import hashlib
 import json
 import logging
+import re
 import runpy
 import sys
 import threading
@@ -445,10 +446,14 @@ def project_of(directory: Path) -> tuple[str, dict[str, Any]]:
 
 
 def stack_name_of(stack_file: Path) -> str:
+    """The stack's name, held to the CLI's rule: names reach resource names (Azure's group, say)."""
     name = stack_file.name
     for suffix in (".yaml", ".yml"):
         if name.startswith("Pulumi.") and name.endswith(suffix):
-            return name[len("Pulumi.") : -len(suffix)]
+            stack = name[len("Pulumi.") : -len(suffix)]
+            if not re.fullmatch(r"[A-Za-z0-9_.-]{1,100}", stack, re.ASCII):
+                raise StackFileError(f"{stack!r} is not a stack name: use up to 100 letters, digits, '-', '_' and '.'")
+            return stack
     raise StackFileError(f"{stack_file} is not named Pulumi.<stack>.yaml")
 
 
