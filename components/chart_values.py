@@ -116,14 +116,14 @@ def user_values_problems(user_values: Mapping[str, Any], enterprise: bool, host:
     signature = environment.get(S3_SIGNATURE_VERSION)
     if signature is not None and signature != "s3v4":
         problems.append(
-            f"sets global.extraEnvironmentVars.{S3_SIGNATURE_VERSION} to {signature!r}; S3 refuses links "
+            f"sets global.extraEnvironmentVars.{S3_SIGNATURE_VERSION} to something other than s3v4; S3 refuses links "
             "that are not signed with s3v4 for new buckets and SSE-KMS objects, so remove it"
         )
     chart_enterprise = _dig(user_values, "enterprise", "enabled")
     if chart_enterprise is not None and chart_enterprise is not enterprise:
         problems.append(
-            f"sets enterprise.enabled to {chart_enterprise!r} while labelstudio:enterprise is "
-            f"{str(enterprise).lower()}; set labelstudio:enterprise instead, so that the rqworker "
+            f"sets enterprise.enabled to something other than labelstudio:enterprise "
+            f"({str(enterprise).lower()}); set labelstudio:enterprise instead, so that the rqworker "
             "service account gets storage access too"
         )
     config = _dig(user_values, "global", "persistence", "config")

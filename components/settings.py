@@ -8,14 +8,15 @@ fixed in one pass and no resource is declared from a half-valid configuration.
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import ipaddress
 import json
+import math
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic.alias_generators import to_camel
@@ -56,45 +57,64 @@ class SettingsError(Exception):
         )
 
 
-def _problem(message: str, key: str | None = None, show_value: bool = True) -> PydanticCustomError:
+_UNSHOWN = object()
+
+
+def _problem(
+    message: str, key: str | None = None, show_value: bool = True, value: Any = _UNSHOWN
+) -> PydanticCustomError:
     """A validation error whose text is ours.
 
-    `key` names the nested key the message is about; `show_value` False keeps the offending
-    value out of the message (it may hold something that must not be printed).
+    `key` names the nested key (or list position) the message is about, and `value` is the
+    value shown for it; without `key` the field's own value is shown. `show_value` False keeps
+    the offending value out of the message (it may hold a password). A value is never shown
+    when the stack file holds the setting as a secret.
     """
-    context = {"key": key, "show_value": show_value and key is None}
+    shown = value if key is not None else _UNSHOWN
+    context = {"key": key, "show_value": show_value and (key is None or value is not _UNSHOWN), "shown": shown}
     return PydanticCustomError("labelstudio", message.replace("{", "{{").replace("}", "}}"), context)
+
+
+def _url_may_hold_password(url: str) -> bool:
+    """A URL with '@' may carry user:password; it is then never repeated in a message."""
+    return "@" in url
 
 
 # ---------------------------------------------------------------------------------------------
 # Name and format rules, shared by the models below and usable on their own.
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
-_FOLDER_SEGMENT = re.compile(r"^[A-Za-z0-9_.-]+$")
-_CHART_VERSION = re.compile(r"^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$")
-_AWS_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
-_OIDC_ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}):oidc-provider/([a-z0-9.-]+(/[A-Za-z0-9._-]+)*)$")
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", re.ASCII)
+_IPV4 = re.compile(r"\d{1,3}(\.\d{1,3}){3}", re.ASCII)
+_FOLDER_SEGMENT = re.compile(r"[A-Za-z0-9_.-]+", re.ASCII)
+_CHART_VERSION = re.compile(r"\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?", re.ASCII)
+# Every pattern is matched against the whole value (fullmatch) with ASCII classes: `^...$` with
+# re.match accepts a trailing newline, and \w or \d accept letters and digits of any script.
+_AWS_REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}", re.ASCII)
+_AWS_PARTITION = r"(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-[a-z])"
+_OIDC_ARN = re.compile(
+    r"arn:" + _AWS_PARTITION + r":iam::(\d{12}):oidc-provider/([a-z0-9.-]+(/[A-Za-z0-9._-]+)*)", re.ASCII
+)
 _KMS_KEY_ARN = re.compile(
-    r"^arn:(aws|aws-cn|aws-us-gov):kms:([a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}):(\d{12}):"
-    r"key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$"
+    r"arn:" + _AWS_PARTITION + r":kms:([a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}):(\d{12}):"
+    r"key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})",
+    re.ASCII,
 )
-_EKS_CLUSTER = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
-_IAM_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
-_GCP_PROJECT = re.compile(r"^([a-z][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$")
-_GCP_LOCATION = re.compile(r"^[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]$")
+_EKS_CLUSTER = re.compile(r"[0-9A-Za-z][A-Za-z0-9_-]{0,99}", re.ASCII)
+_IAM_ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
+_GCP_PROJECT = re.compile(r"([a-z][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]", re.ASCII)
+_GCP_LOCATION = re.compile(r"[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]", re.ASCII)
 _GCP_KMS_KEY = re.compile(
-    r"^projects/[a-z][a-z0-9.:-]*[a-z0-9]/locations/[a-z0-9-]+/keyRings/[\w-]{1,63}/cryptoKeys/[\w-]{1,63}$"
+    r"projects/[a-z][a-z0-9.:-]*[a-z0-9]/locations/[a-z0-9-]+/keyRings/[\w-]{1,63}/cryptoKeys/[\w-]{1,63}", re.ASCII
 )
-_GCP_SA_ID = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])$")
-_AZURE_ACCOUNT = re.compile(r"^[a-z0-9]{3,24}$")
-_AZURE_CONTAINER = re.compile(r"^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$")
-_AZURE_RESOURCE_GROUP = re.compile(r"^[-\w.()]{0,89}[-\w()]$")
-_AZURE_LOCATION = re.compile(r"^[a-z][a-z0-9]+$")
+_GCP_SA_ID = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])", re.ASCII)
+_AZURE_ACCOUNT = re.compile(r"[a-z0-9]{3,24}", re.ASCII)
+_AZURE_CONTAINER = re.compile(r"[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}", re.ASCII)
+_AZURE_RESOURCE_GROUP = re.compile(r"[-\w.()]{0,89}[-\w()]", re.ASCII)
+_AZURE_LOCATION = re.compile(r"[a-z][a-z0-9]+", re.ASCII)
 _AZURE_SUBNET_ID = re.compile(
-    r"^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w.()]+/providers/Microsoft\.Network/"
-    r"virtualNetworks/[-\w.]+/subnets/[-\w.]+$",
-    re.IGNORECASE,
+    r"/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w.()]+/providers/Microsoft\.Network/"
+    r"virtualNetworks/[-\w.]+/subnets/[-\w.]+",
+    re.IGNORECASE | re.ASCII,
 )
 
 S3_BUCKET_RULES = (
@@ -110,14 +130,26 @@ AZURE_CONTAINER_RULES = (
 )
 
 
+def aws_partition(region: str) -> str:
+    """The ARN partition an AWS region belongs to (China and GovCloud are partitions of their own)."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if "-gov-" in region:
+        return "aws-us-gov"
+    isolated = re.fullmatch(r"[a-z]{2}-iso([a-z]?)-.*", region)
+    if isolated:
+        return "aws-iso" + (f"-{isolated.group(1)}" if isolated.group(1) else "")
+    return "aws"
+
+
 def s3_bucket_problem(name: str) -> str | None:
     """Why `name` is not a valid S3 general-purpose bucket name, or None."""
     bad = (
-        not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", name)
+        not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", name, re.ASCII)
         or ".." in name
         or ".-" in name
         or "-." in name
-        or _IPV4.match(name)
+        or _IPV4.fullmatch(name)
         or name.startswith(("xn--", "sthree-", "amzn-s3-demo-"))
         or name.endswith(("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"))
     )
@@ -127,9 +159,9 @@ def s3_bucket_problem(name: str) -> str | None:
 def gcs_bucket_problem(name: str) -> str | None:
     """Why `name` is not a valid Cloud Storage bucket name, or None."""
     bad = (
-        not re.fullmatch(r"[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]", name)
+        not re.fullmatch(r"[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]", name, re.ASCII)
         or ".." in name
-        or _IPV4.match(name)
+        or _IPV4.fullmatch(name)
         or name.startswith("goog")
         or "google" in name
         or "g00gle" in name
@@ -139,7 +171,7 @@ def gcs_bucket_problem(name: str) -> str | None:
 
 def azure_container_problem(name: str) -> str | None:
     """Why `name` is not a valid Azure blob container name, or None."""
-    if _AZURE_CONTAINER.match(name):
+    if _AZURE_CONTAINER.fullmatch(name):
         return None
     return f"is not a valid Azure blob container name; use {AZURE_CONTAINER_RULES}"
 
@@ -147,22 +179,92 @@ def azure_container_problem(name: str) -> str | None:
 BUCKET_RULES = {"aws": s3_bucket_problem, "gcp": gcs_bucket_problem, "azure": azure_container_problem}
 
 
-def origin_problem(origin: str) -> str | None:
-    """Why `origin` is not what a browser sends in its Origin header, or None."""
-    if origin == "*" or "*" in origin:
-        return "wildcards are not allowed; list each origin that may upload, e.g. https://label.example.com"
+_HOST_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+_HOSTNAME = re.compile(rf"{_HOST_LABEL}(\.{_HOST_LABEL})*", re.ASCII)
+DEFAULT_PORTS = {"http": 80, "https": 443}
+_ORIGIN_EXAMPLE = "e.g. https://label.example.com"
+
+
+def web_address(url: str) -> tuple[SplitResult, str] | str:
+    """`url` split, with the origin a browser sends for it; or why no browser would load it.
+
+    The origin is `scheme://host[:port]`, lowercase, with the host in punycode and without the
+    scheme's default port. A reason never repeats the URL: it may carry a password.
+    """
+    if any(char.isspace() or unicodedata.category(char).startswith("C") for char in url):
+        return "contains a space, line break or control character; remove it"
     try:
-        parts = urlsplit(origin)
-        parts.port  # noqa: B018 - raises on a malformed port
+        parts = urlsplit(url)
     except ValueError:
-        return "is not an origin; write scheme://host[:port], e.g. https://label.example.com"
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "is not an origin; write scheme://host[:port] with http or https, e.g. https://label.example.com"
-    canonical = f"{parts.scheme}://{parts.netloc.lower()}"
-    if parts.username or parts.password or parts.query or parts.fragment or parts.path not in ("", "/"):
-        return f"is not an origin: an origin has no path, query or credentials; did you mean {canonical}?"
+        return f"is not an origin or URL; write http(s)://host[:port], {_ORIGIN_EXAMPLE}"
+    if parts.scheme not in DEFAULT_PORTS or not parts.netloc:
+        return f"is not an origin or URL; write http(s)://host[:port] with http or https, {_ORIGIN_EXAMPLE}"
+    if "@" in parts.netloc:
+        return (
+            "carries credentials (user:password@ before the host), which browsers never send and which "
+            "must not sit in stack settings; remove them"
+        )
+    host_text, colon, port_text = parts.netloc.rpartition(":") if not parts.netloc.endswith("]") else ("", "", "")
+    if not colon or "]" in port_text:
+        host_text, port_text = parts.netloc, ""
+    host, problem = _browser_host(host_text)
+    if problem:
+        return problem
+    port = int(port_text) if port_text.isascii() and port_text.isdigit() else None
+    shown_port = "" if port in (None, DEFAULT_PORTS[parts.scheme]) else f":{port}"
+    origin = f"{parts.scheme}://{host}{shown_port}"
+    if not host_text.isascii():
+        return f"has a non-ASCII host name, which browsers send in punycode; write {origin}"
+    if colon and not port_text:
+        return f"has a ':' after the host without a port number; write {origin} or add the port"
+    if colon and port is None:
+        return "has a port that is not a number; use a port from 1 to 65535"
+    if port is not None and not 1 <= port <= 65535:
+        return f"has port {port}, which no browser can reach; use a port from 1 to 65535"
+    if port is not None and port_text != str(port):
+        return f"writes the port with a leading zero, which browsers drop; write {origin}"
+    return parts, origin
+
+
+def _browser_host(text: str) -> tuple[str, str | None]:
+    """The host as browsers send it (lowercase, punycode, IPv6 in brackets), and any problem."""
+    if text.startswith("[") and text.endswith("]"):
+        try:
+            return f"[{ipaddress.IPv6Address(text[1:-1]).compressed}]", None
+        except ValueError:
+            return "", "has an invalid IPv6 address between the brackets"
+    host = text.lower()
+    if not host.isascii():
+        try:
+            punycode = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return "", "has a host name that is not a valid internationalised domain name"
+        return punycode, None
+    if len(host) > 253 or not _HOSTNAME.fullmatch(host):
+        return "", "has an invalid host name; use letters, digits, '-' and '.' between labels"
+    if all(label.isdigit() for label in host.split(".")):
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            return "", "has an invalid IPv4 address as its host"
+    return host, None
+
+
+def origin_problem(origin: str) -> str | None:
+    """Why `origin` is not exactly what a browser sends in its Origin header, or None.
+
+    Storage compares origins as strings, so anything else would never match: it is refused
+    with the spelling to use rather than rewritten behind the user's back.
+    """
+    if "*" in origin:
+        return f"wildcards are not allowed; list each origin that may upload, {_ORIGIN_EXAMPLE}"
+    address = web_address(origin)
+    if isinstance(address, str):
+        return address
+    parts, canonical = address
+    if parts.query or parts.fragment or parts.path not in ("", "/"):
+        return f"is not an origin: an origin has no path, query or fragment; did you mean {canonical}?"
     if origin != canonical:
-        # Browsers send the origin lowercase and without a slash, and storage compares exactly.
         return f"is not written the way browsers send it, so it would never match; write {canonical}"
     return None
 
@@ -177,7 +279,7 @@ def folder_problem(folder: str) -> str | None:
     for segment in inner.split("/"):
         if segment in ("", ".", ".."):
             return "must be path segments joined by single '/', without '.' or '..' segments"
-        if not _FOLDER_SEGMENT.match(segment):
+        if not _FOLDER_SEGMENT.fullmatch(segment):
             return "may only contain letters, digits, '-', '_' and '.', with '/' between segments"
     if inner != folder:
         return f"must not start or end with '/'; write {inner!r}"
@@ -185,7 +287,7 @@ def folder_problem(folder: str) -> str | None:
 
 
 def dns_label_problem(value: str, limit: int = 63) -> str | None:
-    if len(value) > limit or not _DNS_LABEL.match(value):
+    if len(value) > limit or not _DNS_LABEL.fullmatch(value):
         return (
             f"must be a Kubernetes name: at most {limit} lowercase letters, digits and '-', "
             "starting and ending with a letter or digit"
@@ -213,7 +315,7 @@ class AwsSettings(_Model):
     @field_validator("oidc_provider_arn")
     @classmethod
     def _oidc_arn(cls, value: str | None) -> str | None:
-        if value is not None and not _OIDC_ARN.match(value):
+        if value is not None and not _OIDC_ARN.fullmatch(value):
             raise _problem(
                 "is not an IAM OIDC provider ARN; expected arn:aws:iam::<account>:oidc-provider/"
                 "oidc.eks.<region>.amazonaws.com/id/<id> (aws eks describe-cluster shows the issuer)"
@@ -223,7 +325,7 @@ class AwsSettings(_Model):
     @field_validator("cluster_name")
     @classmethod
     def _cluster(cls, value: str | None) -> str | None:
-        if value is not None and not _EKS_CLUSTER.match(value):
+        if value is not None and not _EKS_CLUSTER.fullmatch(value):
             raise _problem(
                 "is not an EKS cluster name (1-100 letters, digits, '-' and '_', starting with a letter or digit)"
             )
@@ -234,14 +336,14 @@ class AwsSettings(_Model):
     def _node_role(cls, value: str | None) -> str | None:
         if value is not None and value.startswith("arn:"):
             raise _problem("takes the role's name, not its ARN; use the part after 'role/' (without any path)")
-        if value is not None and not _IAM_ROLE_NAME.match(value):
+        if value is not None and not _IAM_ROLE_NAME.fullmatch(value):
             raise _problem("is not an IAM role name (1-64 letters, digits and +=,.@_-)")
         return value
 
     @field_validator("kms_key_arn")
     @classmethod
     def _kms_arn(cls, value: str | None) -> str | None:
-        if value is not None and not _KMS_KEY_ARN.match(value):
+        if value is not None and not _KMS_KEY_ARN.fullmatch(value):
             raise _problem(
                 "is not a KMS key ARN; expected arn:aws:kms:<region>:<account>:key/<key-id> "
                 "(an alias ARN cannot be used in the IAM policy that grants the key)"
@@ -262,7 +364,7 @@ class AwsSettings(_Model):
 
     @property
     def kms_key_region(self) -> str | None:
-        match = _KMS_KEY_ARN.match(self.kms_key_arn or "")
+        match = _KMS_KEY_ARN.fullmatch(self.kms_key_arn or "")
         return match.group(2) if match else None
 
 
@@ -276,14 +378,14 @@ class GcpSettings(_Model):
     @field_validator("location")
     @classmethod
     def _location(cls, value: str) -> str:
-        if not _GCP_LOCATION.match(value):
+        if not _GCP_LOCATION.fullmatch(value):
             raise _problem("is not a Cloud Storage location; use e.g. US, EU, us-central1 or europe-west4")
         return value
 
     @field_validator("kms_key_name")
     @classmethod
     def _kms(cls, value: str | None) -> str | None:
-        if value is not None and not _GCP_KMS_KEY.match(value):
+        if value is not None and not _GCP_KMS_KEY.fullmatch(value):
             raise _problem(
                 "is not a Cloud KMS key name; expected "
                 "projects/<project>/locations/<location>/keyRings/<ring>/cryptoKeys/<key>"
@@ -293,7 +395,7 @@ class GcpSettings(_Model):
     @field_validator("service_account_id")
     @classmethod
     def _sa_id(cls, value: str | None) -> str | None:
-        if value is not None and not (6 <= len(value) <= 30 and _GCP_SA_ID.match(value)):
+        if value is not None and not (6 <= len(value) <= 30 and _GCP_SA_ID.fullmatch(value)):
             raise _problem(
                 "is not a service account id; use 6-30 lowercase letters, digits and '-', starting with a letter"
             )
@@ -313,7 +415,7 @@ class AzureSettings(_Model):
     @field_validator("resource_group")
     @classmethod
     def _group(cls, value: str | None) -> str | None:
-        if value is not None and not _AZURE_RESOURCE_GROUP.match(value):
+        if value is not None and not _AZURE_RESOURCE_GROUP.fullmatch(value):
             raise _problem(
                 "is not a resource group name (1-90 letters, digits, '-', '_', '.', '(' and ')', not ending with '.')"
             )
@@ -322,7 +424,7 @@ class AzureSettings(_Model):
     @field_validator("storage_account")
     @classmethod
     def _account(cls, value: str | None) -> str | None:
-        if value is not None and not _AZURE_ACCOUNT.match(value):
+        if value is not None and not _AZURE_ACCOUNT.fullmatch(value):
             raise _problem("is not a storage account name; use 3-24 lowercase letters and digits")
         return value
 
@@ -332,18 +434,19 @@ class AzureSettings(_Model):
         for index, value in enumerate(values):
             problem = _azure_ip_rule_problem(value)
             if problem:
-                raise _problem(f"{value!r} {problem}", str(index))
+                raise _problem(problem, str(index), value=value)
         return values
 
     @field_validator("allowed_subnet_ids")
     @classmethod
     def _subnets(cls, values: list[str]) -> list[str]:
         for index, value in enumerate(values):
-            if not _AZURE_SUBNET_ID.match(value):
+            if not _AZURE_SUBNET_ID.fullmatch(value):
                 raise _problem(
-                    f"{value!r} is not a subnet resource id; expected /subscriptions/<id>/resourceGroups/<group>/"
+                    "is not a subnet resource id; expected /subscriptions/<id>/resourceGroups/<group>/"
                     "providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>",
                     str(index),
+                    value=value,
                 )
         return values
 
@@ -360,11 +463,19 @@ def _azure_ip_rule_problem(value: str) -> str | None:
         return f"has host bits set; the range is written {network}"
     if network.is_private:
         return "is a private range; storage IP rules take public addresses, use allowedSubnetIds for virtual networks"
-    if not network.is_global:
-        return "is not a public internet address (it is reserved), so no client would ever come from it"
+    ends = (network.network_address, network.broadcast_address)
+    if network.is_multicast or not all(address.is_global for address in (network, *ends)):
+        return (
+            "is not a public internet address (it is reserved, or a range reaching into reserved space such "
+            "as 0.0.0.0/0); list the public addresses your users come from"
+        )
     if "/" in value and network.prefixlen > 30:
         return f"is a /{network.prefixlen} range, which Azure refuses; list its addresses one by one instead"
     return None
+
+
+# Settings of the Helm release; a compose stack that sets one is refused, not silently ignored.
+KUBERNETES_ONLY = ("namespace", "create_namespace", "release", "chart_version", "enterprise", "helm_values")
 
 
 class Settings(_Model):
@@ -405,7 +516,7 @@ class Settings(_Model):
             return value
         if value is None:
             raise _problem("is required for cloud aws; run `pulumi config set aws:region <region>`, e.g. us-east-1")
-        if not _AWS_REGION.match(value):
+        if not _AWS_REGION.fullmatch(value):
             raise _problem("is not an AWS region name; use e.g. us-east-1 or eu-central-1")
         return value
 
@@ -416,7 +527,7 @@ class Settings(_Model):
             return value
         if value is None:
             raise _problem("is required for cloud gcp; run `pulumi config set gcp:project <project-id>`")
-        if not _GCP_PROJECT.match(value):
+        if not _GCP_PROJECT.fullmatch(value):
             raise _problem(
                 "is not a Google Cloud project id (6-30 lowercase letters, digits and '-', starting with a letter)"
             )
@@ -431,7 +542,7 @@ class Settings(_Model):
             raise _problem(
                 "is required for cloud azure; run `pulumi config set azure-native:location <location>`, e.g. westeurope"
             )
-        if not _AZURE_LOCATION.match(value):
+        if not _AZURE_LOCATION.fullmatch(value):
             raise _problem(
                 "is not an Azure location name; use the lowercase name without spaces, e.g. westeurope or eastus2"
             )
@@ -443,8 +554,8 @@ class Settings(_Model):
     @classmethod
     def _access(cls, value: str | None, info: ValidationInfo) -> str | None:
         cloud, target = info.data.get("cloud"), info.data.get("target")
-        if cloud is None:
-            return value
+        if cloud is None or "target" not in info.data:
+            return value  # cloud or target is invalid and reported; the mode depends on both
         modes = ACCESS_MODES[cloud]
         if value is None:
             return KEYED_ACCESS[cloud] if target == "compose" else modes[0]
@@ -510,20 +621,17 @@ class Settings(_Model):
     def _host(cls, value: str | None) -> str | None:
         if value is None:
             return value
-        try:
-            parts = urlsplit(value)
-            parts.port  # noqa: B018 - raises on a malformed port
-        except ValueError:
-            parts = None
-        if (
-            parts is None
-            or parts.scheme not in ("http", "https")
-            or not parts.hostname
-            or parts.username
-            or parts.query
-            or parts.fragment
-        ):
-            raise _problem("is not Label Studio's public URL; write e.g. https://label.example.com")
+        address = web_address(value)
+        if isinstance(address, str):
+            raise _problem(
+                f"{address} (it is Label Studio's public URL, {_ORIGIN_EXAMPLE})",
+                show_value=not _url_may_hold_password(value),
+            )
+        parts, _ = address
+        if not value.isascii():
+            raise _problem("has non-ASCII characters in its path; write them percent-encoded, as browsers send them")
+        if parts.query or parts.fragment:
+            raise _problem(f"is not Label Studio's public URL: it has no query or fragment; {_ORIGIN_EXAMPLE}")
         return value
 
     @field_validator("cors_origins")
@@ -538,15 +646,27 @@ class Settings(_Model):
                     "is empty and labelstudio:host is not set; browsers upload straight to storage, so "
                     "set labelstudio:host to Label Studio's URL or list the origins in labelstudio:corsOrigins"
                 )
-            parts = urlsplit(host)
-            return [f"{parts.scheme}://{parts.netloc.lower()}"]
+            address = web_address(host)
+            return [] if isinstance(address, str) else [address[1]]
         for index, origin in enumerate(value):
             problem = origin_problem(origin)
             if problem:
-                raise _problem(f"{origin!r} {problem}", str(index))
+                raise _problem(problem, str(index), not _url_may_hold_password(origin), origin)
         return list(dict.fromkeys(value))
 
     # -- Kubernetes ------------------------------------------------------------------------------
+
+    @field_validator(*KUBERNETES_ONLY, mode="before")
+    @classmethod
+    def _kubernetes_only(cls, value: Any, info: ValidationInfo) -> Any:
+        # Runs only for a value the stack sets (these fields do not validate their defaults).
+        if info.data.get("target") == "compose":
+            raise _problem(
+                "applies to target kubernetes only; Docker Compose has no namespace, release or chart, "
+                "so remove it (or set labelstudio:target to kubernetes)",
+                show_value=False,
+            )
+        return value
 
     @field_validator("namespace")
     @classmethod
@@ -576,7 +696,7 @@ class Settings(_Model):
     @field_validator("chart_version")
     @classmethod
     def _chart_version(cls, value: str) -> str:
-        if not _CHART_VERSION.match(value):
+        if not _CHART_VERSION.fullmatch(value):
             raise _problem(f"is not a chart version; use a semantic version such as {DEFAULT_CHART_VERSION}")
         return value
 
@@ -631,6 +751,15 @@ def _cloud_object(cloud: str, value: Any, info: ValidationInfo, model: type[_Mod
         _, alias, what = required
         raise _problem(f"is required with access {info.data['access']}; set it to {what}", alias)
     region = info.data.get("aws_region")
+    if isinstance(value, AwsSettings) and region:
+        for alias, arn in (("oidcProviderArn", value.oidc_provider_arn), ("kmsKeyArn", value.kms_key_arn)):
+            partition, expected = (arn or "").split(":")[1:2], aws_partition(region)
+            if partition and partition[0] != expected:
+                raise _problem(
+                    f"is an ARN of partition {partition[0]}, but aws:region {region} is in partition {expected}; "
+                    f"IAM and KMS never cross partitions, so use an ARN starting arn:{expected}:",
+                    alias,
+                )
     if isinstance(value, AwsSettings) and value.kms_key_region and region and value.kms_key_region != region:
         raise _problem(
             f"is in {value.kms_key_region} but the bucket is in {region}; "
@@ -646,6 +775,15 @@ def _cloud_object(cloud: str, value: Any, info: ValidationInfo, model: type[_Mod
 _STRUCTURED = {"corsOrigins", "helmValues", "aws", "gcp", "azure"}
 
 
+MAX_NESTING = 32
+"""Levels of objects and lists a setting may nest; chart values need fewer than ten."""
+_MAX_NODES = 100_000
+
+
+class TooDeep:
+    """Stands for a JSON text nested too deeply to decode."""
+
+
 def decode_config(raw: Mapping[str, Any]) -> dict[str, Any]:
     """Turn Pulumi's string-encoded configuration back into the values written in the stack file.
 
@@ -655,10 +793,61 @@ def decode_config(raw: Mapping[str, Any]) -> dict[str, Any]:
     decoded: dict[str, Any] = {}
     for key, value in raw.items():
         if isinstance(value, str) and (value.startswith(("[", "{")) or key in _STRUCTURED):
-            with contextlib.suppress(ValueError):
+            try:
                 value = json.loads(value)
+            except ValueError:
+                pass
+            except RecursionError:
+                value = TooDeep()
         decoded[key] = value
     return decoded
+
+
+_NOT_JSON = {
+    "date": ("a date", "quote it to pass it as text"),
+    "datetime": ("a date and time", "quote it to pass it as text"),
+    "bytes": ("binary data (!!binary)", "pass it as quoted text, e.g. base64"),
+    "set": ("a set (!!set)", "write a list"),
+    "frozenset": ("a set", "write a list"),
+    "tuple": ("ordered pairs (!!omap or !!pairs)", "write an object"),
+}
+
+
+def json_value_problem(value: Any) -> tuple[tuple[str | int, ...], str] | None:
+    """Where and why `value` is not plain JSON data that stack configuration can hold, or None.
+
+    JSON is what Pulumi passes a program, so a setting may only hold objects with text keys,
+    lists, text, numbers, true/false and null, at most MAX_NESTING levels deep and of bounded
+    size. The walk is iterative and stops at a node budget, so a value that shares its parts
+    (a YAML alias bomb) costs no more than a plain one.
+    """
+    pending: list[tuple[tuple[str | int, ...], Any]] = [((), value)]
+    nodes = 0
+    while pending:
+        path, item = pending.pop()
+        nodes += 1
+        if nodes > _MAX_NODES:
+            return (), f"is too large: more than {_MAX_NODES} values once expanded (YAML aliases count each time)"
+        if isinstance(item, TooDeep) or len(path) > MAX_NESTING:
+            return path[:MAX_NESTING], f"is nested deeper than {MAX_NESTING} levels"
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if not isinstance(key, str):
+                    return path, f"has a key {_shown(key)} that is not text; quote it"
+                pending.append(((*path, key), child))
+        elif isinstance(item, list):
+            pending.extend(((*path, index), child) for index, child in enumerate(item))
+        elif isinstance(item, float) and not math.isfinite(item):
+            return path, "is not a finite number (.inf or .nan); JSON cannot hold it"
+        elif item is not None and not isinstance(item, (str, int, float, bool)):
+            kind, fix = _NOT_JSON.get(type(item).__name__, (f"a {type(item).__name__}", "write it as text"))
+            return path, f"holds {kind}, which stack configuration (JSON) cannot hold; {fix}"
+    return None
+
+
+def setting_name(key: str, path: tuple[str | int, ...] = ()) -> str:
+    """How messages name a setting or a place inside one: `labelstudio:helmValues.ingress.hosts[0]`."""
+    return _key_name((key, *path))
 
 
 def load_settings(raw: Mapping[str, Any], secret_keys: frozenset[str] = frozenset()) -> tuple[Settings, list[str]]:
@@ -667,6 +856,13 @@ def load_settings(raw: Mapping[str, Any], secret_keys: frozenset[str] = frozense
     Returns the settings and any warnings; raises SettingsError listing every problem.
     """
     data = dict(raw)
+    shape_problems = []
+    for key, value in data.items():
+        found = json_value_problem(value)
+        if found:
+            shape_problems.append(f"{setting_name(str(key), found[0])}: {found[1]}")
+    if shape_problems:
+        raise SettingsError(shape_problems)
     try:
         settings = Settings.model_validate(data)
     except ValidationError as error:
@@ -730,10 +926,17 @@ def _describe(error: ValidationError, data: Mapping[str, Any], secret_keys: froz
         key = _key_name(loc)
         secret = bool(loc) and str(loc[0]) in secret_keys
         shown = "" if secret or value is None else f" {_shown(value)}"
-        if kind == "labelstudio":
-            text = f"{key}{shown if ctx.get('show_value') else ':'} {item['msg']}"
+        if kind == "labelstudio" and ctx.get("shown", _UNSHOWN) is not _UNSHOWN:
+            # An entry of a list: `key[1]: 'entry' what is wrong with it`.
+            entry = "" if secret or not ctx.get("show_value") else f" {_shown(ctx['shown'])}"
+            text = f"{key}:{entry} {item['msg']}"
+        elif kind == "labelstudio":
+            text = f"{key}{shown if ctx.get('show_value') and not secret else ':'} {item['msg']}"
         elif kind == "missing":
             text = f"{key}: is required"
+        elif kind == "extra_forbidden" and len(loc) == 1 and str(loc[0]).startswith(f"{NAMESPACE}:"):
+            meant = str(loc[0])[len(NAMESPACE) + 1 :]
+            text = f"{key}: is not a setting: a key is <namespace>:<name> with one ':'; did you mean {meant}?"
         elif kind == "extra_forbidden":
             parent = str(loc[0]) if len(loc) > 1 else None
             known = _NESTED.get(parent, []) if parent else [k for k in _TOP_LEVEL if ":" not in k]
@@ -748,8 +951,30 @@ def _describe(error: ValidationError, data: Mapping[str, Any], secret_keys: froz
             text = f"{key}{shown} must be {'true or false' if kind == 'bool_parsing' else 'a whole number'}"
         else:
             text = f"{key}{shown}: {item['msg'][:1].lower()}{item['msg'][1:]}"
+        if kind == "labelstudio" and secret and _repeats_part_of(item["msg"], data.get(str(loc[0]))):
+            # The fix would spell out (part of) the secret value, e.g. a corrected origin.
+            text = (
+                f"{key}: is not valid; the details would repeat part of its value, which is secret: "
+                f"check it with `pulumi config get {_key_name(loc[:1])}`"
+            )
         problems.append(text)
     return problems
+
+
+def _repeats_part_of(message: str, value: Any) -> bool:
+    """Whether `message` contains any four characters in a row of a text inside `value`."""
+    lowered = message.lower()
+    pending: list[Any] = [value]
+    texts: list[str] = []
+    while pending and len(texts) < 1000:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str):
+            texts.append(item.lower()[:2000])
+    return any(text[i : i + 4] in lowered for text in texts for i in range(len(text) - 3))
 
 
 _WANTED = {

@@ -35,7 +35,9 @@ def read_settings() -> Settings:
     """This stack's settings; a configuration mistake stops the program with one plain message."""
     config = _all_config()
     prefix = f"{NAMESPACE}:"
-    raw = decode_config({key[len(prefix) :]: value for key, value in config.items() if key.startswith(prefix)})
+    # `labelstudio:aws:region` keeps its namespace, so it is refused rather than read as `aws:region`.
+    ours = {key: value for key, value in config.items() if key.startswith(prefix)}
+    raw = decode_config({(key if ":" in key[len(prefix) :] else key[len(prefix) :]): v for key, v in ours.items()})
     for key in PROVIDER_KEYS:
         value = config.get(key) or next(
             (os.environ[name] for name in PROVIDER_ENVIRONMENT[key] if os.environ.get(name)), None

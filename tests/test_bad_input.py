@@ -3,13 +3,15 @@ traceback and nothing declared; every valid one runs to completion."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.settings import SettingsError, decode_config, load_settings
-from tests.conftest import OIDC_ARN, aws_stack, azure_stack, gcp_stack
+from components.settings import SettingsError, decode_config, load_settings, origin_problem
+from tests.conftest import KMS_KEY_NAME, OIDC_ARN, aws_stack, azure_stack, exposed_strings, gcp_stack
 from tools.mockrun import declare, encode_config
 
 HOSTILE_STRINGS = st.sampled_from(
@@ -190,11 +192,168 @@ VALID_ORIGINS = st.builds(
     enterprise=st.booleans(),
 )
 def test_every_valid_configuration_runs_to_completion(bucket, folder, origins, target, enterprise):
-    config = aws_stack(bucket=bucket, folder=folder, corsOrigins=origins, target=target, enterprise=enterprise)
+    config = aws_stack(bucket=bucket, folder=folder, corsOrigins=origins, target=target)
     if target == "compose":
         config.pop("labelstudio:aws")
+    else:
+        config["labelstudio:enterprise"] = enterprise
     declaration = declare(config)
     assert declaration.error is None, declaration.error
     assert declaration.outputs["bucketName"] == bucket
     assert declaration.outputs["folder"] == folder
     assert declaration.outputs["corsOrigins"] == list(dict.fromkeys(origins))
+
+
+# -- hostile alphabets: every value that reaches a name, policy or chart value is exactly valid ----
+
+SUBNET = (
+    "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/aks-network/providers/"
+    "Microsoft.Network/virtualNetworks/aks-vnet/subnets/nodes"
+)
+KMS_ARN = "arn:aws:kms:eu-west-1:123456789012:key/0f0e0d0c-0b0a-4909-8807-060504030201"
+HOST = "https://label.example.com"
+PROVIDER = {
+    "aws": ("aws:region", "eu-west-1"),
+    "gcp": ("gcp:project", "acme-ml-prod"),
+    "azure": ("azure-native:location", "westeurope"),
+}
+BUCKET = {"aws": "acme-labels", "gcp": "acme-labels", "azure": "label-media"}
+# A valid value for every string setting of each cloud, which the strategies below corrupt.
+VALID_TOP = {
+    "folder": "media/label-studio",
+    "host": HOST,
+    "namespace": "label-studio",
+    "release": "label-studio",
+    "chartVersion": "2.0.5",
+    "credentials": "secret",
+    "target": "kubernetes",
+}
+VALID_OBJECT = {
+    "aws": {
+        "oidcProviderArn": OIDC_ARN,
+        "clusterName": "prod-cluster",
+        "nodeRoleName": "eks-nodes",
+        "kmsKeyArn": KMS_ARN,
+        "encryption": "kms",
+    },
+    "gcp": {"location": "EU", "kmsKeyName": KMS_KEY_NAME, "serviceAccountId": "label-studio"},
+    "azure": {
+        "resourceGroup": "labels-rg",
+        "storageAccount": "acmelabels",
+        "allowedIpRanges": "52.1.2.3",
+        "allowedSubnetIds": SUBNET,
+    },
+}
+LIST_ENTRIES = {"allowedIpRanges", "allowedSubnetIds"}
+
+# Characters that have slipped past anchored patterns, \w and \d, or that browsers rewrite.
+HOSTILE_CHARS = st.one_of(
+    st.sampled_from(list("\n\r\t \x00\x0b\x7f\u2028\u200b\ufeff:/@?#%*[]{}'\"\\.-_+=,é名٣ßİ")),
+    st.characters(codec="utf-8"),
+)
+HOSTILE_SUFFIXES = st.sampled_from(
+    ["\n", "\r\n", " ", ":443", ":80", ":0", ":08080", ":", "/", "@", "é", "٣", "\u200b", "..", "-", "\t"]
+)
+NOT_JSON = st.sampled_from(
+    [
+        datetime.date(2024, 1, 1),
+        datetime.datetime(2024, 1, 1, 12, 0),
+        b"\x00bin",
+        {"a", "b"},
+        float("nan"),
+        float("inf"),
+        ("pair", 1),
+    ]
+)
+
+
+@st.composite
+def corrupted(draw: st.DrawFn, valid: str) -> Any:
+    """`valid` with a hostile edit: a suffix, prefix or inserted character, a hostile string, or a YAML type."""
+    edit = draw(st.sampled_from(["suffix", "prefix", "insert", "replace", "upper", "yaml"]))
+    if edit == "suffix":
+        return valid + draw(HOSTILE_SUFFIXES)
+    if edit == "prefix":
+        return draw(HOSTILE_SUFFIXES) + valid
+    if edit == "insert":
+        at = draw(st.integers(0, len(valid)))
+        return valid[:at] + draw(HOSTILE_CHARS) + valid[at:]
+    if edit == "replace":
+        return draw(st.text(HOSTILE_CHARS, min_size=0, max_size=20))
+    if edit == "upper":
+        return valid.upper()
+    return draw(NOT_JSON)
+
+
+def base_settings(cloud: str, target: str) -> dict[str, Any]:
+    """Valid decoded settings (as `load_settings` takes them) for a cloud and target."""
+    provider, value = PROVIDER[cloud]
+    raw: dict[str, Any] = {"cloud": cloud, provider: value, "bucket": BUCKET[cloud], "host": HOST, "target": target}
+    if cloud == "aws" and target == "kubernetes":
+        raw["aws"] = {"oidcProviderArn": OIDC_ARN}
+    return raw
+
+
+@st.composite
+def hostile_settings(draw: st.DrawFn, cloud: str, target: str) -> tuple[dict[str, Any], str]:
+    """Valid settings with one string corrupted; and the name every resulting problem must start with."""
+    raw = base_settings(cloud, target)
+    provider, _ = PROVIDER[cloud]
+    place = draw(st.sampled_from(["top", "object", "origin"]))
+    if place == "top":
+        key = draw(st.sampled_from([*VALID_TOP, "bucket", provider]))
+        valid = {**VALID_TOP, "bucket": BUCKET[cloud], provider: PROVIDER[cloud][1], "target": target}[key]
+        raw[key] = draw(corrupted(valid))
+        return raw, key_name(key)
+    if place == "origin":
+        raw["corsOrigins"] = [HOST, draw(corrupted("https://upload.example.com:8443"))]
+        return raw, "labelstudio:corsOrigins"
+    field = draw(st.sampled_from(sorted(VALID_OBJECT[cloud])))
+    value = draw(corrupted(VALID_OBJECT[cloud][field]))
+    raw[cloud] = {**raw.get(cloud, {}), field: [value] if field in LIST_ENTRIES else value}
+    return raw, f"labelstudio:{cloud}.{field}"
+
+
+def assert_refused_by_name_or_exactly_valid(raw: dict[str, Any], name: str) -> None:
+    try:
+        settings, _ = load_settings(raw)
+    except SettingsError as error:
+        assert error.problems
+        for problem in error.problems:
+            assert problem.startswith(name), (problem, name)
+            assert "Traceback" not in problem and "pydantic" not in problem.lower(), problem
+            assert len(problem) < 600, problem
+        return
+    # Accepted: nothing that reaches a resource name, policy or chart value may carry a stray character.
+    for text in exposed_strings(settings.model_dump(exclude={"helm_values"})):
+        assert text.isascii() and text.isprintable() and not any(c.isspace() for c in text), repr(text)
+    for origin in settings.cors_origins:
+        assert origin_problem(origin) is None, origin
+
+
+@pytest.mark.parametrize("cloud", sorted(CLOUDS))
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_hostile_alphabets_are_refused_by_name_or_yield_exactly_valid_settings(cloud, data):
+    target = data.draw(st.sampled_from(["kubernetes", "compose"]))
+    raw, name = data.draw(hostile_settings(cloud, target))
+    assert_refused_by_name_or_exactly_valid(raw, name)
+
+
+def as_stack_file_config(raw: dict[str, Any]) -> dict[str, Any]:
+    return {key if ":" in key else f"labelstudio:{key}": value for key, value in raw.items()}
+
+
+@pytest.mark.parametrize("target", ["kubernetes", "compose"])
+@pytest.mark.parametrize("cloud", sorted(CLOUDS))
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_through_the_program_a_refused_stack_registers_nothing(cloud, target, data):
+    """Every problem is found before the first resource is registered, on every cloud and target."""
+    raw, name = data.draw(hostile_settings(cloud, target))
+    declaration = declare(as_stack_file_config(raw))
+    if declaration.error:
+        assert declaration.resources == [], declaration.error
+        assert name in declaration.error and "Traceback" not in declaration.error
+    else:
+        assert declaration.outputs["bucketName"] == BUCKET[cloud]

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import resource
 import subprocess
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tools.plan
+from tools.mockrun import StackFileError, read_stack_config
+from tools.plan import plan_stack
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -115,3 +125,163 @@ def test_markdown_output_for_a_pull_request_summarises_each_stack(tmp_path):
     assert "| storage-protected | ✅ pass |" in out
     assert "<details><summary>Helm values of release label-studio</summary>" in out
     assert "labelstudio:bucket 'Bad_Bucket'" in out
+
+
+# -- hostile stack files: refused with one message naming the key, nothing registered ------------
+
+BASES = {
+    "aws": {"aws:region": "eu-west-1", "labelstudio:cloud": "aws"},
+    "gcp": {"gcp:project": "acme-ml-prod", "labelstudio:cloud": "gcp"},
+    "azure": {"azure-native:location": "westeurope", "labelstudio:cloud": "azure"},
+}
+HOSTILE_LINES = {
+    "newline": ('  labelstudio:folder: "media\\n"', "labelstudio:folder"),
+    "duplicate": ("  labelstudio:protect: true\n  labelstudio:protect: false", "labelstudio:protect"),
+    "date": ("  labelstudio:helmValues:\n    image:\n      tag: 2024-01-01", "labelstudio:helmValues.image.tag"),
+    "binary": ("  labelstudio:folder: !!binary aGVsbG8=", "labelstudio:folder"),
+    "set": (
+        "  labelstudio:corsOrigins: !!set {https://a.example.com, https://b.example.com}",
+        "labelstudio:corsOrigins",
+    ),
+    "deep": ("  labelstudio:helmValues: " + '{"a": ' * 40 + "{}" + "}" * 40, "labelstudio:helmValues"),
+    "password": (
+        '  labelstudio:corsOrigins: ["https://user:pw-s3cret@label.example.com"]',
+        "labelstudio:corsOrigins[0]",
+    ),
+    "two colons": ("  labelstudio:aws:region: eu-west-1", "labelstudio:aws:region"),
+    "nan": ("  labelstudio:retentionDays: .nan", "labelstudio:retentionDays"),
+    "default port": ("  labelstudio:corsOrigins: [https://label.example.com:443]", "labelstudio:corsOrigins[0]"),
+}
+
+
+def hostile_stack_file(tmp_path: Path, cloud: str, target: str, case: str) -> Path:
+    base = {**BASES[cloud], "labelstudio:target": target, "labelstudio:bucket": "acme-labels"}
+    if cloud == "aws" and target == "kubernetes":
+        base["labelstudio:access"] = "access-keys"
+    lines = [f"  {key}: {value}" for key, value in base.items()]
+    path = tmp_path / f"Pulumi.{cloud}-{target}-{case.replace(' ', '-')}.yaml"
+    path.write_text("config:\n" + "\n".join([*lines, HOSTILE_LINES[case][0]]) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("target", ["kubernetes", "compose"])
+@pytest.mark.parametrize("cloud", sorted(BASES))
+def test_hostile_stack_files_are_refused_naming_the_key_with_nothing_registered(tmp_path, cloud, target):
+    for case, (_, key) in HOSTILE_LINES.items():
+        result = plan_stack(hostile_stack_file(tmp_path, cloud, target, case))
+        error = result.declaration.error
+        assert result.failed and error, case
+        assert result.declaration.resources == [], case
+        assert key in error, (case, error)
+        assert "Traceback" not in error and "pw-s3cret" not in error, (case, error)
+
+
+def test_the_markdown_plan_shows_every_failed_stack_file_and_fails(tmp_path):
+    files = [str(hostile_stack_file(tmp_path, "gcp", "compose", case)) for case in HOSTILE_LINES]
+    (tmp_path / "Pulumi.list.yaml").write_text("config:\n  - labelstudio:cloud: aws\n")
+    files.append(str(tmp_path / "Pulumi.list.yaml"))
+    result = plan("--format", "markdown", "Pulumi.dev.yaml", *files)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stdout + result.stderr
+    for path in files:
+        assert f"| `{path}` | " in result.stdout and f"### ❌ `{path}`" in result.stdout, path
+    assert "config must be a mapping" in result.stdout
+    assert "| `Pulumi.dev.yaml` | dev | ✅" in result.stdout
+
+
+def test_a_yaml_alias_bomb_is_refused_in_bounded_time_and_memory(tmp_path):
+    bomb = ["config:", "  labelstudio:cloud: aws", "  labelstudio:helmValues:", '    a: &a ["lol","lol","lol","lol"]']
+    for level, previous in zip("bcdefghij", "abcdefghi", strict=True):
+        bomb.append(f"    {level}: &{level} [" + ",".join([f"*{previous}"] * 9) + "]")
+    path = tmp_path / "Pulumi.bomb.yaml"
+    path.write_text("\n".join(bomb) + "\n")
+    assert path.stat().st_size < 1000
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.monotonic()
+    result = plan(str(path))
+    assert time.monotonic() - started < 30
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    assert peak_kib < 400_000 or peak_kib == before, f"peak {peak_kib} KiB"
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "labelstudio:helmValues" in result.stderr and "too large" in result.stderr
+
+
+def test_the_plan_exits_without_a_stray_traceback_run_after_run():
+    """The mock monitor's worker threads own event loops; left to the garbage collector at exit they
+    printed `Exception ignored in: BaseEventLoop.__del__` about one run in eight."""
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(lambda _: plan("Pulumi.dev.yaml"), range(30)))
+    for result in results:
+        assert result.returncode == 0
+        assert result.stderr == "", result.stderr
+
+
+def test_every_line_of_a_resources_inputs_is_indented_alike():
+    lines = plan("Pulumi.dev.yaml").stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if "aws:s3/bucket:Bucket  labelstudio-bucket" in line)
+    resource_indent = len(lines[header]) - len(lines[header].lstrip())
+    inputs = lines[header + 1 : header + 3]
+    assert [line.strip().split(":")[0] for line in inputs] == ["bucket", "forceDestroy"]
+    assert {len(line) - len(line.lstrip()) for line in inputs} == {resource_indent + 4}
+
+
+def test_a_program_that_breaks_is_a_failed_stack_in_the_markdown_not_a_crash(tmp_path, monkeypatch, capsys):
+    def broken_program(stack_file: Path) -> None:
+        raise RuntimeError("the component fell over")
+
+    monkeypatch.setattr(tools.plan, "run_stack_file", broken_program)
+    path = stack_file(tmp_path, "broken", AWS)
+    assert tools.plan.main(["--format", "markdown", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert f"| `{path}` | broken | ❌ refused: the program stopped with an error |" in out
+    assert "RuntimeError: the component fell over" in out
+
+
+YAML_SCALARS = st.sampled_from(
+    [
+        "2024-01-01",
+        "!!binary aGk=",
+        "!!set {a, b}",
+        ".nan",
+        "-.inf",
+        "~",
+        "&x [1]",
+        "*x",
+        "!!omap [a: 1]",
+        "'\\n'",
+        "[[[[",
+        "{a: 1, a: 2}",
+        "!!python/object:os.system ls",
+        "<<: *x",
+        "? [1]\n  : 2",
+        '"\\x00"',
+        "|\n  text",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lines=st.lists(
+        st.tuples(
+            st.sampled_from(["labelstudio:folder", "labelstudio:helmValues", "aws:region", "x", "1", "- a"]),
+            st.one_of(YAML_SCALARS, st.text(max_size=30)),
+        ),
+        max_size=4,
+    ),
+    head=st.sampled_from(["config:\n", "config: []\n", "", "---\n", "config:\n  labelstudio:cloud: aws\n"]),
+)
+def test_reading_any_stack_file_either_works_or_says_why(tmp_path_factory, lines, head):
+    path = tmp_path_factory.mktemp("fuzz") / "Pulumi.fuzz.yaml"
+    path.write_text(head + "".join(f"  {key}: {value}\n" for key, value in lines))
+    try:
+        read_stack_config(path, ROOT)
+    except StackFileError as error:
+        assert str(error) and "Traceback" not in str(error)
+
+
+@pytest.mark.parametrize("name", ["prüd", "a b", "x" * 101])
+def test_a_stack_name_the_cli_would_refuse_is_refused(tmp_path, name):
+    result = plan_stack(stack_file(tmp_path, name, AWS))
+    assert result.failed and result.declaration.resources == []
+    assert "is not a stack name" in str(result.declaration.error)

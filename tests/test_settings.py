@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import json
 from typing import Any
 
 import pytest
@@ -250,3 +252,236 @@ def test_origins_must_be_what_browsers_send(origin, ok):
 )
 def test_folders_are_clean_key_prefixes(folder, ok):
     assert (folder_problem(folder) is None) is ok
+
+
+# -- hardening: whole values, ASCII, browsers' origins, shapes JSON can hold -----------------------
+
+GCP_BASE = {"cloud": "gcp", "gcp:project": "acme-ml-prod", "bucket": "acme-labels", "host": "https://label.example.com"}
+AZURE_BASE = {
+    "cloud": "azure",
+    "azure-native:location": "westeurope",
+    "bucket": "label-media",
+    "host": "https://label.example.com",
+}
+SUBNET = (
+    "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/aks-network/providers/"
+    "Microsoft.Network/virtualNetworks/aks-vnet/subnets/nodes"
+)
+KMS_ARN = "arn:aws:kms:eu-west-1:123456789012:key/0f0e0d0c-0b0a-4909-8807-060504030201"
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        (aws(release="ls\n"), "labelstudio:release"),
+        (aws(namespace="label-studio\n"), "labelstudio:namespace"),
+        (aws(folder="media\n"), "labelstudio:folder"),
+        (aws(**{"aws:region": "eu-west-1\n"}), "aws:region"),
+        (aws(aws={"oidcProviderArn": OIDC + "\n"}), "labelstudio:aws.oidcProviderArn"),
+        (aws(aws={"oidcProviderArn": OIDC, "kmsKeyArn": KMS_ARN + "\n"}), "labelstudio:aws.kmsKeyArn"),
+        (aws(access="pod-identity", aws={"clusterName": "prod\n"}), "labelstudio:aws.clusterName"),
+        (aws(access="node-role", aws={"nodeRoleName": "nodes\n"}), "labelstudio:aws.nodeRoleName"),
+        (aws(chartVersion="2.0.5\n"), "labelstudio:chartVersion"),
+        ({**AZURE_BASE, "azure-native:location": "westeurope\n"}, "azure-native:location"),
+        ({**AZURE_BASE, "azure": {"resourceGroup": "labels\n"}}, "labelstudio:azure.resourceGroup"),
+        ({**AZURE_BASE, "azure": {"allowedSubnetIds": [SUBNET + "\n"]}}, "labelstudio:azure.allowedSubnetIds[0]"),
+        ({**GCP_BASE, "gcp:project": "acme-ml-prod\n"}, "gcp:project"),
+        ({**GCP_BASE, "gcp": {"serviceAccountId": "label-studio\n"}}, "labelstudio:gcp.serviceAccountId"),
+        ({**GCP_BASE, "gcp": {"location": "EU\n"}}, "labelstudio:gcp.location"),
+        (aws(host="https://label.example.com\n"), "labelstudio:host"),
+        (aws(corsOrigins=["https://label.example.com\n"]), "labelstudio:corsOrigins[0]"),
+    ],
+)
+def test_a_trailing_newline_is_refused_wherever_a_value_reaches_a_name_or_policy(raw, key):
+    (problem,) = problems(raw)
+    assert problem.startswith(key), problem
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        (aws(access="node-role", aws={"nodeRoleName": "rôle-des-nœuds"}), "labelstudio:aws.nodeRoleName"),
+        (aws(access="pod-identity", aws={"clusterName": "prod-٣"}), "labelstudio:aws.clusterName"),
+        ({**AZURE_BASE, "azure": {"resourceGroup": "étiquettes"}}, "labelstudio:azure.resourceGroup"),
+        (aws(chartVersion="٢.0.5"), "labelstudio:chartVersion"),
+        (aws(**{"aws:region": "eu-west-\u0661"}), "aws:region"),
+    ],
+)
+def test_names_take_ascii_letters_and_digits_only(raw, key):
+    (problem,) = problems(raw)
+    assert problem.startswith(key), problem
+
+
+@pytest.mark.parametrize(
+    ("origin", "fragment"),
+    [
+        ("https://label.example.com:443", "write https://label.example.com"),
+        ("http://label.example.com:80", "write http://label.example.com"),
+        ("https://bücher.example", "write https://xn--bcher-kva.example"),
+        ("https://label.example.com:0", "port 0"),
+        ("https://label.example.com:08080", "write https://label.example.com:8080"),
+        ("https://label.example.com:", "write https://label.example.com"),
+        ("https://label .example.com", "space"),
+        ("https://label.example.com:70000", "port 70000"),
+        ("https://label_studio.example.com", "invalid host name"),
+        ("https://[::1", "not an origin or URL"),
+        ("https://999.1.1.1", "invalid IPv4"),
+    ],
+)
+def test_origins_browsers_never_send_are_refused_with_the_spelling_to_use(origin, fragment):
+    (problem,) = problems(aws(corsOrigins=[origin]))
+    assert problem.startswith("labelstudio:corsOrigins[0]"), problem
+    assert fragment in problem, problem
+
+
+@pytest.mark.parametrize("origin", ["https://[::1]:8443", "http://127.0.0.1:8080", "https://xn--bcher-kva.example"])
+def test_ip_literals_and_punycode_are_origins(origin):
+    settings, _ = load_settings(aws(corsOrigins=[origin]))
+    assert settings.cors_origins == [origin]
+
+
+@pytest.mark.parametrize("key", ["host", "corsOrigins"])
+def test_a_password_in_a_url_is_refused_and_never_repeated(key):
+    url = "https://admin:hunter2@label.example.com"
+    (problem,) = problems(aws(**{key: [url] if key == "corsOrigins" else url}))
+    assert "credentials" in problem
+    assert "hunter2" not in problem and "admin" not in problem
+
+
+def test_the_origin_derived_from_host_is_what_a_browser_sends():
+    settings, _ = load_settings(aws(host="https://Label.Example.com:443/label-studio"))
+    assert settings.cors_origins == ["https://label.example.com"]
+    assert settings.host == "https://Label.Example.com:443/label-studio", "Label Studio gets its URL as written"
+
+
+@pytest.mark.parametrize("host", ["https://label.example.com:0", "https://bücher.example", "https://a b.example"])
+def test_a_host_no_browser_can_reach_is_refused(host):
+    (problem,) = problems(aws(host=host))
+    assert problem.startswith("labelstudio:host"), problem
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"helmValues": {"ingress": {}}},
+        {"namespace": "ls"},
+        {"release": "ls"},
+        {"enterprise": "true"},
+        {"chartVersion": "2.0.5"},
+        {"createNamespace": "false"},
+    ],
+)
+def test_compose_refuses_what_only_a_helm_release_uses(setting):
+    (problem,) = problems(aws(target="compose", aws=None, **setting))
+    (key,) = setting
+    assert problem.startswith(f"labelstudio:{key}"), problem
+    assert "target kubernetes only" in problem
+
+
+@pytest.mark.parametrize("ranges", [["0.0.0.0/0"], ["0.0.0.0/1"], ["52.1.2.3", "224.0.0.0/4"]])
+def test_ip_rules_take_public_addresses_only(ranges):
+    (problem,) = problems({**AZURE_BASE, "azure": {"allowedIpRanges": ranges}})
+    assert problem.startswith(f"labelstudio:azure.allowedIpRanges[{len(ranges) - 1}]"), problem
+
+
+@pytest.mark.parametrize(
+    ("region", "aws_object", "key"),
+    [
+        ("eu-west-1", {"oidcProviderArn": OIDC.replace("arn:aws:", "arn:aws-cn:")}, "oidcProviderArn"),
+        ("cn-north-1", {"oidcProviderArn": OIDC}, "oidcProviderArn"),
+        (
+            "us-gov-west-1",
+            {
+                "oidcProviderArn": OIDC.replace("arn:aws:", "arn:aws-us-gov:"),
+                "kmsKeyArn": KMS_ARN.replace("eu-west-1", "us-gov-west-1"),
+            },
+            "kmsKeyArn",
+        ),
+    ],
+)
+def test_arns_must_be_in_the_partition_of_the_region(region, aws_object, key):
+    (problem,) = problems(aws(**{"aws:region": region}, aws=aws_object))
+    assert problem.startswith(f"labelstudio:aws.{key}"), problem
+    assert "partition" in problem
+
+
+def test_a_govcloud_stack_with_govcloud_arns_is_accepted():
+    arn = OIDC.replace("arn:aws:", "arn:aws-us-gov:")
+    settings, _ = load_settings(aws(**{"aws:region": "us-gov-west-1"}, aws={"oidcProviderArn": arn}))
+    assert settings.aws is not None and settings.aws.oidc_provider_arn == arn
+
+
+@pytest.mark.parametrize(
+    ("value", "where", "fragment"),
+    [
+        ({"image": {"tag": datetime.date(2024, 1, 1)}}, "labelstudio:helmValues.image.tag", "a date"),
+        ({"blob": b"\x00\x01"}, "labelstudio:helmValues.blob", "binary"),
+        ({"hosts": {"a", "b"}}, "labelstudio:helmValues.hosts", "a set"),
+        ({"ratio": float("nan")}, "labelstudio:helmValues.ratio", "finite"),
+        ({1: "x"}, "labelstudio:helmValues", "not text"),
+        (json.loads('{"a": ' * 40 + "{}" + "}" * 40), "labelstudio:helmValues.a.a", "deeper"),
+    ],
+)
+def test_values_json_cannot_hold_are_refused_naming_the_place(value, where, fragment):
+    (problem,) = problems(aws(helmValues=value))
+    assert problem.startswith(where), problem
+    assert fragment in problem
+
+
+def test_json_nested_too_deep_for_the_decoder_is_refused_not_a_crash():
+    raw = decode_config({"helmValues": "[" * 100_000 + "]" * 100_000})
+    (problem,) = problems(aws(**raw))
+    assert problem.startswith("labelstudio:helmValues") and "deeper" in problem
+
+
+def test_shared_parts_count_every_time_and_cost_little():
+    leaf: list = ["x"] * 10
+    for _ in range(8):
+        leaf = [leaf] * 10  # 10**9 values once expanded, a few hundred objects in memory
+    (problem,) = problems(aws(helmValues={"bomb": leaf}))
+    assert "too large" in problem
+
+
+def test_a_key_with_two_colons_is_not_read_as_another_setting():
+    raw = aws()
+    raw["labelstudio:aws:region"] = raw.pop("aws:region")
+    found = problems(raw)
+    assert any(p.startswith("labelstudio:aws:region: is not a setting") and "aws:region?" in p for p in found)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        aws(corsOrigins=["https://label.example.com/x?token=s3cr3t-value"]),
+        aws(helmValues={"global": {"extraEnvironmentVars": {"STORAGE_AWS_S3_SIGNATURE_VERSION": "s3cr3t-value"}}}),
+        {**AZURE_BASE, "azure": {"allowedIpRanges": ["s3cr3t-value"]}},
+        aws(bucket="s3cr3t-value_"),
+    ],
+)
+def test_a_secret_value_is_never_quoted(raw):
+    secret = next(
+        key for key in ("corsOrigins", "helmValues", "azure", "bucket") if key in raw and "s3cr3t" in str(raw[key])
+    )
+    with pytest.raises(SettingsError) as caught:
+        load_settings(raw, frozenset({secret}))
+    assert caught.value.problems and "s3cr3t" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        (aws(corsOrigins=["https://S3cret-Host.example.com:443"]), "corsOrigins"),
+        (aws(folder="/s3cret-folder/"), "folder"),
+        ({**AZURE_BASE, "azure": {"allowedIpRanges": ["52.12.34.56/16"]}}, "azure"),
+    ],
+)
+def test_a_fix_spelled_from_a_secret_value_is_withheld(raw, key):
+    (problem,) = problems_with_secret(raw, key)
+    assert problem.startswith(f"labelstudio:{key}") and "secret" in problem
+    assert "s3cret" not in problem.lower() and "52.12" not in problem
+
+
+def problems_with_secret(raw: dict[str, Any], key: str) -> list[str]:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(raw, frozenset({key}))
+    return caught.value.problems

@@ -15,14 +15,18 @@ import contextvars
 import hashlib
 import json
 import logging
+import re
 import runpy
 import sys
+import threading
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from components.settings import json_value_problem, setting_name
 
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
@@ -269,9 +273,35 @@ def _monitor_class() -> type:
             self.registrations: list[Registration] = []
             self.stack_urn = ""
             self.stack_outputs: dict[str, Any] = {}
+            self.thread_loops: set[asyncio.AbstractEventLoop] = set()
+            self._loops_lock = threading.Lock()
+
+        def _note_thread_loop(self) -> None:
+            """Remember the event loop the SDK gave this worker thread, to close it at the end.
+
+            Left open, it is closed by the garbage collector when the thread is gone, which may
+            finalise its self-pipe socket first: `Exception ignored in BaseEventLoop.__del__`.
+            """
+            with suppress(RuntimeError), self._loops_lock:
+                self.thread_loops.add(asyncio.get_event_loop())
+
+        def Invoke(self, request: Any) -> Any:
+            try:
+                return super().Invoke(request)
+            finally:
+                self._note_thread_loop()
+
+        def ReadResource(self, request: Any) -> Any:
+            try:
+                return super().ReadResource(request)
+            finally:
+                self._note_thread_loop()
 
         def RegisterResource(self, request: Any) -> Any:
-            response = super().RegisterResource(request)
+            try:
+                response = super().RegisterResource(request)
+            finally:
+                self._note_thread_loop()
             if request.type == "pulumi:pulumi:Stack":
                 self.stack_urn = response.urn
                 return response
@@ -324,22 +354,107 @@ class _Mocks:
 # Stack files, read the way the CLI reads them.
 
 
+MAX_STACK_FILE_BYTES = 1_000_000
+MAX_YAML_NESTING = 64
+MAX_YAML_ALIASES = 100
+
+
+class StackFileError(ValueError):
+    """A stack or project file that cannot be read as configuration; the message says where."""
+
+
+class _StackFileLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing what YAML forbids (duplicate keys) and bounding the cost:
+    nesting and aliases are limited while the document is composed, before any value exists."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self._nesting = 0
+        self._aliases = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        line = self.peek_event().start_mark.line + 1
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_YAML_ALIASES:
+                raise StackFileError(f"line {line}: more than {MAX_YAML_ALIASES} YAML aliases; write the values out")
+            return super().compose_node(parent, index)
+        self._nesting += 1
+        try:
+            if self._nesting > MAX_YAML_NESTING:
+                raise StackFileError(f"line {line}: nested deeper than {MAX_YAML_NESTING} levels")
+            return super().compose_node(parent, index)
+        finally:
+            self._nesting -= 1
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        first_line: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *defaults` may be overridden by the keys beside it
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            with suppress(TypeError):  # an unhashable key is reported by the constructor itself
+                if key in first_line:
+                    raise StackFileError(
+                        f"line {line}: the key {key!r} appears twice (first on line {first_line[key]}); "
+                        "YAML forbids duplicate keys and readers disagree on which one wins: keep one"
+                    )
+                first_line[key] = line
+        return super().construct_mapping(node, deep)
+
+
+def load_yaml_file(path: Path) -> Any:
+    """A YAML file's document, read with bounded cost; StackFileError says what is wrong and where."""
+    if path.stat().st_size > MAX_STACK_FILE_BYTES:
+        raise StackFileError(f"{path.name} is larger than {MAX_STACK_FILE_BYTES} bytes, which no stack file needs")
+    try:
+        text = path.read_text(encoding="utf-8")
+        return yaml.load(text, Loader=_StackFileLoader)  # a SafeLoader subclass
+    except StackFileError as error:
+        raise StackFileError(f"{path.name}, {error}") from None
+    except (UnicodeDecodeError, yaml.YAMLError) as error:
+        raise StackFileError(f"{path.name} is not valid YAML: {error}") from None
+
+
+def config_problems(values: dict[Any, Any]) -> list[str]:
+    """What in stack-file config the CLI could not pass to a program as JSON, naming each key."""
+    problems = []
+    for key, value in values.items():
+        if not isinstance(key, str) or not key:
+            problems.append(f"the config key {key!r} is not text; write keys as <namespace>:<name>")
+            continue
+        found = json_value_problem(value)
+        if found:
+            problems.append(f"{setting_name(key, found[0])}: {found[1]}")
+    return problems
+
+
 def project_of(directory: Path) -> tuple[str, dict[str, Any]]:
     """The project's name and its project-level config defaults."""
     for candidate in ("Pulumi.yaml", "Pulumi.yml"):
         path = directory / candidate
         if path.exists():
-            project = yaml.safe_load(path.read_text()) or {}
-            return str(project["name"]), dict(project.get("config") or {})
+            project = load_yaml_file(path) or {}
+            if not isinstance(project, dict) or not isinstance(project.get("name"), str):
+                raise StackFileError(f"{path} does not hold a project mapping with a name")
+            config = project.get("config") or {}
+            if not isinstance(config, dict):
+                raise StackFileError(f"{path}: config must be a mapping of <namespace>:<name>: value")
+            return project["name"], config
     raise FileNotFoundError(f"no Pulumi.yaml in {directory}")
 
 
 def stack_name_of(stack_file: Path) -> str:
+    """The stack's name, held to the CLI's rule: names reach resource names (Azure's group, say)."""
     name = stack_file.name
     for suffix in (".yaml", ".yml"):
         if name.startswith("Pulumi.") and name.endswith(suffix):
-            return name[len("Pulumi.") : -len(suffix)]
-    raise ValueError(f"{stack_file} is not named Pulumi.<stack>.yaml")
+            stack = name[len("Pulumi.") : -len(suffix)]
+            if not re.fullmatch(r"[A-Za-z0-9_.-]{1,100}", stack, re.ASCII):
+                raise StackFileError(f"{stack!r} is not a stack name: use up to 100 letters, digits, '-', '_' and '.'")
+            return stack
+    raise StackFileError(f"{stack_file} is not named Pulumi.<stack>.yaml")
 
 
 def _encode(value: Any) -> tuple[Any, bool]:
@@ -377,6 +492,10 @@ def project_dir_for(stack_file: Path) -> Path:
 
 def encode_config(values: dict[str, Any], project: str) -> tuple[dict[str, str], list[str]]:
     """Stack-file config as the CLI passes it to a program: `namespace:key` to text, and secret keys."""
+    problems = config_problems(values)
+    if problems:
+        listed = "\n".join(f"  - {problem}" for problem in problems)
+        raise StackFileError(f"the stack's config cannot be passed to a program:\n{listed}")
     config: dict[str, str] = {}
     secret_keys: list[str] = []
     for key, value in values.items():
@@ -395,9 +514,15 @@ def read_stack_config(
     stack_file = Path(stack_file)
     project, project_config = project_of(project_dir or project_dir_for(stack_file))
     stack = stack_name_of(stack_file)
-    document = yaml.safe_load(stack_file.read_text()) or {}
+    document = load_yaml_file(stack_file) or {}
     if not isinstance(document, dict):
-        raise ValueError(f"{stack_file} does not hold a YAML mapping")
+        raise StackFileError(f"{stack_file.name} does not hold a YAML mapping of config: and other keys")
+    stack_config = document.get("config") or {}
+    if not isinstance(stack_config, dict):
+        raise StackFileError(
+            f"{stack_file.name}: config must be a mapping of <namespace>:<name>: value, "
+            f"not {type(stack_config).__name__}"
+        )
     notes = []
     if document.get("environment"):
         notes.append(
@@ -408,7 +533,7 @@ def read_stack_config(
     for key, declared in project_config.items():
         if isinstance(declared, dict) and ("default" in declared or "value" in declared):
             merged[key] = declared.get("value", declared.get("default"))
-    merged.update(document.get("config") or {})
+    merged.update(stack_config)
     config, secret_keys = encode_config(merged, project)
     if secret_keys:
         notes.append(
@@ -452,7 +577,10 @@ def run_program(
 def declare(values: dict[str, Any], stack: str = "test", project_dir: Path = PROJECT_DIR) -> Declaration:
     """Run the program with stack-file style config given as Python values (tests use this)."""
     project, _ = project_of(project_dir)
-    config, secret_keys = encode_config(values, project)
+    try:
+        config, secret_keys = encode_config(values, project)
+    except StackFileError as error:
+        return Declaration(stack=stack, project=project, error=str(error))
     return run_program(project_dir, stack, config, secret_keys, project)
 
 
@@ -508,9 +636,11 @@ def _run(project_dir: Path, declaration: Declaration, preview: bool) -> None:
             task.cancel()
             with suppress(asyncio.CancelledError, Exception):
                 loop.run_until_complete(task)
-        # The mock monitor gives each worker thread an event loop of its own; ending the
-        # threads now lets those loops close while the interpreter is still whole.
+        # The mock monitor gives each worker thread an event loop of its own: end the threads,
+        # then close their loops here rather than leave them to the garbage collector.
         loop.run_until_complete(loop.shutdown_default_executor())
+        for thread_loop in monitor.thread_loops - {loop}:
+            thread_loop.close()
         loop.close()
         asyncio.set_event_loop(None)
     declaration.resources = monitor.registrations

@@ -22,7 +22,16 @@ from typing import Any
 import yaml
 
 from policy.rules import POLICIES, Resource, Violation, evaluate
-from tools.mockrun import ACCOUNT, PROJECT_DIR, Declaration, Registration, mask, reveal, run_stack_file
+from tools.mockrun import (
+    ACCOUNT,
+    PROJECT_DIR,
+    Declaration,
+    Registration,
+    StackFileError,
+    mask,
+    reveal,
+    run_stack_file,
+)
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 # Inputs that say nothing a reviewer needs; the Helm values get a section of their own.
@@ -40,6 +49,7 @@ class StackPlan:
     stack_file: str
     declaration: Declaration
     violations: list[Violation]
+    refusal: str = "the stack settings have problems"
 
     @property
     def failed(self) -> bool:
@@ -56,9 +66,25 @@ def policy_resources(declaration: Declaration) -> list[Resource]:
 
 
 def plan_stack(stack_file: Path) -> StackPlan:
-    declaration = run_stack_file(stack_file)
+    """The plan of one stack file; a file that cannot be read or run is a failed plan, never a crash."""
+    try:
+        if not Path(stack_file).is_file():
+            raise StackFileError("no such stack file")
+        declaration = run_stack_file(stack_file)
+    except (OSError, StackFileError) as error:
+        return _failed_plan(
+            stack_file, f"cannot be read as a Pulumi stack file: {error}", "the stack file cannot be read"
+        )
+    except Exception as error:  # a bug in the program: shown as a failed stack, never dropped
+        message = f"the program failed: {type(error).__name__}: {error}"
+        return _failed_plan(stack_file, message, "the program stopped with an error")
     violations = [] if declaration.error else evaluate(policy_resources(declaration))
     return StackPlan(str(stack_file), declaration, violations)
+
+
+def _failed_plan(stack_file: Path, message: str, refusal: str) -> StackPlan:
+    stack = Path(stack_file).name.removeprefix("Pulumi.").rsplit(".", 1)[0]
+    return StackPlan(str(stack_file), Declaration(stack=stack, project="?", error=message), [], refusal)
 
 
 # -- shared formatting ------------------------------------------------------------------------------
@@ -114,7 +140,7 @@ def _resource_tree(declaration: Declaration) -> list[str]:
             lines.append(f"{pad}{resource.type}  {resource.name}{_options(resource, {parent} | component_urns)}")
             shown = {key: value for key, value in resource.inputs.items() if key not in QUIET_INPUTS}
             if resource.custom and shown:
-                lines.append(_yaml(_readable(shown), len(pad) + 4))
+                lines.extend(_yaml(_readable(shown), len(pad) + 4).splitlines())
             walk(resource.urn, depth + 1)
 
     walk("", 0)
@@ -133,7 +159,7 @@ def _verdicts(plan: StackPlan) -> list[tuple[str, str, list[str]]]:
 def _summary(plan: StackPlan) -> str:
     declaration = plan.declaration
     if declaration.error:
-        return "refused: the stack settings have problems"
+        return f"refused: {plan.refusal}"
     count = sum(r.custom for r in declaration.resources)
     broken = sorted({v.policy for v in plan.violations})
     verdict = f"{len(broken)} polic{'y' if len(broken) == 1 else 'ies'} violated" if broken else "all policies pass"
@@ -220,16 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     failed = False
     plans = []
     for stack_file in args.stack_files or every_stack_file():
-        if not stack_file.is_file():
-            print(f"{stack_file}: no such stack file", file=sys.stderr)
-            failed = True
-            continue
-        try:
-            plan = plan_stack(stack_file)
-        except (OSError, ValueError, KeyError, yaml.YAMLError) as error:
-            print(f"{stack_file}: cannot read it as a Pulumi stack file: {error}", file=sys.stderr)
-            failed = True
-            continue
+        plan = plan_stack(stack_file)
         plans.append(plan)
         if args.format == "text":
             sys.stdout.write(render_text(plan))
