@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pulumi
 
-from components.env_list import env_list_text, label_studio_environment
+from components.env_list import env_list_text
 from components.facts import StorageFacts
+from components.kubernetes.chart import label_studio_environment
 
 
 def env_list_output(facts: StorageFacts, host: str | None) -> pulumi.Output[str]:

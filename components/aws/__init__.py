@@ -1,0 +1,4 @@
+"""S3 storage for Label Studio: the AwsStorage component, its policy documents and its stack mapping.
+
+Importing the package loads no provider SDK; `component` does (pulumi_aws).
+"""

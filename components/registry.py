@@ -1,0 +1,65 @@
+"""The one place a cloud is registered: which package builds its storage.
+
+A backend is a package under `components/` with two modules, imported only when its cloud is
+chosen (so a stack loads one provider SDK):
+- `component`: `COMPONENT`, the storage ComponentResource, whose `facts` property holds the
+  StorageFacts Label Studio needs, and which takes `(name, args, opts)`;
+- `stack_args`: `storage_args(settings, workloads)`, the stack's settings as its arguments.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+BACKENDS: dict[str, str] = {
+    "aws": "components.aws",
+    "gcp": "components.gcp",
+    "azure": "components.azure",
+}
+# What each backend package must provide: (module, attribute).
+REQUIRED_PARTS = (("component", "COMPONENT"), ("stack_args", "storage_args"))
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A registered cloud's parts, loaded."""
+
+    cloud: str
+    component: Any  # the storage ComponentResource class
+    storage_args: Any  # (Settings, TrustedWorkloads) -> the component's args
+
+
+class IncompleteBackend(Exception):
+    """A registered cloud lacks a part; the message names each one."""
+
+
+def missing_parts(cloud: str) -> list[str]:
+    """What the backend registered for `cloud` lacks, as `module.attribute` names."""
+    package = BACKENDS[cloud]
+    missing = []
+    for module_name, attribute in REQUIRED_PARTS:
+        try:
+            module: ModuleType | None = importlib.import_module(f"{package}.{module_name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"{package}.{module_name}":
+                raise
+            module = None
+        if module is None or not hasattr(module, attribute):
+            missing.append(f"{package}.{module_name}.{attribute}")
+    return missing
+
+
+def backend(cloud: str) -> Backend:
+    """The parts of `cloud`'s backend, importing only that cloud's package."""
+    missing = missing_parts(cloud)
+    if missing:
+        raise IncompleteBackend(f"the {cloud} backend lacks {', '.join(missing)}")
+    package = BACKENDS[cloud]
+    return Backend(
+        cloud=cloud,
+        component=importlib.import_module(f"{package}.component").COMPONENT,
+        storage_args=importlib.import_module(f"{package}.stack_args").storage_args,
+    )
