@@ -19,7 +19,7 @@ for key, value in facts.exports.items():
 if settings.target == "kubernetes":
     from components.kubernetes.release import LabelStudioRelease
 
-    release_args = stack_args.release_args(settings, facts, secret_helm_values="helmValues" in secret_keys())
+    release_args = stack_args.release_args(settings, facts.connection(), "helmValues" in secret_keys())
     label_studio = LabelStudioRelease("labelstudio", release_args, ready=facts.ready)
     pulumi.export("namespace", label_studio.namespace)
     pulumi.export("releaseName", label_studio.release_name)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from components.facts import StorageFacts, TrustedWorkloads
+from components.facts import StorageConnection, TrustedWorkloads
 from components.kubernetes.chart import service_account_names
 from components.settings import Settings
 
@@ -31,9 +31,10 @@ def storage_args(settings: Settings, backend_args: Any) -> Any:
     return backend_args(settings, trusted_workloads(settings))
 
 
-def release_args(settings: Settings, facts: StorageFacts, secret_helm_values: bool) -> LabelStudioReleaseArgs:
+def release_args(settings: Settings, storage: StorageConnection, secret_helm_values: bool) -> LabelStudioReleaseArgs:
+    """The release's arguments; `storage` is the storage component's connection."""
     args: LabelStudioReleaseArgs = {
-        "storage": facts.connection(),
+        "storage": storage,
         "namespace": settings.namespace,
         "create_namespace": settings.create_namespace,
         "release": settings.release,
