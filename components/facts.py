@@ -5,12 +5,14 @@ Studio needs. The Kubernetes release and the Docker Compose outputs consume only
 they never learn which cloud they serve.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
 import pulumi
 from typing_extensions import NotRequired
+
+from components.settings import folder_problem, origin_problem
 
 # What every cloud's CORS rule allows: Label Studio's browser reads, uploads and deletes.
 CORS_METHODS = ["GET", "PUT", "POST", "DELETE", "HEAD"]
@@ -31,6 +33,29 @@ class TrustedWorkloads(TypedDict):
     """Their service accounts, each under a short stable label that names the resources for it (e.g. app)."""
     name: NotRequired[str]
     """What the workloads are called (e.g. the Helm release), shown in descriptions."""
+
+
+def storage_problems(
+    args: Mapping[str, Any],
+    name_key: str,
+    name_problem: Callable[[str], str | None],
+    access_modes: Sequence[str] = (),
+    trusting_modes: Sequence[str] = (),
+) -> list[str]:
+    """What every storage component checks in its arguments: the access mode, the storage's
+    name, folder and CORS origins, and workloads to trust where the access mode needs them."""
+    problems = []
+    access = args.get("access")
+    if access_modes and access not in access_modes:
+        problems.append(f"access {access!r} is not an access mode; use {', '.join(access_modes)}")
+    for key, problem in ((name_key, name_problem), ("folder", folder_problem)):
+        found = problem(str(args.get(key, "")))
+        if found:
+            problems.append(f"{key} {args.get(key)!r} {found}")
+    problems += [f"corsOrigins {o!r} {p}" for o in args.get("cors_origins", []) if (p := origin_problem(o))]
+    if access in trusting_modes and not (args.get("trusted_workloads") or {}).get("service_accounts"):
+        problems.append(f"access {access} needs trusted_workloads: the namespace and service accounts to trust")
+    return problems
 
 
 def refuse_problems(component: str, name: str, problems: Sequence[str]) -> None:

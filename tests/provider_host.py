@@ -31,7 +31,17 @@ from pulumi.runtime.proto import (
     resource_pb2_grpc,
 )
 
-from tools.mockrun import ROOT_STACK_TYPE, SECRET_SIG, SIG_KEY, Registration, StandInCloud, _alias, _from_proto, reveal
+from tools.mockrun import (
+    ROOT_STACK_TYPE,
+    SECRET_SIG,
+    SIG_KEY,
+    Registration,
+    StandInCloud,
+    _from_proto,
+    engine_urn,
+    registration_of,
+    reveal,
+)
 
 PLUGIN = Path(__file__).resolve().parent.parent / "provider" / "__main__.py"
 
@@ -83,35 +93,14 @@ class RecordingMonitor(resource_pb2_grpc.ResourceMonitorServicer):
     def SupportsFeature(self, request: Any, context: Any) -> Any:
         return resource_pb2.SupportsFeatureResponse(hasSupport=request.id in ("secrets", "resourceReferences"))
 
-    def _urn(self, parent: str, type_: str, name: str) -> str:
-        parent_type = parent.split("::")[2] if parent else ""
-        qualified = f"{parent_type}${type_}" if parent_type and parent_type != ROOT_STACK_TYPE else type_
-        return f"urn:pulumi:{self.stack}::{self.project}::{qualified}::{name}"
-
     def RegisterResource(self, request: Any, context: Any) -> Any:
-        urn = self._urn(request.parent, request.type, request.name)
-        inputs = _from_proto(request.object)
-        self.registrations.append(
-            Registration(
-                type=request.type,
-                name=request.name,
-                urn=urn,
-                parent="" if request.parent.split("::")[2:3] == [ROOT_STACK_TYPE] else request.parent,
-                custom=request.custom,
-                inputs=inputs,
-                protect=bool(request.protect),
-                dependencies=list(request.dependencies),
-                additional_secret_outputs=list(request.additionalSecretOutputs),
-                retain_on_delete=bool(request.retainOnDelete),
-                delete_before_replace=bool(request.deleteBeforeReplace),
-                ignore_changes=list(request.ignoreChanges),
-                aliases=[_alias(alias) for alias in request.aliases],
-            )
-        )
+        urn = engine_urn(self.stack, self.project, request.parent, request.type, request.name)
+        registration = registration_of(request, urn, stack_urn(self.project, self.stack))
+        self.registrations.append(registration)
         if not request.custom:
             return resource_pb2.RegisterResourceResponse(urn=urn)
         resource_id, state = self.cloud.new_resource(
-            SimpleNamespace(typ=request.type, name=request.name, inputs=reveal(inputs))
+            SimpleNamespace(typ=request.type, name=request.name, inputs=reveal(registration.inputs))
         )
         state_proto = struct_pb2.Struct()
         state_proto.update(json.loads(json.dumps(state)))

@@ -270,6 +270,34 @@ def _alias(alias: Any) -> dict[str, Any]:
     return {name: getattr(spec, name) for name in fields if getattr(spec, name)}
 
 
+def engine_urn(stack: str, project: str, parent: str, type_: str, name: str) -> str:
+    """The URN the engine gives (resource.CreateURN), which the SDK's mock only approximates: a
+    child's type is qualified by its parent's whole type chain, and the root stack qualifies
+    nothing. Aliases and golden URN lists compare against these."""
+    parent_type = parent.split("::")[2] if parent else ""
+    qualified = f"{parent_type}${type_}" if parent_type and parent_type != ROOT_STACK_TYPE else type_
+    return f"urn:pulumi:{stack}::{project}::{qualified}::{name}"
+
+
+def registration_of(request: Any, urn: str, stack_urn: str) -> Registration:
+    """A RegisterResourceRequest as recorded; the parent is empty when it is the stack."""
+    return Registration(
+        type=request.type,
+        name=request.name,
+        urn=urn,
+        parent="" if request.parent == stack_urn else request.parent,
+        custom=request.custom,
+        inputs=_from_proto(request.object),
+        protect=bool(request.protect),
+        dependencies=list(request.dependencies),
+        additional_secret_outputs=list(request.additionalSecretOutputs),
+        retain_on_delete=bool(request.retainOnDelete),
+        delete_before_replace=bool(request.deleteBeforeReplace),
+        ignore_changes=list(request.ignoreChanges),
+        aliases=[_alias(alias) for alias in request.aliases],
+    )
+
+
 def _monitor_class() -> type:
     import pulumi
     from pulumi.runtime.mocks import MockMonitor
@@ -284,35 +312,14 @@ def _monitor_class() -> type:
             self.stack_outputs: dict[str, Any] = {}
 
         def make_urn(self, parent: str, type_: str, name: str) -> str:
-            """The URN the engine gives (resource.CreateURN), which the SDK's mock only approximates:
-            a child's type is qualified by its parent's whole type chain, and the root stack
-            qualifies nothing. Aliases and golden URN lists compare against these."""
-            parent_type = parent.split("::")[2] if parent else ""
-            qualified = f"{parent_type}${type_}" if parent_type and parent_type != ROOT_STACK_TYPE else type_
-            return f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{qualified}::{name}"
+            return engine_urn(pulumi.get_stack(), pulumi.get_project(), parent, type_, name)
 
         def RegisterResource(self, request: Any) -> Any:
             response = super().RegisterResource(request)
             if request.type == ROOT_STACK_TYPE:
                 self.stack_urn = response.urn
                 return response
-            self.registrations.append(
-                Registration(
-                    type=request.type,
-                    name=request.name,
-                    urn=response.urn,
-                    parent="" if request.parent == self.stack_urn else request.parent,
-                    custom=request.custom,
-                    inputs=_from_proto(request.object),
-                    protect=bool(request.protect),
-                    dependencies=list(request.dependencies),
-                    additional_secret_outputs=list(request.additionalSecretOutputs),
-                    retain_on_delete=bool(request.retainOnDelete),
-                    delete_before_replace=bool(request.deleteBeforeReplace),
-                    ignore_changes=list(request.ignoreChanges),
-                    aliases=[_alias(alias) for alias in request.aliases],
-                )
-            )
+            self.registrations.append(registration_of(request, response.urn, self.stack_urn))
             return response
 
         def RegisterResourceOutputs(self, request: Any) -> Any:

@@ -16,10 +16,11 @@ from components.facts import (
     StorageFacts,
     TrustedWorkloads,
     refuse_problems,
+    storage_problems,
     storage_tags,
 )
 from components.kubernetes.chart import S3_SIGNATURE_VERSION
-from components.settings import folder_problem, origin_problem, s3_bucket_problem
+from components.settings import s3_bucket_problem
 
 CORS_EXPOSED_HEADERS = ["x-amz-server-side-encryption", "x-amz-request-id", "x-amz-id-2"]
 ABORT_INCOMPLETE_UPLOADS_DAYS = 7
@@ -79,22 +80,11 @@ class AwsStorageArgs(TypedDict):
 
 def aws_storage_problems(args: AwsStorageArgs) -> list[str]:
     """What in `args` AwsStorage cannot build, each naming the argument and the fix."""
-    problems = []
+    problems = storage_problems(args, "bucket", s3_bucket_problem, ACCESS_MODES, _TRUSTING_MODES)
     access = args.get("access")
-    if access not in ACCESS_MODES:
-        problems.append(f"access {access!r} is not an access mode; use {', '.join(ACCESS_MODES)}")
-    bucket_problem = s3_bucket_problem(str(args.get("bucket", "")))
-    if bucket_problem:
-        problems.append(f"bucket {args.get('bucket')!r} {bucket_problem}")
-    folder_error = folder_problem(args.get("folder", ""))
-    if folder_error:
-        problems.append(f"folder {args.get('folder')!r} {folder_error}")
-    problems += [f"corsOrigins {o!r} {p}" for o in args.get("cors_origins", []) if (p := origin_problem(o))]
     if access in _ACCESS_NEEDS and not args.get(_ACCESS_NEEDS[access][0]):
         argument, what = _ACCESS_NEEDS[access]
         problems.append(f"access {access} needs {argument} ({what})")
-    if access in _TRUSTING_MODES and not args.get("trusted_workloads", {}).get("service_accounts"):
-        problems.append(f"access {access} needs trusted_workloads: the namespace and service accounts to trust")
     if args.get("encryption", "aes256") not in ("aes256", "kms"):
         problems.append(f"encryption {args.get('encryption')!r} is not aes256 or kms")
     return problems

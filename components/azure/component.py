@@ -21,9 +21,10 @@ from components.facts import (
     StorageFacts,
     TrustedWorkloads,
     refuse_problems,
+    storage_problems,
     storage_tags,
 )
-from components.settings import azure_container_problem, folder_problem, origin_problem
+from components.settings import azure_container_problem
 
 # Today's type token: stacks created before the package keep their URNs (no alias needed).
 TYPE_TOKEN = "labelstudio:azure:Storage"
@@ -118,15 +119,7 @@ class AzureStorageArgs(TypedDict):
 
 def azure_storage_problems(args: AzureStorageArgs) -> list[str]:
     """What in `args` AzureStorage cannot build, each naming the argument and the fix."""
-    problems = []
-    container_problem = azure_container_problem(str(args.get("container", "")))
-    if container_problem:
-        problems.append(f"container {args.get('container')!r} {container_problem}")
-    folder_error = folder_problem(args.get("folder", ""))
-    if folder_error:
-        problems.append(f"folder {args.get('folder')!r} {folder_error}")
-    problems += [f"corsOrigins {o!r} {p}" for o in args.get("cors_origins", []) if (p := origin_problem(o))]
-    return problems
+    return storage_problems(args, "container", azure_container_problem)
 
 
 class AzureStorage(pulumi.ComponentResource):

@@ -21,9 +21,10 @@ from components.facts import (
     StorageFacts,
     TrustedWorkloads,
     refuse_problems,
+    storage_problems,
     storage_tags,
 )
-from components.settings import folder_problem, gcs_bucket_problem, origin_problem
+from components.settings import gcs_bucket_problem
 
 # Today's type token: stacks created before the package keep their URNs (no alias needed).
 TYPE_TOKEN = "labelstudio:gcp:Storage"
@@ -109,20 +110,7 @@ class GcpStorageArgs(TypedDict):
 
 def gcp_storage_problems(args: GcpStorageArgs) -> list[str]:
     """What in `args` GcpStorage cannot build, each naming the argument and the fix."""
-    problems = []
-    access = args.get("access")
-    if access not in ACCESS_MODES:
-        problems.append(f"access {access!r} is not an access mode; use {' or '.join(ACCESS_MODES)}")
-    bucket_problem = gcs_bucket_problem(str(args.get("bucket", "")))
-    if bucket_problem:
-        problems.append(f"bucket {args.get('bucket')!r} {bucket_problem}")
-    folder_error = folder_problem(args.get("folder", ""))
-    if folder_error:
-        problems.append(f"folder {args.get('folder')!r} {folder_error}")
-    problems += [f"corsOrigins {o!r} {p}" for o in args.get("cors_origins", []) if (p := origin_problem(o))]
-    if access == "workload-identity" and not args.get("trusted_workloads", {}).get("service_accounts"):
-        problems.append("access workload-identity needs trusted_workloads: the namespace and service accounts to trust")
-    return problems
+    return storage_problems(args, "bucket", gcs_bucket_problem, ACCESS_MODES, ("workload-identity",))
 
 
 class GcpStorage(pulumi.ComponentResource):
