@@ -25,7 +25,7 @@ if settings.target == "kubernetes":
     pulumi.export("releaseName", label_studio.release_name)
     pulumi.export("serviceAccounts", label_studio.service_accounts)
 
-if facts.env_list:
+if facts.credentials:
     # The access mode hands out keys: env.list for Docker Compose, and for `tools.check` or
     # a local Label Studio on any target. Secret, like every credential.
     from components.compose import env_list_output

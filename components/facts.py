@@ -65,51 +65,32 @@ def refuse_problems(component: str, name: str, problems: Sequence[str]) -> None:
         raise ValueError(f"{component} {name!r} cannot be built from its arguments:\n{listed}")
 
 
-@dataclass(frozen=True)
-class Credential:
-    """A secret Label Studio needs, and where each consumer expects it."""
-
-    chart_key: str  # key under global.persistence.config.<type>, e.g. "accessKey"
-    secret_key: str  # key inside the Kubernetes Secret we create, e.g. "accesskey"
-    value: pulumi.Output[str]  # always a Pulumi secret
-
-
-class StorageCredential(TypedDict):
-    """A secret Label Studio needs, and where the chart expects it."""
-
-    chart_key: str
-    """Key under global.persistence.config.<type>, e.g. accessKey."""
-    secret_key: str
-    """Key inside the Kubernetes Secret that holds it, e.g. accesskey."""
-    value: pulumi.Input[str]
-    """The credential. Secret."""
-
-
 class StorageConnection(TypedDict):
     """What Label Studio needs to reach a storage component's storage, whatever the cloud."""
 
-    persistence_type: str
-    """Label Studio's storage type: s3, gcs or azure."""
-    persistence_config: dict[str, str]
-    """Non-secret keys of global.persistence.config.<type>: bucket, folder and the like."""
-    credentials: NotRequired[list[StorageCredential]]
-    """Credentials Label Studio needs (access modes that hand out keys). Secret values."""
+    storage_type: str
+    """Label Studio's storage type: s3 (S3 and compatible stores), gcs or azure."""
+    settings: dict[str, str]
+    """Label Studio's storage settings: bucket (container on Azure), folder, region or project."""
+    credentials: NotRequired[dict[str, pulumi.Input[str]]]
+    """Credentials Label Studio needs (access modes that hand out keys): access_key_id and
+    secret_access_key, credentials_json, or account_name and account_key. Secret."""
     service_account_annotations: NotRequired[dict[str, pulumi.Input[str]]]
     """Annotations Label Studio's service accounts need, e.g. the IRSA role ARN."""
-    environment: NotRequired[dict[str, str]]
-    """Environment variables Label Studio needs beside its persistence settings."""
 
 
 @dataclass(frozen=True)
 class StorageFacts:
-    persistence_type: str  # "s3", "gcs" or "azure": global.persistence.type
-    persistence_config: Mapping[str, Any]  # non-secret keys of global.persistence.config.<type>
-    credentials: Sequence[Credential] = ()
+    """What Label Studio needs from a storage, in Label Studio's terms and no chart's.
+
+    Settings and credentials go by the names in components/kubernetes/chart.py's STORAGE_KEYS,
+    which alone knows where the chart and env.list expect each.
+    """
+
+    storage_type: str  # "s3", "gcs" or "azure"
+    settings: Mapping[str, Any]  # non-secret: bucket, folder, region, project, container
+    credentials: Mapping[str, pulumi.Output[str]] = field(default_factory=dict)  # always Pulumi secrets
     service_account_annotations: Mapping[str, Any] = field(default_factory=dict)
-    # Variables Label Studio needs that the chart has no persistence key for (non-secret), given to
-    # every container and written to env.list, e.g. the S3 signature version.
-    environment: Mapping[str, Any] = field(default_factory=dict)
-    env_list: Sequence[tuple[str, Any]] = ()  # Docker Compose env.list lines, in order
     compose_outputs: Mapping[str, Any] = field(default_factory=dict)  # extra secret outputs for compose
     exports: Mapping[str, Any] = field(default_factory=dict)  # cloud-specific stack outputs
     ready: Sequence[pulumi.Resource] = ()  # what must exist before Label Studio starts
@@ -117,29 +98,38 @@ class StorageFacts:
     def connection(self) -> StorageConnection:
         """These facts as the typed value other languages pass to the release (`ready` aside)."""
         connection = StorageConnection(
-            persistence_type=self.persistence_type,
-            persistence_config=dict(self.persistence_config),
+            storage_type=self.storage_type,
+            settings=dict(self.settings),
             service_account_annotations=dict(self.service_account_annotations),
-            environment=dict(self.environment),
         )
         if self.credentials:
-            connection["credentials"] = [
-                StorageCredential(chart_key=c.chart_key, secret_key=c.secret_key, value=c.value)
-                for c in self.credentials
-            ]
+            connection["credentials"] = dict(self.credentials)
         return connection
 
     @staticmethod
     def from_connection(connection: StorageConnection, ready: Sequence[pulumi.Resource] = ()) -> "StorageFacts":
         """The facts a release works from, given a connection (from another language, or `connection()`)."""
         return StorageFacts(
-            persistence_type=connection["persistence_type"],
-            persistence_config=dict(connection["persistence_config"]),
-            credentials=[
-                Credential(chart_key=c["chart_key"], secret_key=c["secret_key"], value=pulumi.Output.secret(c["value"]))
-                for c in connection.get("credentials") or []
-            ],
+            storage_type=connection["storage_type"],
+            settings=dict(connection["settings"]),
+            credentials={
+                name: pulumi.Output.secret(value) for name, value in (connection.get("credentials") or {}).items()
+            },
             service_account_annotations=dict(connection.get("service_account_annotations") or {}),
-            environment=dict(connection.get("environment") or {}),
             ready=ready,
         )
+
+
+class StorageComponent(pulumi.ComponentResource):
+    """What every storage component is: a component whose `facts` tell Label Studio how to reach it.
+
+    A subclass sets `self._facts` (and `self.connection = self._facts.connection()` for other
+    languages) before registering its outputs.
+    """
+
+    _facts: StorageFacts
+
+    @property
+    def facts(self) -> StorageFacts:
+        """What Label Studio needs from this storage, for the release or env.list."""
+        return self._facts

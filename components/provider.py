@@ -49,7 +49,7 @@ COMPONENTS: dict[str, type[ComponentResource]] = {
     RELEASE_TOKEN: LabelStudioRelease,
 }
 # Properties of the package's own types that hold secrets: (type name, Python name).
-SECRET_TYPE_PROPERTIES = (("StorageCredential", "value"),)
+SECRET_TYPE_PROPERTIES = (("StorageConnection", "credentials"),)
 
 
 def _index_token(component: type[ComponentResource]) -> str:

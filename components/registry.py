@@ -2,8 +2,8 @@
 
 A backend is a package under `components/` with two modules, imported only when its cloud is
 chosen (so a stack loads one provider SDK):
-- `component`: `COMPONENT`, the storage ComponentResource, whose `facts` property holds the
-  StorageFacts Label Studio needs, and which takes `(name, args, opts)`;
+- `component`: `COMPONENT`, the storage component (a components.facts.StorageComponent, whose
+  `facts` hold what Label Studio needs), which takes `(name, args, opts)`;
 - `stack_args`: `storage_args(settings, workloads)`, the stack's settings as its arguments.
 """
 

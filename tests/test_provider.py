@@ -52,7 +52,8 @@ def settings_of(config: dict[str, Any]) -> Settings:
 
 
 def wire(value: Any) -> Any:
-    """Python argument names as the schema names them (camelCase); map keys that are data stay as they are."""
+    """Python argument names as the schema names them (camelCase). Map keys are data: pass maps
+    whose keys hold underscores (a connection's credentials) around this, not through it."""
     if isinstance(value, dict):
         return {camel_case(key) if _SNAKE.match(key) else key: wire(item) for key, item in value.items()}
     if isinstance(value, list):
@@ -99,8 +100,8 @@ def test_the_schema_describes_every_component_input_and_output_with_secrets_mark
     for where, name, prop in walk_properties(schema):
         assert prop.get("description"), f"{where}.{name} has no description"
         assert prop.get("type") or prop.get("$ref"), f"{where}.{name} has no type"
-    credential = schema["types"]["labelstudio:index:StorageCredential"]["properties"]
-    assert credential["value"].get("secret") is True
+    connection = schema["types"]["labelstudio:index:StorageConnection"]["properties"]
+    assert connection["credentials"].get("secret") is True
     aws = schema["resources"]["labelstudio:aws:Storage"]
     assert set(aws["requiredInputs"]) == {"bucket", "region", "access", "corsOrigins"}
 
@@ -155,8 +156,9 @@ def test_secret_outputs_stay_secret_over_the_wire(plugin):
         assert state[name].struct_value.fields["4dabf18193072939515e22adb298388d"].string_value == (
             "1b47061264138c4ac30d75fd1eb44270"
         ), f"{name} must come back as a secret"
-    credentials = state["connection"].struct_value.fields["credentials"].list_value.values
-    assert all(c.struct_value.fields["value"].struct_value.fields["value"].string_value for c in credentials)
+    credentials = state["connection"].struct_value.fields["credentials"].struct_value.fields
+    assert set(credentials) == {"access_key_id", "secret_access_key"}
+    assert all(c.struct_value.fields["value"].string_value for c in credentials.values()), "secret values"
 
 
 @pytest.mark.parametrize("config", [azure_stack(), gcp_stack(access="key"), aws_stack(enterprise=True)])
@@ -166,7 +168,8 @@ def test_the_release_built_from_a_storage_components_connection_matches_the_prog
     the Helm release, with the same values."""
     storage, _, settings = construct_storage(plugin, config)
     connection = MessageToDict(storage.state.fields["connection"])
-    inputs = wire(dict(stack_args.release_args(settings, connection, secret_helm_values=False)))
+    args = dict(stack_args.release_args(settings, connection, secret_helm_values=False))
+    inputs = {**wire({key: value for key, value in args.items() if key != "storage"}), "storage": connection}
     response, monitor = plugin.construct(
         RELEASE_TOKEN, "labelstudio", inputs, stack="test", input_dependencies={"storage": [storage.urn]}
     )

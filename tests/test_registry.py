@@ -24,7 +24,7 @@ from typing import TypedDict
 
 import pulumi
 
-from components.facts import StorageFacts, TrustedWorkloads
+from components.facts import StorageComponent, StorageFacts, TrustedWorkloads
 
 
 class StubStorageArgs(TypedDict):
@@ -32,24 +32,20 @@ class StubStorageArgs(TypedDict):
     trusted_workloads: TrustedWorkloads
 
 
-class StubStorage(pulumi.ComponentResource):
+class StubStorage(StorageComponent):
     def __init__(self, name: str, args: StubStorageArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("labelstudio:stub:Storage", name, None, opts)
         bucket = pulumi.CustomResource(
             "stub:index:Bucket", f"{name}-bucket", {"name": args["bucket"]}, pulumi.ResourceOptions(parent=self)
         )
         self._facts = StorageFacts(
-            persistence_type="s3",
-            persistence_config={"bucket": args["bucket"], "region": "stub-1", "folder": ""},
+            storage_type="s3",
+            settings={"bucket": args["bucket"], "region": "stub-1", "folder": ""},
             service_account_annotations={"stub.example.com/trusts": args["trusted_workloads"]["namespace"]},
             exports={"bucketName": args["bucket"]},
             ready=[bucket],
         )
         self.register_outputs({})
-
-    @property
-    def facts(self) -> StorageFacts:
-        return self._facts
 
 
 COMPONENT = StubStorage

@@ -11,7 +11,7 @@ from components.aws import documents
 from components.facts import (
     CORS_MAX_AGE_SECONDS,
     CORS_METHODS,
-    Credential,
+    StorageComponent,
     StorageConnection,
     StorageFacts,
     TrustedWorkloads,
@@ -19,7 +19,6 @@ from components.facts import (
     storage_problems,
     storage_tags,
 )
-from components.kubernetes.chart import S3_SIGNATURE_VERSION
 from components.settings import s3_bucket_problem
 
 CORS_EXPOSED_HEADERS = ["x-amz-server-side-encryption", "x-amz-request-id", "x-amz-id-2"]
@@ -27,12 +26,6 @@ ABORT_INCOMPLETE_UPLOADS_DAYS = 7
 # Today's type token: stacks created before the package keep their URNs (no alias needed).
 TYPE_TOKEN = "labelstudio:aws:Storage"
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
-
-
-# botocore presigns with SigV2 in regions that still accept it unless told otherwise; S3 refuses
-# SigV2 for buckets created after June 2020 (all of ours) and for SSE-KMS objects, so every link
-# Label Studio hands out would fail. Its storage backend reads this variable.
-S3_SIGNING_ENVIRONMENT = {S3_SIGNATURE_VERSION: "s3v4"}
 
 
 ACCESS_MODES = ("irsa", "pod-identity", "node-role", "access-keys")
@@ -90,7 +83,7 @@ def aws_storage_problems(args: AwsStorageArgs) -> list[str]:
     return problems
 
 
-class AwsStorage(pulumi.ComponentResource):
+class AwsStorage(StorageComponent):
     """The S3 bucket, its hardening, a bucket-scoped IAM policy and the chosen access mode.
 
     The secure defaults live here rather than in settings, so no stack can forget one.
@@ -204,11 +197,9 @@ class AwsStorage(pulumi.ComponentResource):
         }[args["access"]]
         access_facts = access(name, child, tags)
 
-        persistence_config = {"bucket": bucket_name, "region": region, "folder": folder}
         self._facts = StorageFacts(
-            persistence_type="s3",
-            persistence_config=persistence_config,
-            environment=S3_SIGNING_ENVIRONMENT,
+            storage_type="s3",
+            settings={"bucket": bucket_name, "region": region, "folder": folder},
             exports={
                 "bucketName": self.bucket.bucket,
                 "bucketArn": self.bucket.arn,
@@ -229,11 +220,6 @@ class AwsStorage(pulumi.ComponentResource):
         self.register_outputs(
             {"bucketName": self.bucket.bucket, "bucketArn": self.bucket.arn, "policyArn": self.policy.arn}
         )
-
-    @property
-    def facts(self) -> StorageFacts:
-        """What Label Studio needs from this storage, for the release or env.list."""
-        return self._facts
 
     def _encryption(
         self, name: str, keep: pulumi.ResourceOptions, hardening: pulumi.ResourceOptions, tags: dict[str, str]
@@ -329,7 +315,6 @@ class AwsStorage(pulumi.ComponentResource):
         return {"ready": [attachment, self.cors], "exports": {"nodeRoleName": node_role_name}}
 
     def _access_keys(self, name: str, child: pulumi.ResourceOptions, tags: dict[str, str]) -> dict[str, Any]:
-        args = self._args
         user = aws.iam.User(f"{name}-user", path="/labelstudio/", tags=tags, opts=child)
         attachment = aws.iam.UserPolicyAttachment(
             f"{name}-user-policy", user=user.name, policy_arn=self.policy.arn, opts=child
@@ -341,18 +326,7 @@ class AwsStorage(pulumi.ComponentResource):
         key_secret: pulumi.Output[str] = pulumi.Output.secret(key.secret)
         self.access_key_id, self.secret_access_key = key_id, key_secret
         return {
-            "credentials": [
-                Credential(chart_key="accessKey", secret_key="accesskey", value=key_id),
-                Credential(chart_key="secretKey", secret_key="secretkey", value=key_secret),
-            ],
-            "env_list": [
-                ("STORAGE_TYPE", "s3"),
-                ("STORAGE_AWS_ACCESS_KEY_ID", key_id),
-                ("STORAGE_AWS_SECRET_ACCESS_KEY", key_secret),
-                ("STORAGE_AWS_BUCKET_NAME", args["bucket"]),
-                ("STORAGE_AWS_REGION_NAME", args["region"]),
-                ("STORAGE_AWS_FOLDER", args.get("folder", "")),
-            ],
+            "credentials": {"access_key_id": key_id, "secret_access_key": key_secret},
             "ready": [attachment, self.cors],
             "exports": {"userName": user.name},
         }

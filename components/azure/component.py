@@ -16,7 +16,7 @@ from typing_extensions import NotRequired
 from components.facts import (
     CORS_MAX_AGE_SECONDS,
     CORS_METHODS,
-    Credential,
+    StorageComponent,
     StorageConnection,
     StorageFacts,
     TrustedWorkloads,
@@ -122,7 +122,7 @@ def azure_storage_problems(args: AzureStorageArgs) -> list[str]:
     return storage_problems(args, "container", azure_container_problem)
 
 
-class AzureStorage(pulumi.ComponentResource):
+class AzureStorage(StorageComponent):
     """The storage account, its container, blob-service protection and the shared key Label Studio needs."""
 
     storage_account_name: pulumi.Output[str]
@@ -252,19 +252,9 @@ class AzureStorage(pulumi.ComponentResource):
         blob_endpoint = self.account.primary_endpoints.blob
 
         self._facts = StorageFacts(
-            persistence_type="azure",
-            persistence_config={"containerName": container, "folder": folder},
-            credentials=[
-                Credential(chart_key="storageAccountName", secret_key="storageaccountname", value=account_name),
-                Credential(chart_key="storageAccountKey", secret_key="storageaccountkey", value=account_key),
-            ],
-            env_list=[
-                ("STORAGE_TYPE", "azure"),
-                ("STORAGE_AZURE_ACCOUNT_NAME", account_name),
-                ("STORAGE_AZURE_ACCOUNT_KEY", account_key),
-                ("STORAGE_AZURE_CONTAINER_NAME", container),
-                ("STORAGE_AZURE_FOLDER", folder),
-            ],
+            storage_type="azure",
+            settings={"container": container, "folder": folder},
+            credentials={"account_name": account_name, "account_key": account_key},
             exports={
                 "bucketName": self.container.name,
                 "containerName": self.container.name,
@@ -290,11 +280,6 @@ class AzureStorage(pulumi.ComponentResource):
                 "blobEndpoint": blob_endpoint,
             }
         )
-
-    @property
-    def facts(self) -> StorageFacts:
-        """What Label Studio needs from this storage, for the release or env.list."""
-        return self._facts
 
     def _expire_previous_versions(
         self, name: str, resource_group_name: pulumi.Input[str], container: str, retention_days: int

@@ -16,7 +16,7 @@ from typing_extensions import NotRequired
 from components.facts import (
     CORS_MAX_AGE_SECONDS,
     CORS_METHODS,
-    Credential,
+    StorageComponent,
     StorageConnection,
     StorageFacts,
     TrustedWorkloads,
@@ -38,8 +38,6 @@ SIGNING_ROLE = "roles/iam.serviceAccountTokenCreator"
 WORKLOAD_IDENTITY_ROLE = "roles/iam.workloadIdentityUser"
 KMS_ROLE = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 WORKLOAD_IDENTITY_ANNOTATION = "iam.gke.io/gcp-service-account"
-# Where the Docker Compose guide mounts the key file: `- ./key.json:/opt/heartex/secrets/key.json:ro`.
-COMPOSE_KEY_PATH = "/opt/heartex/secrets/key.json"
 
 SERVICE_ACCOUNT_ID_LIMIT = 30
 _SERVICE_ACCOUNT_PREFIX = "ls-"
@@ -113,7 +111,7 @@ def gcp_storage_problems(args: GcpStorageArgs) -> list[str]:
     return storage_problems(args, "bucket", gcs_bucket_problem, ACCESS_MODES, ("workload-identity",))
 
 
-class GcpStorage(pulumi.ComponentResource):
+class GcpStorage(StorageComponent):
     """The bucket with its hardening inline, a bucket-scoped service account and the chosen access mode.
 
     The secure defaults live here rather than in settings, so no stack can forget one.
@@ -209,8 +207,8 @@ class GcpStorage(pulumi.ComponentResource):
         access_facts["ready"] = [bucket_grant, signing_grant, *access_facts.get("ready", [])]
 
         self._facts = StorageFacts(
-            persistence_type="gcs",
-            persistence_config={"projectID": project, "bucket": bucket_name, "folder": folder},
+            storage_type="gcs",
+            settings={"project": project, "bucket": bucket_name, "folder": folder},
             exports={
                 "bucketName": self.bucket.name,
                 "bucketUrl": self.bucket.url,
@@ -234,11 +232,6 @@ class GcpStorage(pulumi.ComponentResource):
                 "serviceAccountEmail": self.service_account.email,
             }
         )
-
-    @property
-    def facts(self) -> StorageFacts:
-        """What Label Studio needs from this storage, for the release or env.list."""
-        return self._facts
 
     def _kms_grant(self, name: str, project: str, key_name: str) -> gcp.kms.CryptoKeyIAMMember:
         """Let the project's Cloud Storage service agent use the CMEK key.
@@ -277,21 +270,13 @@ class GcpStorage(pulumi.ComponentResource):
 
     def _key(self, name: str, project: str, child: pulumi.ResourceOptions) -> dict[str, Any]:
         """A key file for the service account, for clusters outside GKE and for Docker Compose."""
-        args = self._args
         key = gcp.serviceaccount.Key(f"{name}-key", service_account_id=self.service_account.name, opts=child)
         # The SDK declares privateKey a secret output, which the engine (not the mock monitor)
         # applies; wrapping keeps the key secret wherever it flows, whatever runs the program.
         key_json: pulumi.Output[str] = pulumi.Output.secret(key.private_key.apply(decode_key_file))
         self.service_account_key_json = key_json
         return {
-            "credentials": [Credential(chart_key="applicationCredentialsJSON", secret_key="key_json", value=key_json)],
-            "env_list": [
-                ("STORAGE_TYPE", "gcs"),
-                ("STORAGE_GCS_BUCKET_NAME", args["bucket"]),
-                ("STORAGE_GCS_PROJECT_ID", project),
-                ("STORAGE_GCS_FOLDER", args.get("folder", "")),
-                ("GOOGLE_APPLICATION_CREDENTIALS", COMPOSE_KEY_PATH),
-            ],
+            "credentials": {"credentials_json": key_json},
             "compose_outputs": {"serviceAccountKeyJson": key_json},
             "ready": [key],
         }

@@ -18,7 +18,7 @@ Leaves may be any value, Pulumi Outputs included: nothing here looks inside them
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 CHART_NAME = "label-studio"
 CHART_REPOSITORY = "https://charts.heartex.com/"
@@ -30,10 +30,84 @@ S3_SIGNATURE_VERSION = "STORAGE_AWS_S3_SIGNATURE_VERSION"
 # The chart's components that reach the storage, and the suffix of the service account each runs as.
 SERVICE_ACCOUNT_SUFFIXES = {"app": "-ls-app", "rqworker": "-ls-rqworker"}
 
+# Where the Docker Compose guide mounts a Google key file: `- ./key.json:/opt/heartex/secrets/key.json:ro`.
+COMPOSE_KEY_PATH = "/opt/heartex/secrets/key.json"
+
+
+class StorageKey(NamedTuple):
+    """Where Label Studio reads one storage setting or credential."""
+
+    chart_key: str  # key of global.persistence.config.<type>
+    env_name: str  # env.list variable (Docker Compose)
+    secret_key: str | None = None  # key in the credentials Secret; None for a non-secret setting
+
+
+# Label Studio's storage settings and credentials by storage type, under the names the storage
+# components use (StorageFacts.settings and .credentials), in env.list order.
+STORAGE_KEYS: dict[str, dict[str, StorageKey]] = {
+    "s3": {
+        "access_key_id": StorageKey("accessKey", "STORAGE_AWS_ACCESS_KEY_ID", "accesskey"),
+        "secret_access_key": StorageKey("secretKey", "STORAGE_AWS_SECRET_ACCESS_KEY", "secretkey"),
+        "bucket": StorageKey("bucket", "STORAGE_AWS_BUCKET_NAME"),
+        "region": StorageKey("region", "STORAGE_AWS_REGION_NAME"),
+        "folder": StorageKey("folder", "STORAGE_AWS_FOLDER"),
+    },
+    "gcs": {
+        "bucket": StorageKey("bucket", "STORAGE_GCS_BUCKET_NAME"),
+        "project": StorageKey("projectID", "STORAGE_GCS_PROJECT_ID"),
+        "folder": StorageKey("folder", "STORAGE_GCS_FOLDER"),
+        # env.list names the key file's path (COMPOSE_KEY_PATH); the file itself is mounted.
+        "credentials_json": StorageKey("applicationCredentialsJSON", "GOOGLE_APPLICATION_CREDENTIALS", "key_json"),
+    },
+    "azure": {
+        "account_name": StorageKey("storageAccountName", "STORAGE_AZURE_ACCOUNT_NAME", "storageaccountname"),
+        "account_key": StorageKey("storageAccountKey", "STORAGE_AZURE_ACCOUNT_KEY", "storageaccountkey"),
+        "container": StorageKey("containerName", "STORAGE_AZURE_CONTAINER_NAME"),
+        "folder": StorageKey("folder", "STORAGE_AZURE_FOLDER"),
+    },
+}
+# What env.list carries instead of a credential's value.
+ENV_LIST_VALUES = {("gcs", "credentials_json"): COMPOSE_KEY_PATH}
+
 # Chart keys that carry credentials, on every cloud; they never appear in plain values.
 CREDENTIAL_CHART_KEYS = frozenset(
-    {"accessKey", "secretKey", "applicationCredentialsJSON", "storageAccountName", "storageAccountKey"}
+    key.chart_key for keys in STORAGE_KEYS.values() for key in keys.values() if key.secret_key
 )
+
+
+def chart_settings(storage_type: str, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Storage settings under their keys of global.persistence.config.<type>."""
+    keys = STORAGE_KEYS[storage_type]
+    return {keys[name].chart_key: value for name, value in settings.items()}
+
+
+def chart_credentials(storage_type: str, credentials: Mapping[str, Any]) -> dict[str, tuple[str, Any]]:
+    """Credentials by chart key, each with its key in the credentials Secret."""
+    keys = STORAGE_KEYS[storage_type]
+    return {keys[name].chart_key: (str(keys[name].secret_key), value) for name, value in credentials.items()}
+
+
+def storage_environment(storage_type: str) -> dict[str, str]:
+    """Variables Label Studio needs for this storage type that the chart has no persistence key for.
+
+    botocore presigns with SigV2 in regions that still accept it unless told otherwise; S3
+    refuses SigV2 for buckets created after June 2020 and for SSE-KMS objects, so every link
+    Label Studio hands out would fail. Its S3 backend reads this variable.
+    """
+    return {S3_SIGNATURE_VERSION: "s3v4"} if storage_type == "s3" else {}
+
+
+def env_list_lines(
+    storage_type: str, settings: Mapping[str, Any], credentials: Mapping[str, Any], host: str | None
+) -> list[tuple[str, Any]]:
+    """The env.list lines for Docker Compose: the storage type, its settings and credentials, and
+    the variables every Label Studio container needs."""
+    values = {**settings, **credentials}
+    lines: list[tuple[str, Any]] = [("STORAGE_TYPE", storage_type)]
+    for name, key in STORAGE_KEYS[storage_type].items():
+        if name in values:
+            lines.append((key.env_name, ENV_LIST_VALUES.get((storage_type, name), values[name])))
+    return lines + list(label_studio_environment(storage_environment(storage_type), host).items())
 
 
 def service_account_names(release: str, enterprise: bool) -> dict[str, str]:

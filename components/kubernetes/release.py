@@ -117,15 +117,13 @@ class LabelStudioRelease(pulumi.ComponentResource):
             facts_output = storage.apply(StorageFacts.from_connection)
             holds_keys = style is not None
             values = facts_output.apply(lambda facts: release_values.build(facts, style, secret_name))
-            secret_data: Any = facts_output.apply(
-                lambda facts: {credential.secret_key: credential.value for credential in facts.credentials}
-            )
+            secret_data: Any = facts_output.apply(_secret_data)
         else:
             facts = StorageFacts.from_connection(cast(StorageConnection, storage), ready)
             holds_keys = bool(facts.credentials)
             style = (style or "secret") if holds_keys else None
             values = release_values.build(facts, style, secret_name)
-            secret_data = {credential.secret_key: credential.value for credential in facts.credentials}
+            secret_data = _secret_data(facts)
         if holds_keys and style == "secret":
             secret = k8s.core.v1.Secret(
                 f"{name}-storage-credentials",
@@ -170,18 +168,21 @@ class _ReleaseValues:
     service_accounts: dict[str, str]
 
     def build(self, facts: StorageFacts, style: str | None, secret_name: str) -> dict[str, Any]:
-        credentials = {credential.chart_key: credential.value for credential in facts.credentials}
+        by_chart_key = chart.chart_credentials(facts.storage_type, facts.credentials)
+        credentials = {chart_key: value for chart_key, (_, value) in by_chart_key.items()}
         if credentials and style is None:
             raise ValueError(
-                f"the storage hands out keys ({', '.join(credentials)}): set the release's credentials "
+                f"the storage hands out keys ({', '.join(facts.credentials)}): set the release's credentials "
                 "to secret (a Kubernetes Secret) or inline"
             )
         by_secret = style == "secret" and bool(credentials)
-        secret_keys = {c.chart_key: c.secret_key for c in facts.credentials} if by_secret else {}
+        secret_keys = (
+            {chart_key: secret_key for chart_key, (secret_key, _) in by_chart_key.items()} if by_secret else {}
+        )
         return chart.label_studio_values(
             persistence=chart.persistence_values(
-                facts.persistence_type,
-                facts.persistence_config,
+                facts.storage_type,
+                chart.chart_settings(facts.storage_type, facts.settings),
                 credentials,
                 style if credentials else None,
                 secret_name if by_secret else None,
@@ -189,10 +190,18 @@ class _ReleaseValues:
             ),
             service_accounts=self.service_accounts,
             annotations=facts.service_account_annotations,
-            environment=chart.label_studio_environment(facts.environment, self.host),
+            environment=chart.label_studio_environment(chart.storage_environment(facts.storage_type), self.host),
             enterprise=self.enterprise,
             user_values=self.user_values,
         )
+
+
+def _secret_data(facts: StorageFacts) -> dict[str, Any]:
+    """The credentials Secret's data: each credential under its key in the Secret."""
+    return {
+        secret_key: value
+        for secret_key, value in chart.chart_credentials(facts.storage_type, facts.credentials).values()
+    }
 
 
 def _secret_leaves(values: Any) -> Any:
