@@ -6,6 +6,7 @@ components/registry.py; the stub below proves the program needs nothing else fro
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 from components import registry, stack_config
 from components.settings import load_settings
 from tests.conftest import aws_stack
-from tools.mockrun import declare, reveal
+from tools.mockrun import PROJECT_DIR, declare, reveal
 
 STUB_COMPONENT = '''
 """A stub storage backend: one bucket-like resource, S3-compatible for Label Studio."""
@@ -116,3 +117,18 @@ def test_a_stub_fourth_backend_runs_the_program_with_nothing_but_its_package_and
     assert values["app"]["serviceAccount"]["annotations"] == {"stub.example.com/trusts": "label-studio"}
     assert not declaration.of_type("aws:s3/bucket:Bucket"), "only the stub's resources are declared"
     assert declaration.outputs["cloud"] == "stub" and declaration.outputs["bucketName"] == "acme-labels"
+
+
+def test_packages_export_their_components_and_load_a_provider_sdk_only_when_one_is_asked_for():
+    script = (
+        "import sys\n"
+        "import components.aws, components.gcp, components.azure, components.kubernetes.chart, components.registry\n"
+        "sdks = ('pulumi_aws', 'pulumi_gcp', 'pulumi_azure', 'pulumi_kubernetes')\n"
+        "assert not [m for m in sys.modules if m.startswith(sdks)]\n"
+        "from components.gcp import GcpStorage\n"
+        "from components.kubernetes import LabelStudioRelease\n"
+        "assert GcpStorage.__module__ == 'components.gcp.component' and 'pulumi_gcp' in sys.modules\n"
+        "assert 'pulumi_aws' not in sys.modules and 'pulumi_azure_native' not in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_DIR, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
