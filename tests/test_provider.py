@@ -8,6 +8,7 @@ moving between the program and the package keeps its storage.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -19,8 +20,9 @@ from pulumi.provider.experimental.util import camel_case
 from components import stack_args
 from components.registry import backend
 from components.settings import PROVIDER_KEYS, Settings, load_settings
-from tests.conftest import KMS_KEY_NAME, OIDC_ARN, aws_stack, azure_stack, gcp_stack, run
+from tests.conftest import ISSUER, KMS_KEY_NAME, OIDC_ARN, aws_stack, azure_stack, gcp_stack, run
 from tests.provider_host import Plugin, running_plugin
+from tests.test_examples import EXAMPLES, ConfigValue, read_yaml_program
 from tools.mockrun import Registration, Secret, encode_config, reveal
 
 COMPONENT_TOKENS = {
@@ -203,3 +205,19 @@ def test_construct_refuses_bad_arguments_with_a_message_naming_them(plugin):
     assert "bucket 'Bad_Bucket' is not a valid S3 bucket name" in message
     assert "access irsa needs oidc_provider_arn" in message
     assert OIDC_ARN not in message
+
+
+def test_the_yaml_examples_storage_constructs_a_bucket_and_a_role_for_the_charts_service_account(plugin):
+    token, properties = read_yaml_program(EXAMPLES / "yaml" / "Pulumi.yaml").resources["storage"]
+    assert properties["oidcProviderArn"] == ConfigValue("oidcProviderArn")
+    inputs = {**properties, "oidcProviderArn": OIDC_ARN}
+    response, monitor = plugin.construct(token, "storage", inputs, project="label-studio-yaml", stack="dev")
+    registered = {r.type: r for r in monitor.registrations if r.parent == response.urn}
+    assert registered["aws:s3/bucket:Bucket"].inputs["bucket"] == "acme-label-studio-media"
+    assert registered["aws:s3/bucket:Bucket"].protect is True
+    trust = json.loads(registered["aws:iam/role:Role"].inputs["assumeRolePolicy"])
+    (statement,) = trust["Statement"]
+    assert (
+        statement["Condition"]["StringEquals"][f"{ISSUER}:sub"]
+        == "system:serviceaccount:label-studio:label-studio-ls-app"
+    )
