@@ -103,7 +103,6 @@ class LabelStudioRelease(pulumi.ComponentResource):
         storage = args["storage"]
         secret_name = f"{release}-storage-credentials"
         release_values = _ReleaseValues(
-            release=release,
             enterprise=enterprise,
             host=args.get("host"),
             user_values=_secret_leaves(user_values) if secret_user_values else user_values,
@@ -136,7 +135,8 @@ class LabelStudioRelease(pulumi.ComponentResource):
 
         # Secret leaves stay secret in the state's inputs; the provider echoes `values` back as
         # an output, which must be secret too or inline keys land in plain text (pulumi-kubernetes#2003).
-        holds_secrets = secret_user_values or (holds_keys and style == "inline")
+        # Built from a storage given as one output, the values may hold anything it holds.
+        holds_secrets = secret_user_values or (holds_keys and style == "inline") or isinstance(storage, pulumi.Output)
         self.release = k8s.helm.v3.Release(
             f"{name}-release",
             name=release,
@@ -161,7 +161,6 @@ class LabelStudioRelease(pulumi.ComponentResource):
 class _ReleaseValues:
     """The release's chart values, once the storage facts are known."""
 
-    release: str
     enterprise: bool
     host: str | None
     user_values: dict[str, Any]
