@@ -30,22 +30,16 @@ from pulumi.provider.experimental.analyzer import ComponentDefinition, TypeDefin
 from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.experimental.util import camel_case
 
-from components.aws.component import TYPE_TOKEN as AWS_TOKEN
-from components.aws.component import AwsStorage
-from components.azure.component import TYPE_TOKEN as AZURE_TOKEN
-from components.azure.component import AzureStorage
-from components.gcp.component import TYPE_TOKEN as GCP_TOKEN
-from components.gcp.component import GcpStorage
 from components.kubernetes.release import TYPE_TOKEN as RELEASE_TOKEN
 from components.kubernetes.release import LabelStudioRelease
+from components.registry import BACKENDS, backend
 
 PACKAGE = "labelstudio"
 VERSION = "0.1.0"
-# Every component the package serves, under the type token it registers with.
+# Every component the package serves, under the type token it registers with: each registered
+# cloud's storage, and the release.
 COMPONENTS: dict[str, type[ComponentResource]] = {
-    AWS_TOKEN: AwsStorage,
-    GCP_TOKEN: GcpStorage,
-    AZURE_TOKEN: AzureStorage,
+    **{(loaded := backend(cloud)).type_token: loaded.component for cloud in BACKENDS},
     RELEASE_TOKEN: LabelStudioRelease,
 }
 # Properties of the package's own types that hold secrets: (type name, Python name).

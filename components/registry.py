@@ -3,7 +3,8 @@
 A backend is a package under `components/` with two modules, imported only when its cloud is
 chosen (so a stack loads one provider SDK):
 - `component`: `COMPONENT`, the storage component (a components.facts.StorageComponent, whose
-  `facts` hold what Label Studio needs), which takes `(name, args, opts)`;
+  `facts` hold what Label Studio needs), which takes `(name, args, opts)`, and `TYPE_TOKEN`,
+  the type it registers with (the package serves it under that token);
 - `stack_args`: `storage_args(settings, workloads)`, the stack's settings as its arguments.
 """
 
@@ -20,7 +21,7 @@ BACKENDS: dict[str, str] = {
     "azure": "components.azure",
 }
 # What each backend package must provide: (module, attribute).
-REQUIRED_PARTS = (("component", "COMPONENT"), ("stack_args", "storage_args"))
+REQUIRED_PARTS = (("component", "COMPONENT"), ("component", "TYPE_TOKEN"), ("stack_args", "storage_args"))
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class Backend:
 
     cloud: str
     component: Any  # the storage ComponentResource class
+    type_token: str  # the type it registers with
     storage_args: Any  # (Settings, TrustedWorkloads) -> the component's args
 
 
@@ -57,9 +59,10 @@ def backend(cloud: str) -> Backend:
     missing = missing_parts(cloud)
     if missing:
         raise IncompleteBackend(f"the {cloud} backend lacks {', '.join(missing)}")
-    package = BACKENDS[cloud]
+    component = importlib.import_module(f"{BACKENDS[cloud]}.component")
     return Backend(
         cloud=cloud,
-        component=importlib.import_module(f"{package}.component").COMPONENT,
-        storage_args=importlib.import_module(f"{package}.stack_args").storage_args,
+        component=component.COMPONENT,
+        type_token=component.TYPE_TOKEN,
+        storage_args=importlib.import_module(f"{BACKENDS[cloud]}.stack_args").storage_args,
     )

@@ -35,7 +35,7 @@ class StubStorageArgs(TypedDict):
 
 class StubStorage(StorageComponent):
     def __init__(self, name: str, args: StubStorageArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("labelstudio:stub:Storage", name, None, opts)
+        super().__init__(TYPE_TOKEN, name, None, opts)
         bucket = pulumi.CustomResource(
             "stub:index:Bucket", f"{name}-bucket", {"name": args["bucket"]}, pulumi.ResourceOptions(parent=self)
         )
@@ -50,6 +50,7 @@ class StubStorage(StorageComponent):
 
 
 COMPONENT = StubStorage
+TYPE_TOKEN = "labelstudio:stub:Storage"
 '''
 
 STUB_STACK_ARGS = """
@@ -86,10 +87,9 @@ def test_every_registered_cloud_has_every_part(cloud):
 def test_a_backend_lacking_a_part_is_refused_naming_what_is_missing(stub_backends, monkeypatch):
     package = write_package(stub_backends, "stub_incomplete", {"component": "COMPONENT = object\n"})
     monkeypatch.setitem(registry.BACKENDS, "stub", package)
-    assert registry.missing_parts("stub") == ["stub_incomplete.stack_args.storage_args"]
-    with pytest.raises(
-        registry.IncompleteBackend, match=r"stub backend lacks stub_incomplete\.stack_args\.storage_args"
-    ):
+    missing = ["stub_incomplete.component.TYPE_TOKEN", "stub_incomplete.stack_args.storage_args"]
+    assert registry.missing_parts("stub") == missing
+    with pytest.raises(registry.IncompleteBackend, match=f"the stub backend lacks {', '.join(missing)}"):
         registry.backend("stub")
 
 
