@@ -1,4 +1,5 @@
-"""Label Studio persistent storage: settings, pure builders and one component per concern.
+"""Label Studio persistent storage: one package per cloud (aws, gcp, azure), the Label Studio
+release (kubernetes), the seam between them (facts) and the stack's settings.
 
 Nothing here imports a cloud SDK at package import time, so a stack only loads the provider
 modules it uses.

@@ -43,7 +43,8 @@ def storage_problems(
     trusting_modes: Sequence[str] = (),
 ) -> list[str]:
     """What every storage component checks in its arguments: the access mode, the storage's
-    name, folder and CORS origins, and workloads to trust where the access mode needs them."""
+    name, folder and CORS origins, and workloads to trust where the access mode needs them.
+    Each problem starts with the argument's name in the package's schema."""
     problems = []
     access = args.get("access")
     if access_modes and access not in access_modes:
@@ -54,15 +55,16 @@ def storage_problems(
             problems.append(f"{key} {args.get(key)!r} {found}")
     problems += [f"corsOrigins {o!r} {p}" for o in args.get("cors_origins", []) if (p := origin_problem(o))]
     if access in trusting_modes and not (args.get("trusted_workloads") or {}).get("service_accounts"):
-        problems.append(f"access {access} needs trusted_workloads: the namespace and service accounts to trust")
+        problems.append(f"trustedWorkloads: access {access} needs the namespace and service accounts to trust")
     return problems
 
 
 def refuse_problems(component: str, name: str, problems: Sequence[str]) -> None:
-    """Stop before declaring anything from arguments a component cannot build, naming each problem."""
+    """Stop before declaring anything from arguments a component cannot build, naming each problem
+    (a RunError, which the CLI prints as a plain message, without a Python traceback)."""
     if problems:
         listed = "\n".join(f"  - {problem}" for problem in problems)
-        raise ValueError(f"{component} {name!r} cannot be built from its arguments:\n{listed}")
+        raise pulumi.RunError(f"{component} {name!r} cannot be built from its arguments:\n{listed}")
 
 
 class StorageConnection(TypedDict):

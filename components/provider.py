@@ -24,6 +24,7 @@ import sys
 from typing import Any
 
 from pulumi import ComponentResource, Output, ResourceOptions
+from pulumi.errors import InputPropertiesError
 from pulumi.provider import ConstructResult
 from pulumi.provider import main as serve_provider
 from pulumi.provider.experimental.analyzer import ComponentDefinition, TypeDefinition
@@ -80,7 +81,19 @@ class LabelStudioProvider(ComponentProvider):
         component = COMPONENTS.get(resource_type)
         if component is None:
             raise ValueError(f"{resource_type} is not a component of {PACKAGE}; it has {', '.join(sorted(COMPONENTS))}")
+        self._refuse_bad_arguments(component, name, inputs)
         return super().construct(name, _index_token(component), inputs, options)
+
+    def _refuse_bad_arguments(self, component: type[ComponentResource], name: str, inputs: Any) -> None:
+        """Report bad arguments as the engine shows them, per property and without a stack trace
+        (an error inside a component's constructor reaches the user with one)."""
+        check = getattr(component, "argument_problems", None)
+        problems = check(self.map_inputs(inputs, self._component_defs[component.__name__])) if check else []
+        if problems:
+            raise InputPropertiesError(
+                f"{component.__name__} {name!r} cannot be built from its arguments: " + "; ".join(problems),
+                [{"property_path": problem.split(" ", 1)[0].rstrip(":"), "reason": problem} for problem in problems],
+            )
 
     def map_inputs(self, inputs: Any, component_def: ComponentDefinition) -> Any:
         """Map plain inputs as the SDK does, and object inputs that arrive as outputs once they resolve."""

@@ -29,11 +29,11 @@ IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 
 
 ACCESS_MODES = ("irsa", "pod-identity", "node-role", "access-keys")
-# What each access mode cannot do without: (argument, what to give).
+# What each access mode cannot do without: (argument, its name in the schema, what to give).
 _ACCESS_NEEDS = {
-    "irsa": ("oidc_provider_arn", "the ARN of the cluster's IAM OIDC provider"),
-    "pod-identity": ("cluster_name", "the EKS cluster's name"),
-    "node-role": ("node_role_name", "the name of the node group's IAM role"),
+    "irsa": ("oidc_provider_arn", "oidcProviderArn", "the ARN of the cluster's IAM OIDC provider"),
+    "pod-identity": ("cluster_name", "clusterName", "the EKS cluster's name"),
+    "node-role": ("node_role_name", "nodeRoleName", "the name of the node group's IAM role"),
 }
 _TRUSTING_MODES = ("irsa", "pod-identity")
 
@@ -76,8 +76,8 @@ def aws_storage_problems(args: AwsStorageArgs) -> list[str]:
     problems = storage_problems(args, "bucket", s3_bucket_problem, ACCESS_MODES, _TRUSTING_MODES)
     access = args.get("access")
     if access in _ACCESS_NEEDS and not args.get(_ACCESS_NEEDS[access][0]):
-        argument, what = _ACCESS_NEEDS[access]
-        problems.append(f"access {access} needs {argument} ({what})")
+        _, argument, what = _ACCESS_NEEDS[access]
+        problems.append(f"{argument}: access {access} needs {what}")
     if args.get("encryption", "aes256") not in ("aes256", "kms"):
         problems.append(f"encryption {args.get('encryption')!r} is not aes256 or kms")
     return problems
@@ -105,11 +105,12 @@ class AwsStorage(StorageComponent):
     """Secret access key of the IAM user (access access-keys). Secret."""
     connection: StorageConnection
     """What Label Studio needs to reach the storage: give it to LabelStudioRelease as `storage`."""
+    argument_problems = staticmethod(aws_storage_problems)
     SECRET_OUTPUTS = ("access_key_id", "secret_access_key")
 
     def __init__(self, name: str, args: AwsStorageArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE_TOKEN, name, None, opts)
-        refuse_problems("AwsStorage", name, aws_storage_problems(args))
+        refuse_problems("AwsStorage", name, self.argument_problems(args))
         self.role_arn = self.kms_key_arn = self.access_key_id = self.secret_access_key = None
         self._args = args
         region, folder, bucket_name = args["region"], args.get("folder", ""), args["bucket"]

@@ -137,11 +137,12 @@ class AzureStorage(StorageComponent):
     """The account's first shared key, which Label Studio authenticates and signs URLs with. Secret."""
     connection: StorageConnection
     """What Label Studio needs to reach the storage: give it to LabelStudioRelease as `storage`."""
+    argument_problems = staticmethod(azure_storage_problems)
     SECRET_OUTPUTS = ("account_key",)
 
     def __init__(self, name: str, args: AzureStorageArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE_TOKEN, name, None, opts)
-        refuse_problems("AzureStorage", name, azure_storage_problems(args))
+        refuse_problems("AzureStorage", name, self.argument_problems(args))
         location, folder, container = args["location"], args.get("folder", ""), args["container"]
         retention_days, protect = args.get("retention_days", 30), args.get("protect", True)
         project, stack = pulumi.get_project(), pulumi.get_stack()

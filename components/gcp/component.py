@@ -127,11 +127,12 @@ class GcpStorage(StorageComponent):
     """The service account's key file (access key). Secret."""
     connection: StorageConnection
     """What Label Studio needs to reach the storage: give it to LabelStudioRelease as `storage`."""
+    argument_problems = staticmethod(gcp_storage_problems)
     SECRET_OUTPUTS = ("service_account_key_json",)
 
     def __init__(self, name: str, args: GcpStorageArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE_TOKEN, name, None, opts)
-        refuse_problems("GcpStorage", name, gcp_storage_problems(args))
+        refuse_problems("GcpStorage", name, self.argument_problems(args))
         self._args = args
         self.service_account_key_json = None
         project, folder, bucket_name = args["project"], args.get("folder", ""), args["bucket"]

@@ -56,7 +56,10 @@ def release_problems(args: LabelStudioReleaseArgs) -> list[str]:
     if args.get("credentials", "secret") not in CREDENTIAL_STYLES:
         problems.append(f"credentials {args.get('credentials')!r} is not secret or inline")
     user_values = args.get("helm_values") or {}
-    problems += chart.user_values_problems(user_values, args.get("enterprise", False), args.get("host"))
+    problems += [
+        f"helmValues {p}"
+        for p in chart.user_values_problems(user_values, args.get("enterprise", False), args.get("host"))
+    ]
     return problems
 
 
@@ -73,6 +76,7 @@ class LabelStudioRelease(pulumi.ComponentResource):
     """Name of the Helm release."""
     service_accounts: dict[str, str]
     """The chart's service accounts that reach the storage, by chart component (app, rqworker)."""
+    argument_problems = staticmethod(release_problems)
 
     def __init__(
         self,
@@ -85,7 +89,7 @@ class LabelStudioRelease(pulumi.ComponentResource):
         """`ready`: what must exist before Label Studio starts (from Python; across languages the
         storage outputs carry those dependencies)."""
         super().__init__(TYPE_TOKEN, name, None, opts)
-        refuse_problems("LabelStudioRelease", name, release_problems(args))
+        refuse_problems("LabelStudioRelease", name, self.argument_problems(args))
         namespace_name, release = args.get("namespace", "label-studio"), args.get("release", "label-studio")
         enterprise, style = args.get("enterprise", False), args.get("credentials")
         user_values, secret_user_values = args.get("helm_values") or {}, args.get("secret_helm_values", False)
