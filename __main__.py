@@ -2,12 +2,13 @@
 
 import pulumi
 
+from components import stack_args
+from components.registry import backend
 from components.stack_config import read_settings, secret_keys
-from components.storage import create_storage
 
 settings = read_settings()
-storage = create_storage("labelstudio", settings)
-facts = storage.facts
+cloud = backend(settings.cloud)
+facts = cloud.component("labelstudio", stack_args.storage_args(settings, cloud.storage_args)).facts
 
 pulumi.export("cloud", settings.cloud)
 pulumi.export("target", settings.target)
@@ -16,14 +17,15 @@ for key, value in facts.exports.items():
     pulumi.export(key, value)
 
 if settings.target == "kubernetes":
-    from components.kubernetes import LabelStudioRelease
+    from components.kubernetes.release import LabelStudioRelease
 
-    label_studio = LabelStudioRelease("labelstudio", settings, facts, secret_user_values="helmValues" in secret_keys())
+    release_args = stack_args.release_args(settings, facts.connection(), "helmValues" in secret_keys())
+    label_studio = LabelStudioRelease("labelstudio", release_args, ready=facts.ready)
     pulumi.export("namespace", label_studio.namespace)
     pulumi.export("releaseName", label_studio.release_name)
-    pulumi.export("serviceAccounts", settings.service_account_names)
+    pulumi.export("serviceAccounts", label_studio.service_accounts)
 
-if facts.env_list:
+if facts.credentials:
     # The access mode hands out keys: env.list for Docker Compose, and for `tools.check` or
     # a local Label Studio on any target. Secret, like every credential.
     from components.compose import env_list_output

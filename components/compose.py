@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pulumi
 
-from components.env_list import env_list_text, label_studio_environment
+from components.env_list import env_list_text
 from components.facts import StorageFacts
+from components.kubernetes.chart import env_list_lines
 
 
 def env_list_output(facts: StorageFacts, host: str | None) -> pulumi.Output[str]:
     """The env.list text, secret: `pulumi stack output envList --show-secrets > env.list`."""
-    lines = [*facts.env_list, *label_studio_environment(facts.environment, host).items()]
+    lines = env_list_lines(facts.storage_type, facts.settings, facts.credentials, host)
     names = [name for name, _ in lines]
     text = pulumi.Output.all(*(value for _, value in lines)).apply(
         lambda values: env_list_text(zip(names, values, strict=True))

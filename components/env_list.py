@@ -3,27 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
 _NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
-
-# Label Studio's own URL: links it builds (and the chart's notes) need it when no ingress is declared.
-LABEL_STUDIO_HOST = "LABEL_STUDIO_HOST"
-# How Label Studio's S3 backend signs the links it hands out (botocore's default may be SigV2).
-S3_SIGNATURE_VERSION = "STORAGE_AWS_S3_SIGNATURE_VERSION"
-
-
-def label_studio_environment(storage_environment: Mapping[str, Any], host: str | None) -> dict[str, Any]:
-    """Variables every Label Studio container needs beside the persistence settings.
-
-    The chart gets them as `global.extraEnvironmentVars` (app, rqworker and migration job alike),
-    Docker Compose as env.list lines.
-    """
-    environment = dict(storage_environment)
-    if host:
-        environment[LABEL_STUDIO_HOST] = host
-    return environment
 
 
 def env_list_text(lines: Iterable[tuple[str, str]]) -> str:

@@ -5,13 +5,14 @@ Studio needs. The Kubernetes release and the Docker Compose outputs consume only
 they never learn which cloud they serve.
 """
 
-from __future__ import annotations
-
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 import pulumi
+from typing_extensions import NotRequired
+
+from components.settings import folder_problem, origin_problem
 
 # What every cloud's CORS rule allows: Label Studio's browser reads, uploads and deletes.
 CORS_METHODS = ["GET", "PUT", "POST", "DELETE", "HEAD"]
@@ -23,25 +24,114 @@ def storage_tags(stack: str) -> dict[str, str]:
     return {"app": "label-studio", "pulumi-stack": stack, "managed-by": "pulumi"}
 
 
-@dataclass(frozen=True)
-class Credential:
-    """A secret Label Studio needs, and where each consumer expects it."""
+class TrustedWorkloads(TypedDict):
+    """The Kubernetes workloads a storage component lets reach its storage, and nothing else."""
 
-    chart_key: str  # key under global.persistence.config.<type>, e.g. "accessKey"
-    secret_key: str  # key inside the Kubernetes Secret we create, e.g. "accesskey"
-    value: pulumi.Output[str]  # always a Pulumi secret
+    namespace: str
+    """Namespace the workloads run in."""
+    service_accounts: dict[str, str]
+    """Their service accounts, each under a short stable label that names the resources for it (e.g. app)."""
+    name: NotRequired[str]
+    """What the workloads are called (e.g. the Helm release), shown in descriptions."""
+
+
+def storage_problems(
+    args: Mapping[str, Any],
+    name_key: str,
+    name_problem: Callable[[str], str | None],
+    access_modes: Sequence[str] = (),
+    trusting_modes: Sequence[str] = (),
+) -> list[str]:
+    """What every storage component checks in its arguments: the access mode, the storage's
+    name, folder and CORS origins, and workloads to trust where the access mode needs them.
+    Each problem starts with the argument's name in the package's schema."""
+    problems = []
+    access = args.get("access")
+    if access_modes and access not in access_modes:
+        problems.append(f"access {access!r} is not an access mode; use {', '.join(access_modes)}")
+    for key, problem in ((name_key, name_problem), ("folder", folder_problem)):
+        found = problem(str(args.get(key, "")))
+        if found:
+            problems.append(f"{key} {args.get(key)!r} {found}")
+    problems += [f"corsOrigins {o!r} {p}" for o in args.get("cors_origins", []) if (p := origin_problem(o))]
+    if access in trusting_modes and not (args.get("trusted_workloads") or {}).get("service_accounts"):
+        problems.append(f"trustedWorkloads: access {access} needs the namespace and service accounts to trust")
+    return problems
+
+
+def refuse_problems(component: str, name: str, problems: Sequence[str]) -> None:
+    """Stop before declaring anything from arguments a component cannot build, naming each problem
+    (a RunError, which the CLI prints as a plain message, without a Python traceback)."""
+    if problems:
+        listed = "\n".join(f"  - {problem}" for problem in problems)
+        raise pulumi.RunError(f"{component} {name!r} cannot be built from its arguments:\n{listed}")
+
+
+class StorageConnection(TypedDict):
+    """What Label Studio needs to reach a storage component's storage, whatever the cloud."""
+
+    storage_type: str
+    """Label Studio's storage type: s3 (S3 and compatible stores), gcs or azure."""
+    settings: dict[str, str]
+    """Label Studio's storage settings: bucket (container on Azure), folder, region or project."""
+    credentials: NotRequired[dict[str, pulumi.Input[str]]]
+    """Credentials Label Studio needs (access modes that hand out keys): access_key_id and
+    secret_access_key, credentials_json, or account_name and account_key. Secret."""
+    service_account_annotations: NotRequired[dict[str, pulumi.Input[str]]]
+    """Annotations Label Studio's service accounts need, e.g. the IRSA role ARN."""
 
 
 @dataclass(frozen=True)
 class StorageFacts:
-    persistence_type: str  # "s3", "gcs" or "azure": global.persistence.type
-    persistence_config: Mapping[str, Any]  # non-secret keys of global.persistence.config.<type>
-    credentials: Sequence[Credential] = ()
+    """What Label Studio needs from a storage, in Label Studio's terms and no chart's.
+
+    Settings and credentials go by the names in components/kubernetes/chart.py's STORAGE_KEYS,
+    which alone knows where the chart and env.list expect each.
+    """
+
+    storage_type: str  # "s3", "gcs" or "azure"
+    settings: Mapping[str, Any]  # non-secret: bucket, folder, region, project, container
+    credentials: Mapping[str, pulumi.Output[str]] = field(default_factory=dict)  # always Pulumi secrets
     service_account_annotations: Mapping[str, Any] = field(default_factory=dict)
-    # Variables Label Studio needs that the chart has no persistence key for (non-secret), given to
-    # every container and written to env.list, e.g. the S3 signature version.
-    environment: Mapping[str, Any] = field(default_factory=dict)
-    env_list: Sequence[tuple[str, Any]] = ()  # Docker Compose env.list lines, in order
     compose_outputs: Mapping[str, Any] = field(default_factory=dict)  # extra secret outputs for compose
     exports: Mapping[str, Any] = field(default_factory=dict)  # cloud-specific stack outputs
     ready: Sequence[pulumi.Resource] = ()  # what must exist before Label Studio starts
+
+    def connection(self) -> StorageConnection:
+        """These facts as the typed value other languages pass to the release (`ready` aside)."""
+        connection = StorageConnection(
+            storage_type=self.storage_type,
+            settings=dict(self.settings),
+            service_account_annotations=dict(self.service_account_annotations),
+        )
+        if self.credentials:
+            connection["credentials"] = dict(self.credentials)
+        return connection
+
+    @staticmethod
+    def from_connection(connection: StorageConnection, ready: Sequence[pulumi.Resource] = ()) -> "StorageFacts":
+        """The facts a release works from, given a connection (from another language, or `connection()`)."""
+        return StorageFacts(
+            storage_type=connection["storage_type"],
+            settings=dict(connection["settings"]),
+            credentials={
+                name: pulumi.Output.secret(value) for name, value in (connection.get("credentials") or {}).items()
+            },
+            service_account_annotations=dict(connection.get("service_account_annotations") or {}),
+            ready=ready,
+        )
+
+
+class StorageComponent(pulumi.ComponentResource):
+    """What every storage component is: a component whose `facts` tell Label Studio how to reach it.
+
+    A subclass sets `self._facts` (and `self.connection = self._facts.connection()` for other
+    languages) before registering its outputs.
+    """
+
+    _facts: StorageFacts
+
+    @property
+    def facts(self) -> StorageFacts:
+        """What Label Studio needs from this storage, for the release or env.list."""
+        return self._facts

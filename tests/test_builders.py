@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from components import aws_documents as documents
-from components.chart_values import deep_merge, label_studio_values, persistence_values, user_values_problems
-from components.env_list import env_list_text, label_studio_environment
+from components.aws import documents
+from components.env_list import env_list_text
+from components.kubernetes.chart import (
+    deep_merge,
+    label_studio_environment,
+    label_studio_values,
+    persistence_values,
+    user_values_problems,
+)
 
 OIDC = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC"
 

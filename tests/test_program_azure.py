@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components.azure import default_resource_group_name, default_storage_account_name
+from components.azure.component import default_resource_group_name, default_storage_account_name
 from tests.conftest import assert_no_plain_text, azure_stack, problems_of, run
 from tools.mockrun import Declaration, Registration, Secret, reveal
 

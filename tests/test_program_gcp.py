@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components.gcp import default_service_account_id, label_value
+from components.gcp.component import default_service_account_id, label_value
 from policy.rules import evaluate
 from tests.conftest import GCP_PROJECT as PROJECT
 from tests.conftest import KMS_KEY_NAME as KMS_KEY

@@ -34,6 +34,7 @@ SIG_KEY = "4dabf18193072939515e22adb298388d"
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 ACCOUNT = "123456789012"
 SECURE_PLACEHOLDER = "[secret]"
+ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,8 @@ class Registration:
     retain_on_delete: bool
     delete_before_replace: bool
     ignore_changes: list[str]
+    # As the engine receives them: {"urn": ...}, or a spec whose empty fields mean "as now".
+    aliases: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -262,7 +265,45 @@ class StandInCloud:
         return {}, []
 
 
+def _alias(alias: Any) -> dict[str, Any]:
+    """One alias of a registration: a whole URN, or the spec the engine resolves (alias_pb2.Alias)."""
+    if alias.WhichOneof("alias") == "urn":
+        return {"urn": alias.urn}
+    spec = alias.spec
+    fields = ("name", "type", "stack", "project", "parentUrn", "noParent")
+    return {name: getattr(spec, name) for name in fields if getattr(spec, name)}
+
+
+def engine_urn(stack: str, project: str, parent: str, type_: str, name: str) -> str:
+    """The URN the engine gives (resource.CreateURN), which the SDK's mock only approximates: a
+    child's type is qualified by its parent's whole type chain, and the root stack qualifies
+    nothing. Aliases and golden URN lists compare against these."""
+    parent_type = parent.split("::")[2] if parent else ""
+    qualified = f"{parent_type}${type_}" if parent_type and parent_type != ROOT_STACK_TYPE else type_
+    return f"urn:pulumi:{stack}::{project}::{qualified}::{name}"
+
+
+def registration_of(request: Any, urn: str, stack_urn: str) -> Registration:
+    """A RegisterResourceRequest as recorded; the parent is empty when it is the stack."""
+    return Registration(
+        type=request.type,
+        name=request.name,
+        urn=urn,
+        parent="" if request.parent == stack_urn else request.parent,
+        custom=request.custom,
+        inputs=_from_proto(request.object),
+        protect=bool(request.protect),
+        dependencies=list(request.dependencies),
+        additional_secret_outputs=list(request.additionalSecretOutputs),
+        retain_on_delete=bool(request.retainOnDelete),
+        delete_before_replace=bool(request.deleteBeforeReplace),
+        ignore_changes=list(request.ignoreChanges),
+        aliases=[_alias(alias) for alias in request.aliases],
+    )
+
+
 def _monitor_class() -> type:
+    import pulumi
     from pulumi.runtime.mocks import MockMonitor
 
     class RecordingMonitor(MockMonitor):  # type: ignore[misc]
@@ -297,30 +338,18 @@ def _monitor_class() -> type:
             finally:
                 self._note_thread_loop()
 
+        def make_urn(self, parent: str, type_: str, name: str) -> str:
+            return engine_urn(pulumi.get_stack(), pulumi.get_project(), parent, type_, name)
+
         def RegisterResource(self, request: Any) -> Any:
             try:
                 response = super().RegisterResource(request)
             finally:
                 self._note_thread_loop()
-            if request.type == "pulumi:pulumi:Stack":
+            if request.type == ROOT_STACK_TYPE:
                 self.stack_urn = response.urn
                 return response
-            self.registrations.append(
-                Registration(
-                    type=request.type,
-                    name=request.name,
-                    urn=response.urn,
-                    parent="" if request.parent == self.stack_urn else request.parent,
-                    custom=request.custom,
-                    inputs=_from_proto(request.object),
-                    protect=bool(request.protect),
-                    dependencies=list(request.dependencies),
-                    additional_secret_outputs=list(request.additionalSecretOutputs),
-                    retain_on_delete=bool(request.retainOnDelete),
-                    delete_before_replace=bool(request.deleteBeforeReplace),
-                    ignore_changes=list(request.ignoreChanges),
-                )
-            )
+            self.registrations.append(registration_of(request, response.urn, self.stack_urn))
             return response
 
         def RegisterResourceOutputs(self, request: Any) -> Any:

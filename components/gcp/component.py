@@ -4,18 +4,31 @@ The service account holds the only grant on the bucket, so whichever access mode
 (Workload Identity or a key) gets exactly that bucket and nothing else in the project.
 """
 
-from __future__ import annotations
-
 import base64
 import hashlib
 import re
-from typing import Any
+from typing import Any, TypedDict
 
 import pulumi
 import pulumi_gcp as gcp
+from typing_extensions import NotRequired
 
-from components.facts import CORS_MAX_AGE_SECONDS, CORS_METHODS, Credential, StorageFacts, storage_tags
-from components.settings import Settings
+from components.facts import (
+    CORS_MAX_AGE_SECONDS,
+    CORS_METHODS,
+    StorageComponent,
+    StorageConnection,
+    StorageFacts,
+    TrustedWorkloads,
+    refuse_problems,
+    storage_problems,
+    storage_tags,
+)
+from components.settings import gcs_bucket_problem
+
+# Today's type token: stacks created before the package keep their URNs (no alias needed).
+TYPE_TOKEN = "labelstudio:gcp:Storage"
+ACCESS_MODES = ("workload-identity", "key")
 
 CORS_RESPONSE_HEADERS = ["Content-Type", "Access-Control-Allow-Origin"]
 OBJECT_ROLE = "roles/storage.objectAdmin"
@@ -25,8 +38,6 @@ SIGNING_ROLE = "roles/iam.serviceAccountTokenCreator"
 WORKLOAD_IDENTITY_ROLE = "roles/iam.workloadIdentityUser"
 KMS_ROLE = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 WORKLOAD_IDENTITY_ANNOTATION = "iam.gke.io/gcp-service-account"
-# Where the Docker Compose guide mounts the key file: `- ./key.json:/opt/heartex/secrets/key.json:ro`.
-COMPOSE_KEY_PATH = "/opt/heartex/secrets/key.json"
 
 SERVICE_ACCOUNT_ID_LIMIT = 30
 _SERVICE_ACCOUNT_PREFIX = "ls-"
@@ -66,63 +77,115 @@ def decode_key_file(private_key: str) -> str:
     return base64.b64decode(private_key).decode()
 
 
-class GcpStorage(pulumi.ComponentResource):
+class GcpStorageArgs(TypedDict):
+    """What GcpStorage needs: the bucket, who may reach it and how."""
+
+    bucket: str
+    """Name of the Cloud Storage bucket to create (globally unique)."""
+    project: str
+    """Google Cloud project id that holds the bucket and the service account."""
+    access: str
+    """How Label Studio acts as the service account: workload-identity or key."""
+    cors_origins: list[str]
+    """Origins (scheme://host[:port]) whose browsers may read and upload, e.g. Label Studio's URL."""
+    location: NotRequired[str]
+    """Bucket location: a region, dual-region or multi-region (default US)."""
+    folder: NotRequired[str]
+    """Key prefix Label Studio uses; empty for the whole bucket."""
+    retention_days: NotRequired[int]
+    """Days an overwritten or deleted object stays recoverable (default 30)."""
+    protect: NotRequired[bool]
+    """Protect the bucket from deletion and replacement (default true)."""
+    force_destroy: NotRequired[bool]
+    """Let a deletion empty the bucket first, losing its data (default false)."""
+    kms_key_name: NotRequired[str]
+    """Cloud KMS key for CMEK; Cloud Storage's service agent is granted its use."""
+    service_account_id: NotRequired[str]
+    """Account id of the Google service account; derived from the workloads' name and the stack when absent."""
+    trusted_workloads: NotRequired[TrustedWorkloads]
+    """The Kubernetes service accounts that may act as the service account (access workload-identity)."""
+
+
+def gcp_storage_problems(args: GcpStorageArgs) -> list[str]:
+    """What in `args` GcpStorage cannot build, each naming the argument and the fix."""
+    return storage_problems(args, "bucket", gcs_bucket_problem, ACCESS_MODES, ("workload-identity",))
+
+
+class GcpStorage(StorageComponent):
     """The bucket with its hardening inline, a bucket-scoped service account and the chosen access mode.
 
     The secure defaults live here rather than in settings, so no stack can forget one.
     """
 
-    facts: StorageFacts
+    bucket_name: pulumi.Output[str]
+    """Name of the bucket."""
+    bucket_url: pulumi.Output[str]
+    """gs:// URL of the bucket."""
+    service_account_email: pulumi.Output[str]
+    """The Google service account that holds the only grant on the bucket."""
+    service_account_key_json: pulumi.Output[str] | None
+    """The service account's key file (access key). Secret."""
+    connection: StorageConnection
+    """What Label Studio needs to reach the storage: give it to LabelStudioRelease as `storage`."""
+    argument_problems = staticmethod(gcp_storage_problems)
+    SECRET_OUTPUTS = ("service_account_key_json",)
 
-    def __init__(self, name: str, settings: Settings, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("labelstudio:gcp:Storage", name, None, opts)
-        assert settings.gcp is not None and settings.gcp_project is not None
-        self._settings = settings
-        project, folder, gcp_settings = settings.gcp_project, settings.folder, settings.gcp
+    def __init__(self, name: str, args: GcpStorageArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        refuse_problems("GcpStorage", name, self.argument_problems(args))
+        self._args = args
+        self.service_account_key_json = None
+        project, folder, bucket_name = args["project"], args.get("folder", ""), args["bucket"]
+        kms_key_name, location = args.get("kms_key_name"), args.get("location", "US")
+        retention_days = args.get("retention_days", 30)
+        workloads = args.get("trusted_workloads") or TrustedWorkloads(namespace="", service_accounts={})
+        workloads_name = workloads.get("name") or name
+        protect = args.get("protect", True)
         stack = pulumi.get_stack()
         child = pulumi.ResourceOptions(parent=self)
         labels = storage_tags(label_value(stack))
 
-        kms_grant = self._kms_grant(name, project, gcp_settings.kms_key_name) if gcp_settings.kms_key_name else None
+        kms_grant = self._kms_grant(name, project, kms_key_name) if kms_key_name else None
         self.bucket = gcp.storage.Bucket(
             f"{name}-bucket",
-            name=settings.bucket,
+            name=bucket_name,
             project=project,
-            location=gcp_settings.location,
+            location=location,
             uniform_bucket_level_access=True,
             public_access_prevention="enforced",
             versioning={"enabled": True},
             lifecycle_rules=[
                 {
                     "action": {"type": "Delete"},
-                    "condition": {"days_since_noncurrent_time": settings.retention_days, "with_state": "ARCHIVED"},
+                    "condition": {
+                        "days_since_noncurrent_time": retention_days,
+                        "with_state": "ARCHIVED",
+                    },
                 }
             ],
             cors=[
                 {
-                    "origins": list(settings.cors_origins),
+                    "origins": list(args["cors_origins"]),
                     "methods": CORS_METHODS,
                     "response_headers": CORS_RESPONSE_HEADERS,
                     "max_age_seconds": CORS_MAX_AGE_SECONDS,
                 }
             ],
-            encryption={"default_kms_key_name": gcp_settings.kms_key_name} if gcp_settings.kms_key_name else None,
-            force_destroy=settings.force_destroy,
+            encryption={"default_kms_key_name": kms_key_name} if kms_key_name else None,
+            force_destroy=args.get("force_destroy", False),
             labels=labels,
             # Data lives in the bucket: protected from deletion. With CMEK, Cloud Storage refuses
             # writes until its service agent may use the key, so the bucket waits for that grant.
-            opts=pulumi.ResourceOptions(
-                parent=self, protect=settings.protect, depends_on=[kms_grant] if kms_grant else None
-            ),
+            opts=pulumi.ResourceOptions(parent=self, protect=protect, depends_on=[kms_grant] if kms_grant else None),
         )
 
-        account_id = gcp_settings.service_account_id or default_service_account_id(settings.release, stack)
+        account_id = args.get("service_account_id") or default_service_account_id(workloads_name, stack)
         self.service_account = gcp.serviceaccount.Account(
             f"{name}-service-account",
             account_id=account_id,
             project=project,
             display_name=f"Label Studio storage ({stack})"[:100],
-            description=f"Label Studio ({stack}, release {settings.release}): objects in gs://{settings.bucket}"[:256],
+            description=f"Label Studio ({stack}, release {workloads_name}): objects in gs://{bucket_name}"[:256],
             opts=child,
         )
         bucket_grant = gcp.storage.BucketIAMMember(
@@ -140,25 +203,29 @@ class GcpStorage(pulumi.ComponentResource):
             opts=child,
         )
 
-        access = {"workload-identity": self._workload_identity, "key": self._key}[settings.access or ""]
+        access = {"workload-identity": self._workload_identity, "key": self._key}[args["access"]]
         access_facts = access(name, project, child)
         access_facts["ready"] = [bucket_grant, signing_grant, *access_facts.get("ready", [])]
 
-        self.facts = StorageFacts(
-            persistence_type="gcs",
-            persistence_config={"projectID": project, "bucket": settings.bucket, "folder": folder},
+        self._facts = StorageFacts(
+            storage_type="gcs",
+            settings={"project": project, "bucket": bucket_name, "folder": folder},
             exports={
                 "bucketName": self.bucket.name,
                 "bucketUrl": self.bucket.url,
                 "serviceAccountEmail": self.service_account.email,
                 "project": project,
-                "location": gcp_settings.location,
+                "location": location,
                 "folder": folder,
-                "corsOrigins": list(settings.cors_origins),
-                **({"kmsKeyName": gcp_settings.kms_key_name} if gcp_settings.kms_key_name else {}),
+                "corsOrigins": list(args["cors_origins"]),
+                **({"kmsKeyName": kms_key_name} if kms_key_name else {}),
             },
             **access_facts,
         )
+        self.bucket_name = self.bucket.name
+        self.bucket_url = self.bucket.url
+        self.service_account_email = self.service_account.email
+        self.connection = self._facts.connection()
         self.register_outputs(
             {
                 "bucketName": self.bucket.name,
@@ -179,23 +246,23 @@ class GcpStorage(pulumi.ComponentResource):
             crypto_key_id=key_name,
             role=KMS_ROLE,
             member=agent.email_address.apply(lambda email: f"serviceAccount:{email}"),
-            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=self._settings.protect),
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=self._args.get("protect", True)),
         )
 
     # -- access modes: each returns the StorageFacts fields it decides ------------------------------
 
     def _workload_identity(self, name: str, project: str, child: pulumi.ResourceOptions) -> dict[str, Any]:
         """Only the chart's own Kubernetes service accounts may act as the Google service account."""
-        settings = self._settings
+        workloads = self._args["trusted_workloads"]
         bindings = [
             gcp.serviceaccount.IAMMember(
                 f"{name}-workload-identity-{component}",
                 service_account_id=self.service_account.name,
                 role=WORKLOAD_IDENTITY_ROLE,
-                member=workload_identity_member(project, settings.namespace, service_account),
+                member=workload_identity_member(project, workloads["namespace"], service_account),
                 opts=child,
             )
-            for component, service_account in settings.service_account_names.items()
+            for component, service_account in workloads["service_accounts"].items()
         ]
         return {
             "service_account_annotations": {WORKLOAD_IDENTITY_ANNOTATION: self.service_account.email},
@@ -204,20 +271,17 @@ class GcpStorage(pulumi.ComponentResource):
 
     def _key(self, name: str, project: str, child: pulumi.ResourceOptions) -> dict[str, Any]:
         """A key file for the service account, for clusters outside GKE and for Docker Compose."""
-        settings = self._settings
         key = gcp.serviceaccount.Key(f"{name}-key", service_account_id=self.service_account.name, opts=child)
         # The SDK declares privateKey a secret output, which the engine (not the mock monitor)
         # applies; wrapping keeps the key secret wherever it flows, whatever runs the program.
         key_json: pulumi.Output[str] = pulumi.Output.secret(key.private_key.apply(decode_key_file))
+        self.service_account_key_json = key_json
         return {
-            "credentials": [Credential(chart_key="applicationCredentialsJSON", secret_key="key_json", value=key_json)],
-            "env_list": [
-                ("STORAGE_TYPE", "gcs"),
-                ("STORAGE_GCS_BUCKET_NAME", settings.bucket),
-                ("STORAGE_GCS_PROJECT_ID", project),
-                ("STORAGE_GCS_FOLDER", settings.folder),
-                ("GOOGLE_APPLICATION_CREDENTIALS", COMPOSE_KEY_PATH),
-            ],
+            "credentials": {"credentials_json": key_json},
             "compose_outputs": {"serviceAccountKeyJson": key_json},
             "ready": [key],
         }
+
+
+# The storage component the registry (components/registry.py) builds for this cloud.
+COMPONENT = GcpStorage

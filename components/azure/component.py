@@ -5,16 +5,29 @@ path), so shared-key access must stay on. Every other protection Azure offers fo
 account is switched on here instead, where no stack can forget one.
 """
 
-from __future__ import annotations
-
 import hashlib
 import re
+from typing import TypedDict
 
 import pulumi
 from pulumi_azure_native import resources, storage
+from typing_extensions import NotRequired
 
-from components.facts import CORS_MAX_AGE_SECONDS, CORS_METHODS, Credential, StorageFacts, storage_tags
-from components.settings import Settings
+from components.facts import (
+    CORS_MAX_AGE_SECONDS,
+    CORS_METHODS,
+    StorageComponent,
+    StorageConnection,
+    StorageFacts,
+    TrustedWorkloads,
+    refuse_problems,
+    storage_problems,
+    storage_tags,
+)
+from components.settings import azure_container_problem
+
+# Today's type token: stacks created before the package keep their URNs (no alias needed).
+TYPE_TOKEN = "labelstudio:azure:Storage"
 
 # Premium block blobs sit on SSDs. Label Studio's guide warns that on HDD-backed (Standard)
 # accounts it may be too slow and malfunction.
@@ -77,27 +90,73 @@ def network_rule_set(allowed_ip_ranges: list[str], allowed_subnet_ids: list[str]
     }
 
 
-class AzureStorage(pulumi.ComponentResource):
+class AzureStorageArgs(TypedDict):
+    """What AzureStorage needs: the container, where it lives and who may reach the account."""
+
+    container: str
+    """Name of the blob container to create."""
+    location: str
+    """Azure location of the account (and of the resource group when one is created)."""
+    cors_origins: list[str]
+    """Origins (scheme://host[:port]) whose browsers may read and upload, e.g. Label Studio's URL."""
+    folder: NotRequired[str]
+    """Blob name prefix Label Studio uses; empty for the whole container."""
+    retention_days: NotRequired[int]
+    """Days a deleted or overwritten blob (and a deleted container) stays recoverable (default 30)."""
+    protect: NotRequired[bool]
+    """Protect the group, account and container from deletion and replacement (default true)."""
+    resource_group: NotRequired[str]
+    """Existing resource group; one named after the project and stack is created when absent."""
+    storage_account: NotRequired[str]
+    """Storage account name (3-24 lowercase letters and digits); derived from project and stack when absent."""
+    allowed_ip_ranges: NotRequired[list[str]]
+    """Public IPv4 addresses or CIDR ranges let through the account's firewall (all networks without rules)."""
+    allowed_subnet_ids: NotRequired[list[str]]
+    """Virtual network subnets allowed through the account's firewall."""
+    trusted_workloads: NotRequired[TrustedWorkloads]
+    """Unused: Label Studio reaches Azure only with the account key. Accepted like on every cloud."""
+
+
+def azure_storage_problems(args: AzureStorageArgs) -> list[str]:
+    """What in `args` AzureStorage cannot build, each naming the argument and the fix."""
+    return storage_problems(args, "container", azure_container_problem)
+
+
+class AzureStorage(StorageComponent):
     """The storage account, its container, blob-service protection and the shared key Label Studio needs."""
 
-    facts: StorageFacts
+    storage_account_name: pulumi.Output[str]
+    """Name of the storage account."""
+    container_name: pulumi.Output[str]
+    """Name of the blob container."""
+    resource_group_name: pulumi.Output[str]
+    """Resource group that holds the account."""
+    blob_endpoint: pulumi.Output[str]
+    """The account's blob endpoint URL."""
+    account_key: pulumi.Output[str]
+    """The account's first shared key, which Label Studio authenticates and signs URLs with. Secret."""
+    connection: StorageConnection
+    """What Label Studio needs to reach the storage: give it to LabelStudioRelease as `storage`."""
+    argument_problems = staticmethod(azure_storage_problems)
+    SECRET_OUTPUTS = ("account_key",)
 
-    def __init__(self, name: str, settings: Settings, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("labelstudio:azure:Storage", name, None, opts)
-        assert settings.azure is not None and settings.azure_location is not None
-        azure, location, folder = settings.azure, settings.azure_location, settings.folder
+    def __init__(self, name: str, args: AzureStorageArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        refuse_problems("AzureStorage", name, self.argument_problems(args))
+        location, folder, container = args["location"], args.get("folder", ""), args["container"]
+        retention_days, protect = args.get("retention_days", 30), args.get("protect", True)
         project, stack = pulumi.get_project(), pulumi.get_stack()
         # The account and container hold the data, and a created group holds the account: all
         # three are protected, like the S3 bucket, from deletion and replacement.
-        keep = pulumi.ResourceOptions(parent=self, protect=settings.protect)
+        keep = pulumi.ResourceOptions(parent=self, protect=protect)
         # The account's protection settings stay on it when they leave the stack (for example
         # `pulumi destroy --exclude-protected`), so a kept account keeps soft delete and CORS.
-        self._hardening = pulumi.ResourceOptions(parent=self, retain_on_delete=settings.protect)
+        self._hardening = pulumi.ResourceOptions(parent=self, retain_on_delete=protect)
         tags = storage_tags(stack)
 
         resource_group_name: pulumi.Input[str]
-        if azure.resource_group:
-            resource_group_name = azure.resource_group
+        if args.get("resource_group"):
+            resource_group_name = args["resource_group"]
         else:
             group = resources.ResourceGroup(
                 f"{name}-resource-group",
@@ -110,7 +169,7 @@ class AzureStorage(pulumi.ComponentResource):
 
         self.account = storage.StorageAccount(
             f"{name}-account",
-            account_name=azure.storage_account or default_storage_account_name(project, stack),
+            account_name=args.get("storage_account") or default_storage_account_name(project, stack),
             resource_group_name=resource_group_name,
             location=location,
             sku={"name": SKU},
@@ -121,7 +180,7 @@ class AzureStorage(pulumi.ComponentResource):
             minimum_tls_version=storage.MinimumTlsVersion.TLS1_2,
             allow_blob_public_access=False,
             public_network_access=storage.PublicNetworkAccess.ENABLED,
-            network_rule_set=network_rule_set(azure.allowed_ip_ranges, azure.allowed_subnet_ids),
+            network_rule_set=network_rule_set(args.get("allowed_ip_ranges", []), args.get("allowed_subnet_ids", [])),
             # Premium block blob accounts support infrastructure (double) encryption; it can only
             # be chosen when the account is created.
             encryption={
@@ -155,14 +214,14 @@ class AzureStorage(pulumi.ComponentResource):
             is_versioning_enabled=True,
             delete_retention_policy={
                 "enabled": True,
-                "days": settings.retention_days,
+                "days": retention_days,
                 "allow_permanent_delete": False,
             },
-            container_delete_retention_policy={"enabled": True, "days": settings.retention_days},
+            container_delete_retention_policy={"enabled": True, "days": retention_days},
             cors={
                 "cors_rules": [
                     {
-                        "allowed_origins": list(settings.cors_origins),
+                        "allowed_origins": list(args["cors_origins"]),
                         "allowed_methods": CORS_METHODS,
                         "allowed_headers": CORS_ALLOWED_HEADERS,
                         "exposed_headers": CORS_EXPOSED_HEADERS,
@@ -172,14 +231,14 @@ class AzureStorage(pulumi.ComponentResource):
             },
             opts=self._hardening,
         )
-        self._expire_previous_versions(name, resource_group_name, settings)
+        self._expire_previous_versions(name, resource_group_name, container, retention_days)
 
         # Through the management plane, so the data-plane firewall never stands in the way.
         self.container = storage.BlobContainer(
             f"{name}-container",
             account_name=self.account.name,
             resource_group_name=resource_group_name,
-            container_name=settings.bucket,
+            container_name=container,
             public_access=storage.PublicAccess.NONE,
             opts=keep,
         )
@@ -193,20 +252,10 @@ class AzureStorage(pulumi.ComponentResource):
         account_name: pulumi.Output[str] = pulumi.Output.secret(self.account.name)
         blob_endpoint = self.account.primary_endpoints.blob
 
-        self.facts = StorageFacts(
-            persistence_type="azure",
-            persistence_config={"containerName": settings.bucket, "folder": folder},
-            credentials=[
-                Credential(chart_key="storageAccountName", secret_key="storageaccountname", value=account_name),
-                Credential(chart_key="storageAccountKey", secret_key="storageaccountkey", value=account_key),
-            ],
-            env_list=[
-                ("STORAGE_TYPE", "azure"),
-                ("STORAGE_AZURE_ACCOUNT_NAME", account_name),
-                ("STORAGE_AZURE_ACCOUNT_KEY", account_key),
-                ("STORAGE_AZURE_CONTAINER_NAME", settings.bucket),
-                ("STORAGE_AZURE_FOLDER", folder),
-            ],
+        self._facts = StorageFacts(
+            storage_type="azure",
+            settings={"container": container, "folder": folder},
+            credentials={"account_name": account_name, "account_key": account_key},
             exports={
                 "bucketName": self.container.name,
                 "containerName": self.container.name,
@@ -215,10 +264,16 @@ class AzureStorage(pulumi.ComponentResource):
                 "location": location,
                 "blobEndpoint": blob_endpoint,
                 "folder": folder,
-                "corsOrigins": list(settings.cors_origins),
+                "corsOrigins": list(args["cors_origins"]),
             },
             ready=[self.container, self.blob_service],
         )
+        self.storage_account_name = self.account.name
+        self.container_name = self.container.name
+        self.resource_group_name = pulumi.Output.from_input(resource_group_name)
+        self.blob_endpoint = blob_endpoint
+        self.account_key = account_key
+        self.connection = self._facts.connection()
         self.register_outputs(
             {
                 "storageAccountName": self.account.name,
@@ -228,7 +283,7 @@ class AzureStorage(pulumi.ComponentResource):
         )
 
     def _expire_previous_versions(
-        self, name: str, resource_group_name: pulumi.Input[str], settings: Settings
+        self, name: str, resource_group_name: pulumi.Input[str], container: str, retention_days: int
     ) -> storage.ManagementPolicy:
         """Keep versioning from growing the account forever, without cutting recovery short.
 
@@ -250,13 +305,15 @@ class AzureStorage(pulumi.ComponentResource):
                         "enabled": True,
                         "type": storage.RuleType.LIFECYCLE,
                         "definition": {
-                            "filters": {"blob_types": ["blockBlob"], "prefix_match": [f"{settings.bucket}/"]},
-                            "actions": {
-                                "version": {"delete": {"days_after_creation_greater_than": settings.retention_days}}
-                            },
+                            "filters": {"blob_types": ["blockBlob"], "prefix_match": [f"{container}/"]},
+                            "actions": {"version": {"delete": {"days_after_creation_greater_than": retention_days}}},
                         },
                     }
                 ]
             },
             opts=pulumi.ResourceOptions.merge(self._hardening, pulumi.ResourceOptions(depends_on=[self.blob_service])),
         )
+
+
+# The storage component the registry (components/registry.py) builds for this cloud.
+COMPONENT = AzureStorage

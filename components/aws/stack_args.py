@@ -1,0 +1,36 @@
+"""The stack's settings as AwsStorage's arguments (the AWS part of components/stack_args.py)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from components.facts import TrustedWorkloads
+from components.settings import Settings
+
+if TYPE_CHECKING:
+    from components.aws.component import AwsStorageArgs
+
+
+def storage_args(settings: Settings, workloads: TrustedWorkloads) -> AwsStorageArgs:
+    aws = settings.aws
+    assert aws is not None and settings.aws_region is not None and settings.access is not None
+    args: AwsStorageArgs = {
+        "bucket": settings.bucket,
+        "region": settings.aws_region,
+        "access": settings.access,
+        "cors_origins": list(settings.cors_origins),
+        "folder": settings.folder,
+        "retention_days": settings.retention_days,
+        "protect": settings.protect,
+        "force_destroy": settings.force_destroy,
+        "encryption": "kms" if aws.uses_kms else "aes256",
+        "trusted_workloads": workloads,
+    }
+    optional = {
+        "kms_key_arn": aws.kms_key_arn,
+        "oidc_provider_arn": aws.oidc_provider_arn,
+        "cluster_name": aws.cluster_name,
+        "node_role_name": aws.node_role_name,
+    }
+    args.update({key: value for key, value in optional.items() if value is not None})  # type: ignore[typeddict-item]
+    return args

@@ -1,0 +1,32 @@
+"""The stack's settings as AzureStorage's arguments (the Azure part of components/stack_args.py)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from components.facts import TrustedWorkloads
+from components.settings import Settings
+
+if TYPE_CHECKING:
+    from components.azure.component import AzureStorageArgs
+
+
+def storage_args(settings: Settings, workloads: TrustedWorkloads) -> AzureStorageArgs:
+    azure = settings.azure
+    assert azure is not None and settings.azure_location is not None
+    args: AzureStorageArgs = {
+        "container": settings.bucket,
+        "location": settings.azure_location,
+        "cors_origins": list(settings.cors_origins),
+        "folder": settings.folder,
+        "retention_days": settings.retention_days,
+        "protect": settings.protect,
+        "allowed_ip_ranges": list(azure.allowed_ip_ranges),
+        "allowed_subnet_ids": list(azure.allowed_subnet_ids),
+        "trusted_workloads": workloads,
+    }
+    if azure.resource_group:
+        args["resource_group"] = azure.resource_group
+    if azure.storage_account:
+        args["storage_account"] = azure.storage_account
+    return args

@@ -1,0 +1,33 @@
+"""The stack's settings as GcpStorage's arguments (the Google Cloud part of components/stack_args.py)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from components.facts import TrustedWorkloads
+from components.settings import Settings
+
+if TYPE_CHECKING:
+    from components.gcp.component import GcpStorageArgs
+
+
+def storage_args(settings: Settings, workloads: TrustedWorkloads) -> GcpStorageArgs:
+    gcp = settings.gcp
+    assert gcp is not None and settings.gcp_project is not None and settings.access is not None
+    args: GcpStorageArgs = {
+        "bucket": settings.bucket,
+        "project": settings.gcp_project,
+        "access": settings.access,
+        "cors_origins": list(settings.cors_origins),
+        "location": gcp.location,
+        "folder": settings.folder,
+        "retention_days": settings.retention_days,
+        "protect": settings.protect,
+        "force_destroy": settings.force_destroy,
+        "trusted_workloads": workloads,
+    }
+    if gcp.kms_key_name:
+        args["kms_key_name"] = gcp.kms_key_name
+    if gcp.service_account_id:
+        args["service_account_id"] = gcp.service_account_id
+    return args

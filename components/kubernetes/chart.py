@@ -1,0 +1,246 @@
+"""Everything this project knows about the Label Studio chart, as plain data and pure functions.
+
+The chart's name and repository, its value keys, the service accounts it creates and the
+environment variables Label Studio reads beside its persistence settings live here and nowhere
+else; the storage components only learn which workloads to trust.
+
+Facts about chart 2.0.5 that shape these values:
+- `global.persistence.config.<type>` rejects unknown keys, and `urlExpirationSecs` is a string;
+- credentials are read from an existing Secret only when both `<key>ExistingSecret` and
+  `<key>ExistingSecretKey` are set; half a pair makes the pods fail (or, on gcs, silently
+  ignores the key), so the pair is always written whole;
+- service accounts default to `<release>-ls-app` and `<release>-ls-rqworker`, and rqworker exists
+  only when `enterprise.enabled`; we set the names explicitly so trust policies always match.
+
+Leaves may be any value, Pulumi Outputs included: nothing here looks inside them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+CHART_NAME = "label-studio"
+CHART_REPOSITORY = "https://charts.heartex.com/"
+
+# Label Studio's own URL: links it builds (and the chart's notes) need it when no ingress is declared.
+LABEL_STUDIO_HOST = "LABEL_STUDIO_HOST"
+# How Label Studio's S3 backend signs the links it hands out (botocore's default may be SigV2).
+S3_SIGNATURE_VERSION = "STORAGE_AWS_S3_SIGNATURE_VERSION"
+# The chart's components that reach the storage, and the suffix of the service account each runs as.
+SERVICE_ACCOUNT_SUFFIXES = {"app": "-ls-app", "rqworker": "-ls-rqworker"}
+
+# Where the Docker Compose guide mounts a Google key file: `- ./key.json:/opt/heartex/secrets/key.json:ro`.
+COMPOSE_KEY_PATH = "/opt/heartex/secrets/key.json"
+
+
+class StorageKey(NamedTuple):
+    """Where Label Studio reads one storage setting or credential."""
+
+    chart_key: str  # key of global.persistence.config.<type>
+    env_name: str  # env.list variable (Docker Compose)
+    secret_key: str | None = None  # key in the credentials Secret; None for a non-secret setting
+
+
+# Label Studio's storage settings and credentials by storage type, under the names the storage
+# components use (StorageFacts.settings and .credentials), in env.list order.
+STORAGE_KEYS: dict[str, dict[str, StorageKey]] = {
+    "s3": {
+        "access_key_id": StorageKey("accessKey", "STORAGE_AWS_ACCESS_KEY_ID", "accesskey"),
+        "secret_access_key": StorageKey("secretKey", "STORAGE_AWS_SECRET_ACCESS_KEY", "secretkey"),
+        "bucket": StorageKey("bucket", "STORAGE_AWS_BUCKET_NAME"),
+        "region": StorageKey("region", "STORAGE_AWS_REGION_NAME"),
+        "folder": StorageKey("folder", "STORAGE_AWS_FOLDER"),
+    },
+    "gcs": {
+        "bucket": StorageKey("bucket", "STORAGE_GCS_BUCKET_NAME"),
+        "project": StorageKey("projectID", "STORAGE_GCS_PROJECT_ID"),
+        "folder": StorageKey("folder", "STORAGE_GCS_FOLDER"),
+        # env.list names the key file's path (COMPOSE_KEY_PATH); the file itself is mounted.
+        "credentials_json": StorageKey("applicationCredentialsJSON", "GOOGLE_APPLICATION_CREDENTIALS", "key_json"),
+    },
+    "azure": {
+        "account_name": StorageKey("storageAccountName", "STORAGE_AZURE_ACCOUNT_NAME", "storageaccountname"),
+        "account_key": StorageKey("storageAccountKey", "STORAGE_AZURE_ACCOUNT_KEY", "storageaccountkey"),
+        "container": StorageKey("containerName", "STORAGE_AZURE_CONTAINER_NAME"),
+        "folder": StorageKey("folder", "STORAGE_AZURE_FOLDER"),
+    },
+}
+# What env.list carries instead of a credential's value.
+ENV_LIST_VALUES = {("gcs", "credentials_json"): COMPOSE_KEY_PATH}
+
+# Chart keys that carry credentials, on every cloud; they never appear in plain values.
+CREDENTIAL_CHART_KEYS = frozenset(
+    key.chart_key for keys in STORAGE_KEYS.values() for key in keys.values() if key.secret_key
+)
+
+
+def chart_settings(storage_type: str, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Storage settings under their keys of global.persistence.config.<type>."""
+    keys = STORAGE_KEYS[storage_type]
+    return {keys[name].chart_key: value for name, value in settings.items()}
+
+
+def chart_credentials(storage_type: str, credentials: Mapping[str, Any]) -> dict[str, tuple[str, Any]]:
+    """Credentials by chart key, each with its key in the credentials Secret."""
+    keys = STORAGE_KEYS[storage_type]
+    return {keys[name].chart_key: (str(keys[name].secret_key), value) for name, value in credentials.items()}
+
+
+def storage_environment(storage_type: str) -> dict[str, str]:
+    """Variables Label Studio needs for this storage type that the chart has no persistence key for.
+
+    botocore presigns with SigV2 in regions that still accept it unless told otherwise; S3
+    refuses SigV2 for buckets created after June 2020 and for SSE-KMS objects, so every link
+    Label Studio hands out would fail. Its S3 backend reads this variable.
+    """
+    return {S3_SIGNATURE_VERSION: "s3v4"} if storage_type == "s3" else {}
+
+
+def env_list_lines(
+    storage_type: str, settings: Mapping[str, Any], credentials: Mapping[str, Any], host: str | None
+) -> list[tuple[str, Any]]:
+    """The env.list lines for Docker Compose: the storage type, its settings and credentials, and
+    the variables every Label Studio container needs."""
+    values = {**settings, **credentials}
+    lines: list[tuple[str, Any]] = [("STORAGE_TYPE", storage_type)]
+    for name, key in STORAGE_KEYS[storage_type].items():
+        if name in values:
+            lines.append((key.env_name, ENV_LIST_VALUES.get((storage_type, name), values[name])))
+    return lines + list(label_studio_environment(storage_environment(storage_type), host).items())
+
+
+def service_account_names(release: str, enterprise: bool) -> dict[str, str]:
+    """The chart's service accounts that reach the storage, by chart component; rqworker runs only in Enterprise."""
+    components = ("app", "rqworker") if enterprise else ("app",)
+    return {component: f"{release}{SERVICE_ACCOUNT_SUFFIXES[component]}" for component in components}
+
+
+def label_studio_environment(storage_environment: Mapping[str, Any], host: str | None) -> dict[str, Any]:
+    """Variables every Label Studio container needs beside the persistence settings.
+
+    The chart gets them as `global.extraEnvironmentVars` (app, rqworker and migration job alike),
+    Docker Compose as env.list lines.
+    """
+    environment = dict(storage_environment)
+    if host:
+        environment[LABEL_STUDIO_HOST] = host
+    return environment
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """`override` merged into a copy of `base`; nested mappings merge, anything else replaces."""
+    merged: dict[str, Any] = {key: _copy(value) for key, value in base.items()}
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = _copy(value)
+    return merged
+
+
+def _copy(value: Any) -> Any:
+    """A copy of the containers, sharing the leaves (which may be Outputs, which cannot be copied)."""
+    if isinstance(value, Mapping):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    return value
+
+
+def persistence_values(
+    persistence_type: str,
+    config: Mapping[str, Any],
+    credentials: Mapping[str, Any],
+    credentials_style: str | None,
+    secret_name: str | None = None,
+    secret_keys: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The `global.persistence` block.
+
+    `credentials` maps chart keys (accessKey, ...) to values; with style "secret" they are
+    replaced by references to `secret_name`, under the keys in `secret_keys`.
+    """
+    block: dict[str, Any] = dict(config)
+    if credentials_style == "inline":
+        block.update(credentials)
+    elif credentials_style == "secret":
+        if not secret_name or not secret_keys or set(secret_keys) != set(credentials):
+            raise ValueError("a secret reference needs the secret's name and a key for every credential")
+        for chart_key in credentials:
+            block[f"{chart_key}ExistingSecret"] = secret_name
+            block[f"{chart_key}ExistingSecretKey"] = secret_keys[chart_key]
+    elif credentials:
+        raise ValueError(f"credentials given without a style: {sorted(credentials)}")
+    return {"enabled": True, "type": persistence_type, "config": {persistence_type: block}}
+
+
+def service_account_values(names: Mapping[str, str], annotations: Mapping[str, Any]) -> dict[str, Any]:
+    """`<component>.serviceAccount` for each chart component (app, rqworker), created by the chart."""
+    return {
+        component: {"serviceAccount": {"create": True, "name": name, "annotations": dict(annotations)}}
+        for component, name in names.items()
+    }
+
+
+def label_studio_values(
+    *,
+    persistence: Mapping[str, Any],
+    service_accounts: Mapping[str, str],
+    annotations: Mapping[str, Any],
+    enterprise: bool,
+    user_values: Mapping[str, Any],
+    environment: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The release's values: the user's, with ours winning on persistence, service accounts and
+    the environment we set (`global.extraEnvironmentVars` reaches every Label Studio container)."""
+    ours: dict[str, Any] = {"global": {"persistence": dict(persistence)}}
+    if environment:
+        ours["global"]["extraEnvironmentVars"] = dict(environment)
+    ours.update(service_account_values(service_accounts, annotations))
+    if enterprise:
+        ours["enterprise"] = {"enabled": True}
+    return deep_merge(user_values, ours)
+
+
+def user_values_problems(user_values: Mapping[str, Any], enterprise: bool, host: str | None = None) -> list[str]:
+    """What in the user's extra chart values would break storage access or leak a credential."""
+    problems = []
+    environment = _dig(user_values, "global", "extraEnvironmentVars")
+    environment = environment if isinstance(environment, Mapping) else {}
+    user_host = environment.get(LABEL_STUDIO_HOST)
+    if host and user_host is not None and user_host != host:
+        problems.append(
+            f"sets global.extraEnvironmentVars.{LABEL_STUDIO_HOST} while labelstudio:host is set; "
+            "remove it from helmValues: this program passes labelstudio:host on"
+        )
+    signature = environment.get(S3_SIGNATURE_VERSION)
+    if signature is not None and signature != "s3v4":
+        problems.append(
+            f"sets global.extraEnvironmentVars.{S3_SIGNATURE_VERSION} to something other than s3v4; S3 refuses links "
+            "that are not signed with s3v4 for new buckets and SSE-KMS objects, so remove it"
+        )
+    chart_enterprise = _dig(user_values, "enterprise", "enabled")
+    if chart_enterprise is not None and chart_enterprise is not enterprise:
+        problems.append(
+            f"sets enterprise.enabled to something other than labelstudio:enterprise "
+            f"({str(enterprise).lower()}); set labelstudio:enterprise instead, so that the rqworker "
+            "service account gets storage access too"
+        )
+    config = _dig(user_values, "global", "persistence", "config")
+    blocks = config.values() if isinstance(config, Mapping) else ()
+    leaked = sorted({key for block in blocks if isinstance(block, Mapping) for key in block} & CREDENTIAL_CHART_KEYS)
+    if leaked:
+        problems.append(
+            f"puts storage credentials ({', '.join(leaked)}) in plain stack configuration under "
+            "global.persistence.config; remove them: this program creates the credentials and passes them on"
+        )
+    return problems
+
+
+def _dig(values: Any, *path: str) -> Any:
+    for key in path:
+        if not isinstance(values, Mapping):
+            return None
+        values = values.get(key)
+    return values

@@ -1,0 +1,68 @@
+"""The one place a cloud is registered: which package builds its storage.
+
+A backend is a package under `components/` with two modules, imported only when its cloud is
+chosen (so a stack loads one provider SDK):
+- `component`: `COMPONENT`, the storage component (a components.facts.StorageComponent, whose
+  `facts` hold what Label Studio needs), which takes `(name, args, opts)`, and `TYPE_TOKEN`,
+  the type it registers with (the package serves it under that token);
+- `stack_args`: `storage_args(settings, workloads)`, the stack's settings as its arguments.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+BACKENDS: dict[str, str] = {
+    "aws": "components.aws",
+    "gcp": "components.gcp",
+    "azure": "components.azure",
+}
+# What each backend package must provide: (module, attribute).
+REQUIRED_PARTS = (("component", "COMPONENT"), ("component", "TYPE_TOKEN"), ("stack_args", "storage_args"))
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A registered cloud's parts, loaded."""
+
+    cloud: str
+    component: Any  # the storage ComponentResource class
+    type_token: str  # the type it registers with
+    storage_args: Any  # (Settings, TrustedWorkloads) -> the component's args
+
+
+class IncompleteBackend(Exception):
+    """A registered cloud lacks a part; the message names each one."""
+
+
+def missing_parts(cloud: str) -> list[str]:
+    """What the backend registered for `cloud` lacks, as `module.attribute` names."""
+    package = BACKENDS[cloud]
+    missing = []
+    for module_name, attribute in REQUIRED_PARTS:
+        try:
+            module: ModuleType | None = importlib.import_module(f"{package}.{module_name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"{package}.{module_name}":
+                raise
+            module = None
+        if module is None or not hasattr(module, attribute):
+            missing.append(f"{package}.{module_name}.{attribute}")
+    return missing
+
+
+def backend(cloud: str) -> Backend:
+    """The parts of `cloud`'s backend, importing only that cloud's package."""
+    missing = missing_parts(cloud)
+    if missing:
+        raise IncompleteBackend(f"the {cloud} backend lacks {', '.join(missing)}")
+    component = importlib.import_module(f"{BACKENDS[cloud]}.component")
+    return Backend(
+        cloud=cloud,
+        component=component.COMPONENT,
+        type_token=component.TYPE_TOKEN,
+        storage_args=importlib.import_module(f"{BACKENDS[cloud]}.stack_args").storage_args,
+    )

@@ -1,0 +1,50 @@
+"""The stack's settings as the components' arguments: the one mapping the program uses.
+
+The settings model (components/settings.py) stays the stack's contract; here it becomes what
+each component takes, so the components never see the whole stack. The cloud-specific part
+lives with each cloud (`components/<cloud>/stack_args.py`, found through the registry).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from components.facts import StorageConnection, TrustedWorkloads
+from components.kubernetes.chart import service_account_names
+from components.settings import Settings
+
+if TYPE_CHECKING:
+    from components.kubernetes.release import LabelStudioReleaseArgs
+
+
+def trusted_workloads(settings: Settings) -> TrustedWorkloads:
+    """The chart's service accounts in the release's namespace: the only workloads the storage trusts."""
+    return TrustedWorkloads(
+        namespace=settings.namespace,
+        service_accounts=service_account_names(settings.release, settings.enterprise),
+        name=settings.release,
+    )
+
+
+def storage_args(settings: Settings, backend_args: Any) -> Any:
+    """The chosen cloud's storage arguments (`backend_args` is the registered cloud's mapping)."""
+    return backend_args(settings, trusted_workloads(settings))
+
+
+def release_args(settings: Settings, storage: StorageConnection, secret_helm_values: bool) -> LabelStudioReleaseArgs:
+    """The release's arguments; `storage` is the storage component's connection."""
+    args: LabelStudioReleaseArgs = {
+        "storage": storage,
+        "namespace": settings.namespace,
+        "create_namespace": settings.create_namespace,
+        "release": settings.release,
+        "chart_version": settings.chart_version,
+        "enterprise": settings.enterprise,
+        "helm_values": settings.helm_values,
+        "secret_helm_values": secret_helm_values,
+    }
+    if settings.credentials:
+        args["credentials"] = settings.credentials
+    if settings.host:
+        args["host"] = settings.host
+    return args

@@ -1,0 +1,134 @@
+"""A cloud is registered in one place, and a backend is complete or named as incomplete.
+
+A fourth backend is a package with a component and its stack mapping, and one line in
+components/registry.py; the stub below proves the program needs nothing else from it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from components import registry, stack_config
+from components.settings import load_settings
+from tests.conftest import aws_stack
+from tools.mockrun import PROJECT_DIR, declare, reveal
+
+STUB_COMPONENT = '''
+"""A stub storage backend: one bucket-like resource, S3-compatible for Label Studio."""
+
+from typing import TypedDict
+
+import pulumi
+
+from components.facts import StorageComponent, StorageFacts, TrustedWorkloads
+
+
+class StubStorageArgs(TypedDict):
+    bucket: str
+    trusted_workloads: TrustedWorkloads
+
+
+class StubStorage(StorageComponent):
+    def __init__(self, name: str, args: StubStorageArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        bucket = pulumi.CustomResource(
+            "stub:index:Bucket", f"{name}-bucket", {"name": args["bucket"]}, pulumi.ResourceOptions(parent=self)
+        )
+        self._facts = StorageFacts(
+            storage_type="s3",
+            settings={"bucket": args["bucket"], "region": "stub-1", "folder": ""},
+            service_account_annotations={"stub.example.com/trusts": args["trusted_workloads"]["namespace"]},
+            exports={"bucketName": args["bucket"]},
+            ready=[bucket],
+        )
+        self.register_outputs({})
+
+
+COMPONENT = StubStorage
+TYPE_TOKEN = "labelstudio:stub:Storage"
+'''
+
+STUB_STACK_ARGS = """
+def storage_args(settings, workloads):
+    return {"bucket": settings.bucket, "trusted_workloads": workloads}
+"""
+
+
+def write_package(root: Path, name: str, modules: dict[str, str]) -> str:
+    package = root / name
+    package.mkdir()
+    (package / "__init__.py").write_text('"""A backend written by a test."""\n')
+    for module, source in modules.items():
+        (package / f"{module}.py").write_text(textwrap.dedent(source))
+    return name
+
+
+@pytest.fixture
+def stub_backends(tmp_path, monkeypatch):
+    """Backend packages written into a temporary directory on the import path."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield tmp_path
+    for name in [module for module in sys.modules if module.startswith("stub_")]:
+        del sys.modules[name]
+
+
+@pytest.mark.parametrize("cloud", sorted(registry.BACKENDS))
+def test_every_registered_cloud_has_every_part(cloud):
+    assert registry.missing_parts(cloud) == []
+    loaded = registry.backend(cloud)
+    assert loaded.component.__name__.endswith("Storage") and callable(loaded.storage_args)
+
+
+def test_a_backend_lacking_a_part_is_refused_naming_what_is_missing(stub_backends, monkeypatch):
+    package = write_package(stub_backends, "stub_incomplete", {"component": "COMPONENT = object\n"})
+    monkeypatch.setitem(registry.BACKENDS, "stub", package)
+    missing = ["stub_incomplete.component.TYPE_TOKEN", "stub_incomplete.stack_args.storage_args"]
+    assert registry.missing_parts("stub") == missing
+    with pytest.raises(registry.IncompleteBackend, match=f"the stub backend lacks {', '.join(missing)}"):
+        registry.backend("stub")
+
+
+def test_a_stub_fourth_backend_runs_the_program_with_nothing_but_its_package_and_registration(
+    stub_backends, monkeypatch
+):
+    package = write_package(stub_backends, "stub_cloud", {"component": STUB_COMPONENT, "stack_args": STUB_STACK_ARGS})
+    monkeypatch.setitem(registry.BACKENDS, "stub", package)
+    # The settings model names three clouds until the settings move into the cloud packages; the
+    # stack's settings stand in for a stub cloud's, unvalidated.
+    raw = {key.removeprefix("labelstudio:"): value for key, value in aws_stack().items() if "labelstudio:" in key}
+    settings = load_settings({**raw, "aws:region": "eu-west-1"})[0].model_copy(update={"cloud": "stub"})
+    monkeypatch.setattr(stack_config, "read_settings", lambda: settings)
+
+    declaration = declare(aws_stack())
+
+    assert declaration.error is None, declaration.error
+    storage = declaration.one("labelstudio:stub:Storage")
+    bucket = declaration.one("stub:index:Bucket")
+    assert bucket.parent == storage.urn and bucket.inputs == {"name": "acme-labels"}
+    release = declaration.one("kubernetes:helm.sh/v3:Release")
+    assert bucket.urn in release.dependencies, "Label Studio waits for the stub's storage"
+    values = reveal(release.inputs["values"])
+    assert values["global"]["persistence"]["config"]["s3"]["bucket"] == "acme-labels"
+    assert values["app"]["serviceAccount"]["annotations"] == {"stub.example.com/trusts": "label-studio"}
+    assert not declaration.of_type("aws:s3/bucket:Bucket"), "only the stub's resources are declared"
+    assert declaration.outputs["cloud"] == "stub" and declaration.outputs["bucketName"] == "acme-labels"
+
+
+def test_packages_export_their_components_and_load_a_provider_sdk_only_when_one_is_asked_for():
+    script = (
+        "import sys\n"
+        "import components.aws, components.gcp, components.azure, components.kubernetes.chart, components.registry\n"
+        "sdks = ('pulumi_aws', 'pulumi_gcp', 'pulumi_azure', 'pulumi_kubernetes')\n"
+        "assert not [m for m in sys.modules if m.startswith(sdks)]\n"
+        "from components.gcp import GcpStorage\n"
+        "from components.kubernetes import LabelStudioRelease\n"
+        "assert GcpStorage.__module__ == 'components.gcp.component' and 'pulumi_gcp' in sys.modules\n"
+        "assert 'pulumi_aws' not in sys.modules and 'pulumi_azure_native' not in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_DIR, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
