@@ -1,11 +1,17 @@
 """The one place a cloud is registered: which package builds its storage.
 
-A backend is a package under `components/` with two modules, imported only when its cloud is
-chosen (so a stack loads one provider SDK):
+A backend is a package under `components/` with these modules, each imported only when it is
+needed (so a stack loads one provider SDK):
 - `component`: `COMPONENT`, the storage component (a components.facts.StorageComponent, whose
   `facts` hold what Label Studio needs), which takes `(name, args, opts)`, and `TYPE_TOKEN`,
   the type it registers with (the package serves it under that token);
-- `stack_args`: `storage_args(settings, workloads)`, the stack's settings as its arguments.
+- `stack_args`: `storage_args(settings, workloads)`, the stack's settings as its arguments;
+- `check`: the `check` command's client: `reach(outputs, keyed, endpoint_url, timeouts)`, the
+  live storage the stack outputs describe (a components.storage_check.StorageCheck), and
+  `secrets_in(outputs)`, the credentials in them, kept out of everything printed;
+- `stand_ins`: the plan's made-up answers for what the cloud assigns (ids, ARNs, keys):
+  `PROVIDER`, the Pulumi package its resource types start with, and `StandIns(config)` with
+  `new_resource(type, name, inputs)` and `call(token, args)`, each None for what it does not know.
 """
 
 from __future__ import annotations
@@ -21,7 +27,15 @@ BACKENDS: dict[str, str] = {
     "azure": "components.azure",
 }
 # What each backend package must provide: (module, attribute).
-REQUIRED_PARTS = (("component", "COMPONENT"), ("component", "TYPE_TOKEN"), ("stack_args", "storage_args"))
+REQUIRED_PARTS = (
+    ("component", "COMPONENT"),
+    ("component", "TYPE_TOKEN"),
+    ("stack_args", "storage_args"),
+    ("check", "reach"),
+    ("check", "secrets_in"),
+    ("stand_ins", "PROVIDER"),
+    ("stand_ins", "StandIns"),
+)
 
 
 @dataclass(frozen=True)
@@ -66,3 +80,13 @@ def backend(cloud: str) -> Backend:
         type_token=component.TYPE_TOKEN,
         storage_args=importlib.import_module(f"{BACKENDS[cloud]}.stack_args").storage_args,
     )
+
+
+def part(cloud: str, module: str) -> ModuleType:
+    """One module of `cloud`'s backend (`check`, `stand_ins`, ...), imported on first use."""
+    return importlib.import_module(f"{BACKENDS[cloud]}.{module}")
+
+
+def check_client(cloud: str) -> Any:
+    """The `check` command's client module for `cloud`: `reach` and `secrets_in`."""
+    return part(cloud, "check")

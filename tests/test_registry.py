@@ -37,13 +37,16 @@ class StubStorage(StorageComponent):
     def __init__(self, name: str, args: StubStorageArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE_TOKEN, name, None, opts)
         bucket = pulumi.CustomResource(
-            "stub:index:Bucket", f"{name}-bucket", {"name": args["bucket"]}, pulumi.ResourceOptions(parent=self)
+            "stub:index:Bucket",
+            f"{name}-bucket",
+            {"name": args["bucket"], "arn": None},
+            pulumi.ResourceOptions(parent=self),
         )
         self._facts = StorageFacts(
             storage_type="s3",
             settings={"bucket": args["bucket"], "region": "stub-1", "folder": ""},
             service_account_annotations={"stub.example.com/trusts": args["trusted_workloads"]["namespace"]},
-            exports={"bucketName": args["bucket"]},
+            exports={"bucketName": args["bucket"], "bucketArn": bucket.arn},
             ready=[bucket],
         )
         self.register_outputs({})
@@ -57,6 +60,36 @@ STUB_STACK_ARGS = """
 def storage_args(settings, workloads):
     return {"bucket": settings.bucket, "trusted_workloads": workloads}
 """
+
+STUB_CHECK = """
+def reach(outputs, keyed, endpoint_url, timeouts):
+    raise NotImplementedError("the stub has no live storage")
+
+
+def secrets_in(outputs):
+    return []
+"""
+
+STUB_STAND_INS = """
+PROVIDER = "stub"
+
+
+class StandIns:
+    def __init__(self, config):
+        pass
+
+    def new_resource(self, kind, name, inputs):
+        return f"stub-{inputs['name']}", {"arn": f"stub:::{inputs['name']}"}
+
+    def call(self, token, args):
+        return None
+"""
+STUB_MODULES = {
+    "component": STUB_COMPONENT,
+    "stack_args": STUB_STACK_ARGS,
+    "check": STUB_CHECK,
+    "stand_ins": STUB_STAND_INS,
+}
 
 
 def write_package(root: Path, name: str, modules: dict[str, str]) -> str:
@@ -87,7 +120,14 @@ def test_every_registered_cloud_has_every_part(cloud):
 def test_a_backend_lacking_a_part_is_refused_naming_what_is_missing(stub_backends, monkeypatch):
     package = write_package(stub_backends, "stub_incomplete", {"component": "COMPONENT = object\n"})
     monkeypatch.setitem(registry.BACKENDS, "stub", package)
-    missing = ["stub_incomplete.component.TYPE_TOKEN", "stub_incomplete.stack_args.storage_args"]
+    missing = [
+        "stub_incomplete.component.TYPE_TOKEN",
+        "stub_incomplete.stack_args.storage_args",
+        "stub_incomplete.check.reach",
+        "stub_incomplete.check.secrets_in",
+        "stub_incomplete.stand_ins.PROVIDER",
+        "stub_incomplete.stand_ins.StandIns",
+    ]
     assert registry.missing_parts("stub") == missing
     with pytest.raises(registry.IncompleteBackend, match=f"the stub backend lacks {', '.join(missing)}"):
         registry.backend("stub")
@@ -96,7 +136,7 @@ def test_a_backend_lacking_a_part_is_refused_naming_what_is_missing(stub_backend
 def test_a_stub_fourth_backend_runs_the_program_with_nothing_but_its_package_and_registration(
     stub_backends, monkeypatch
 ):
-    package = write_package(stub_backends, "stub_cloud", {"component": STUB_COMPONENT, "stack_args": STUB_STACK_ARGS})
+    package = write_package(stub_backends, "stub_cloud", STUB_MODULES)
     monkeypatch.setitem(registry.BACKENDS, "stub", package)
     # The settings model names three clouds until the settings move into the cloud packages; the
     # stack's settings stand in for a stub cloud's, unvalidated.
@@ -110,6 +150,7 @@ def test_a_stub_fourth_backend_runs_the_program_with_nothing_but_its_package_and
     storage = declaration.one("labelstudio:stub:Storage")
     bucket = declaration.one("stub:index:Bucket")
     assert bucket.parent == storage.urn and bucket.inputs == {"name": "acme-labels"}
+    assert declaration.outputs["bucketArn"] == "stub:::acme-labels", "the plan asks the stub's own stand-ins"
     release = declaration.one("kubernetes:helm.sh/v3:Release")
     assert bucket.urn in release.dependencies, "Label Studio waits for the stub's storage"
     values = reveal(release.inputs["values"])

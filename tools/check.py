@@ -32,23 +32,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Protocol, TextIO, TypeVar
-from urllib.parse import quote
+from typing import Any, TextIO, TypeVar
 
 import requests
 
+from components import registry
 from components.settings import ACCESS_MODES, KEYED_ACCESS
+from components.storage_check import DEFAULT_TIMEOUTS, StorageCheck, Timeouts, parse_env_list
 
 REFUSED_ORIGIN = "https://storage-check.invalid"
 DEFAULT_DEADLINE = 60.0
 PASSED, FAILED, BAD_INPUT = 0, 1, 2
 MASKED = "[secret]"  # what `pulumi stack output --json` prints for a secret without --show-secrets
 CLEANUP_SHARE = 0.25  # of the deadline, kept to delete the test object however long the rest took
-# The keys each keyed access mode writes into the `envList` output for Label Studio.
-ENV_KEYS = {
-    "aws": ("STORAGE_AWS_ACCESS_KEY_ID", "STORAGE_AWS_SECRET_ACCESS_KEY"),
-    "azure": ("STORAGE_AZURE_ACCOUNT_KEY",),
-}
 SHOW_SECRETS = "pulumi stack output --json --show-secrets > outputs.json"
 JSON_KINDS = {list: "list", str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
 
@@ -57,24 +53,6 @@ T = TypeVar("T")
 
 class BadOutputs(Exception):
     """The check cannot start; the message says what is wrong and how to fix it, in one line."""
-
-
-@dataclass(frozen=True)
-class Timeouts:
-    """Per request: seconds to connect, seconds to wait for an answer, and attempts in all."""
-
-    connect: float
-    read: float
-    attempts: int = 2
-
-    @classmethod
-    def within(cls, deadline: float) -> Timeouts:
-        """The usual 5 s to connect and 10 s to answer, shorter when the whole deadline is short."""
-        return cls(connect=min(5.0, deadline / 4), read=min(10.0, deadline / 4))
-
-    @property
-    def pair(self) -> tuple[float, float]:
-        return (self.connect, self.read)
 
 
 class Deadline:
@@ -190,217 +168,6 @@ class Report:
         return "\n".join(lines) + "\n"
 
 
-class Storage(Protocol):
-    """What the check needs from one cloud's storage, through Label Studio's own kind of access."""
-
-    description: str
-    upload_headers: Sequence[str]  # request headers a browser names in an upload preflight
-    timeouts: Timeouts
-
-    def put(self, key: str, body: bytes) -> None: ...
-    def get(self, key: str) -> bytes: ...
-    def list(self, prefix: str) -> list[str]: ...
-    def delete(self, key: str) -> None: ...
-    def signed_get_url(self, key: str) -> str: ...
-    def object_url(self, key: str) -> str: ...
-
-
-def parse_env_list(text: str) -> dict[str, str]:
-    pairs = (line.split("=", 1) for line in text.splitlines() if "=" in line and not line.startswith("#"))
-    return {name.strip(): value for name, value in pairs}
-
-
-# -- the clouds --------------------------------------------------------------------------------------
-
-
-class S3Storage:
-    upload_headers: Sequence[str] = ("content-type",)
-
-    def __init__(
-        self,
-        bucket: str,
-        region: str,
-        keys: tuple[str, str] | None,
-        endpoint_url: str | None = None,
-        timeouts: Timeouts = Timeouts(5, 10),
-    ):
-        import boto3
-        from botocore.config import Config
-
-        self.bucket, self.region, self.endpoint_url, self.timeouts = bucket, region, endpoint_url, timeouts
-        credentials = {"aws_access_key_id": keys[0], "aws_secret_access_key": keys[1]} if keys else {}
-        config = Config(
-            signature_version="s3v4",
-            s3={"addressing_style": "path" if endpoint_url else "virtual"},
-            connect_timeout=timeouts.connect,
-            read_timeout=timeouts.read,
-            retries={"total_max_attempts": timeouts.attempts, "mode": "standard"},
-        )
-        session = boto3.session.Session(**credentials)
-        if session.get_credentials() is None:
-            raise RuntimeError("found no AWS credentials of yours, which keyless access checks with; log in first")
-        self.client = session.client("s3", region_name=region, endpoint_url=endpoint_url, config=config)
-        self.description = f"s3://{bucket} in {region}"
-
-    def put(self, key: str, body: bytes) -> None:
-        self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="text/plain")
-
-    def get(self, key: str) -> bytes:
-        return bytes(self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read())
-
-    def list(self, prefix: str) -> list[str]:
-        response = self.client.list_objects_v2(Bucket=self.bucket, Prefix=prefix)
-        return [item["Key"] for item in response.get("Contents", [])]
-
-    def delete(self, key: str) -> None:
-        self.client.delete_object(Bucket=self.bucket, Key=key)
-
-    def signed_get_url(self, key: str) -> str:
-        return str(
-            self.client.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=300)
-        )
-
-    def object_url(self, key: str) -> str:
-        if self.endpoint_url:
-            return f"{self.endpoint_url.rstrip('/')}/{self.bucket}/{quote(key)}"
-        return f"https://{self.bucket}.s3.{self.region}.amazonaws.com/{quote(key)}"
-
-
-class GcsStorage:
-    upload_headers: Sequence[str] = ("content-type",)
-
-    def __init__(
-        self,
-        bucket: str,
-        project: str,
-        key_info: Mapping[str, Any] | None,
-        endpoint_url: str | None = None,
-        service_account_email: str | None = None,
-        timeouts: Timeouts = Timeouts(5, 10),
-    ):
-        from google.cloud import storage  # type: ignore[attr-defined]
-        from google.cloud.storage.retry import DEFAULT_RETRY
-
-        options = {"api_endpoint": endpoint_url} if endpoint_url else None
-        self.signer = None
-        if key_info:
-            from google.oauth2 import service_account
-
-            self.signer = service_account.Credentials.from_service_account_info(dict(key_info))
-        if endpoint_url:
-            # An emulator has no IAM and no token service: calls go unauthenticated, and URLs
-            # are still signed with the key, as Label Studio signs them.
-            from google.auth.credentials import AnonymousCredentials
-
-            self.client = storage.Client(project=project, credentials=AnonymousCredentials(), client_options=options)
-        else:
-            self.client = storage.Client(project=project, credentials=self.signer)
-        self.endpoint_url = endpoint_url
-        self.service_account_email = service_account_email
-        self.bucket = self.client.bucket(bucket)
-        self.description = f"gs://{bucket} in project {project}"
-        self.timeouts = timeouts
-        # The client's own retry keeps trying for two minutes; here a second attempt follows a
-        # quick failure after one second, and none follows a slow one.
-        retry = DEFAULT_RETRY.with_delay(initial=1.0, maximum=1.0, multiplier=1.0).with_timeout(1.5)
-        self.calls = {"timeout": timeouts.pair, "retry": retry if timeouts.attempts > 1 else None}
-
-    def put(self, key: str, body: bytes) -> None:
-        self.bucket.blob(key).upload_from_string(body, content_type="text/plain", **self.calls)
-
-    def get(self, key: str) -> bytes:
-        return bytes(self.bucket.blob(key).download_as_bytes(**self.calls))
-
-    def list(self, prefix: str) -> list[str]:
-        return [blob.name for blob in self.client.list_blobs(self.bucket, prefix=prefix, **self.calls)]
-
-    def delete(self, key: str) -> None:
-        self.bucket.blob(key).delete(**self.calls)
-
-    def signed_get_url(self, key: str) -> str:
-        endpoint = self.endpoint_url or "https://storage.googleapis.com"
-        blob = self.bucket.blob(key)
-        if self.signer is None and self.service_account_email:
-            # Workload Identity: no key anywhere; sign through IAM signBlob as Label Studio's
-            # service account, the way Label Studio does (needs Token Creator on it for you too).
-            import google.auth
-            import google.auth.transport.requests
-
-            caller, _ = google.auth.default()
-            caller.refresh(google.auth.transport.requests.Request())
-            signing = {"service_account_email": self.service_account_email, "access_token": caller.token}
-        else:
-            signing = {"credentials": self.signer}
-        url = blob.generate_signed_url(
-            version="v4", expiration=300, method="GET", api_access_endpoint=endpoint, **signing
-        )
-        return str(url)
-
-    def object_url(self, key: str) -> str:
-        endpoint = (self.endpoint_url or "https://storage.googleapis.com").rstrip("/")
-        return f"{endpoint}/{self.bucket.name}/{quote(key)}"
-
-
-class AzureStorage:
-    """Label Studio reaches Azure Blob Storage only with the account key, so the check does too."""
-
-    upload_headers: Sequence[str] = ("x-ms-blob-type", "content-type")
-
-    def __init__(
-        self, account: str, account_key: str, container: str, blob_endpoint: str, timeouts: Timeouts = Timeouts(5, 10)
-    ):
-        from azure.storage.blob import BlobServiceClient, LinearRetry
-
-        self.account, self.account_key, self.container_name = account, account_key, container
-        self.endpoint = blob_endpoint.rstrip("/")
-        self.timeouts = timeouts
-        service = BlobServiceClient(
-            self.endpoint,
-            credential={"account_name": account, "account_key": account_key},
-            connection_timeout=timeouts.connect,
-            read_timeout=timeouts.read,
-            # The SDK's own retry waits 15 s and more between attempts; one retry after a second will do.
-            retry_policy=LinearRetry(backoff=1, retry_total=timeouts.attempts - 1, random_jitter_range=0),
-        )
-        self.container = service.get_container_client(container)
-        self.description = f"{self.endpoint}/{container}"
-
-    def put(self, key: str, body: bytes) -> None:
-        from azure.storage.blob import ContentSettings
-
-        self.container.upload_blob(
-            key, body, overwrite=True, content_settings=ContentSettings(content_type="text/plain")
-        )
-
-    def get(self, key: str) -> bytes:
-        return bytes(self.container.download_blob(key).readall())
-
-    def list(self, prefix: str) -> list[str]:
-        return [blob.name for blob in self.container.list_blobs(name_starts_with=prefix)]
-
-    def delete(self, key: str) -> None:
-        self.container.delete_blob(key)
-
-    def signed_get_url(self, key: str) -> str:
-        from datetime import datetime, timedelta, timezone
-
-        from azure.storage.blob import BlobSasPermissions, generate_blob_sas
-
-        expiry = datetime.now(timezone.utc) + timedelta(minutes=5)
-        sas = generate_blob_sas(
-            self.account,
-            self.container_name,
-            key,
-            account_key=self.account_key,
-            permission=BlobSasPermissions(read=True),
-            expiry=expiry,
-        )
-        return f"{self.object_url(key)}?{sas}"
-
-    def object_url(self, key: str) -> str:
-        return f"{self.endpoint}/{self.container_name}/{quote(key)}"
-
-
 # -- reading the outputs -----------------------------------------------------------------------------
 
 
@@ -408,20 +175,13 @@ class AzureStorage:
 class Reached:
     """The storage to check, and what the reader should know about how it was reached."""
 
-    storage: Storage
+    storage: StorageCheck
     notes: list[str] = field(default_factory=list)
 
 
 def credentials_in(outputs: Mapping[str, Any]) -> list[str]:
     """Every credential the outputs hold, to keep out of everything printed; never raises."""
-    env = parse_env_list(outputs["envList"]) if isinstance(outputs.get("envList"), str) else {}
-    found = [env.get(name, "").strip() for names in ENV_KEYS.values() for name in names]
-    try:
-        key = json.loads(outputs.get("serviceAccountKeyJson") or "")
-    except (TypeError, ValueError):
-        key = None
-    if isinstance(key, dict):
-        found += [str(key.get("private_key") or ""), str(key.get("private_key_id") or "")]
+    found = [secret for cloud in registry.BACKENDS for secret in registry.check_client(cloud).secrets_in(outputs)]
     return [secret for secret in found if secret and secret != MASKED]
 
 
@@ -431,37 +191,46 @@ def shown(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def text_output(outputs: Mapping[str, Any], name: str) -> str:
-    value = outputs.get(name)
-    if value == MASKED:
-        raise BadOutputs(
-            f"`{name}` is masked ({MASKED}): write the outputs with `{SHOW_SECRETS}`, and keep that file private"
-        )
-    if not isinstance(value, str) or not value.strip():
-        raise BadOutputs(f"the outputs lack `{name}` (a non-empty string); pass this stack's `{SHOW_SECRETS}`")
-    return value
+@dataclass(frozen=True)
+class OutputReader:
+    """The stack outputs as a cloud's check client reads them (components.storage_check.StackOutputs):
+    each read refuses a missing or masked value with BadOutputs naming it and the fix."""
 
+    outputs: Mapping[str, Any]
 
-def label_studio_env(outputs: Mapping[str, Any], cloud: str) -> dict[str, str]:
-    """The `envList` Label Studio gets, with every key the access mode hands out present and unmasked."""
-    env = parse_env_list(text_output(outputs, "envList"))
-    for name in ENV_KEYS[cloud]:
-        if env.get(name, "").strip() == MASKED:
-            raise BadOutputs(f"{name} in `envList` is masked ({MASKED}): write the outputs with `{SHOW_SECRETS}`")
-        if not env.get(name, "").strip():
-            raise BadOutputs(f"`envList` lacks {name}, the key Label Studio uses; pass this stack's `{SHOW_SECRETS}`")
-    return env
+    def text(self, name: str) -> str:
+        value = self.outputs.get(name)
+        if value == MASKED:
+            raise BadOutputs(
+                f"`{name}` is masked ({MASKED}): write the outputs with `{SHOW_SECRETS}`, and keep that file private"
+            )
+        if not isinstance(value, str) or not value.strip():
+            raise BadOutputs(f"the outputs lack `{name}` (a non-empty string); pass this stack's `{SHOW_SECRETS}`")
+        return value
 
+    def optional_text(self, name: str) -> str | None:
+        value = self.outputs.get(name)
+        return value if isinstance(value, str) else None
 
-def service_account_key(outputs: Mapping[str, Any]) -> dict[str, Any]:
-    """The key file Label Studio gets, parsed: a service-account key with its private key."""
-    try:
-        key = json.loads(text_output(outputs, "serviceAccountKeyJson"))
-    except json.JSONDecodeError:
-        key = None
-    if not isinstance(key, dict) or key.get("type") != "service_account" or not key.get("private_key"):
-        raise BadOutputs("`serviceAccountKeyJson` is not a service-account key file; pass this stack's outputs")
-    return key
+    def label_studio_env(self, keyed: Sequence[str]) -> dict[str, str]:
+        env = parse_env_list(self.text("envList"))
+        for name in keyed:
+            if env.get(name, "").strip() == MASKED:
+                raise BadOutputs(f"{name} in `envList` is masked ({MASKED}): write the outputs with `{SHOW_SECRETS}`")
+            if not env.get(name, "").strip():
+                raise BadOutputs(
+                    f"`envList` lacks {name}, the key Label Studio uses; pass this stack's `{SHOW_SECRETS}`"
+                )
+        return env
+
+    def service_account_key(self) -> dict[str, Any]:
+        try:
+            key = json.loads(self.text("serviceAccountKeyJson"))
+        except json.JSONDecodeError:
+            key = None
+        if not isinstance(key, dict) or key.get("type") != "service_account" or not key.get("private_key"):
+            raise BadOutputs("`serviceAccountKeyJson` is not a service-account key file; pass this stack's outputs")
+        return key
 
 
 def access_mode(outputs: Mapping[str, Any], cloud: str) -> str | None:
@@ -481,40 +250,28 @@ def access_mode(outputs: Mapping[str, Any], cloud: str) -> str | None:
 
 
 def storage_from_outputs(
-    outputs: Mapping[str, Any], endpoint_url: str | None = None, timeouts: Timeouts = Timeouts(5, 10)
+    outputs: Mapping[str, Any], endpoint_url: str | None = None, timeouts: Timeouts = DEFAULT_TIMEOUTS
 ) -> Reached:
-    """The storage the outputs describe. Where the access mode hands out keys, reached with
-    exactly Label Studio's keys, never the caller's; without them, BadOutputs."""
+    """The storage the outputs describe, reached by the cloud's own check client. Where the
+    access mode hands out keys, reached with exactly Label Studio's keys, never the caller's;
+    without them, BadOutputs."""
     cloud = outputs.get("cloud")
-    if not isinstance(cloud, str) or cloud not in ACCESS_MODES:
+    if not isinstance(cloud, str) or cloud not in registry.BACKENDS:
         raise BadOutputs(
             f"the outputs name no known cloud (cloud={shown(cloud)}); are they this project's stack outputs?"
         )
     access = access_mode(outputs, cloud)
-    bucket = text_output(outputs, "bucketName")
-    if access != KEYED_ACCESS[cloud]:
-        note = (
-            f"access is {access or 'keyless'}: Label Studio's pods get their own identity, so this check used YOUR "
-            "credentials; it proves the bucket, CORS and signed URLs, not the pods' identity"
-        )
-        if cloud == "aws":
-            return Reached(S3Storage(bucket, text_output(outputs, "region"), None, endpoint_url, timeouts), [note])
-        email = outputs.get("serviceAccountEmail") if isinstance(outputs.get("serviceAccountEmail"), str) else None
-        project = text_output(outputs, "project")
-        return Reached(GcsStorage(bucket, project, None, endpoint_url, email, timeouts), [note])
-    if cloud == "aws":
-        env = label_studio_env(outputs, cloud)
-        keys = (env["STORAGE_AWS_ACCESS_KEY_ID"].strip(), env["STORAGE_AWS_SECRET_ACCESS_KEY"].strip())
-        return Reached(S3Storage(bucket, text_output(outputs, "region"), keys, endpoint_url, timeouts))
-    if cloud == "gcp":
-        key = service_account_key(outputs)
-        project = text_output(outputs, "project")
-        return Reached(GcsStorage(bucket, project, key, endpoint_url, key.get("client_email"), timeouts))
-    env = label_studio_env(outputs, cloud)
-    account = env.get("STORAGE_AZURE_ACCOUNT_NAME") or text_output(outputs, "storageAccountName")
-    account_key = env["STORAGE_AZURE_ACCOUNT_KEY"].strip()
-    endpoint = endpoint_url or text_output(outputs, "blobEndpoint")
-    return Reached(AzureStorage(account, account_key, text_output(outputs, "containerName"), endpoint, timeouts))
+    reader = OutputReader(outputs)
+    reader.text("bucketName")  # every cloud's outputs name it: a first sign these are a stack's outputs
+    keyed = access == KEYED_ACCESS[cloud]
+    storage = registry.check_client(cloud).reach(reader, keyed, endpoint_url, timeouts)
+    if keyed:
+        return Reached(storage)
+    note = (
+        f"access is {access or 'keyless'}: Label Studio's pods get their own identity, so this check used YOUR "
+        "credentials; it proves the bucket, CORS and signed URLs, not the pods' identity"
+    )
+    return Reached(storage, [note])
 
 
 def folder_and_origins(outputs: Mapping[str, Any]) -> tuple[str, list[str]]:
@@ -570,7 +327,7 @@ def _cors_allows(response: requests.Response, origin: str) -> bool:
 
 
 def check(
-    storage: Storage,
+    storage: StorageCheck,
     folder: str,
     origins: Sequence[str],
     refused_origin: str = REFUSED_ORIGIN,
@@ -611,7 +368,7 @@ def check(
     return report
 
 
-def _preflight_response(storage: Storage, key: str, origin: str) -> requests.Response:
+def _preflight_response(storage: StorageCheck, key: str, origin: str) -> requests.Response:
     headers = {
         "Origin": origin,
         "Access-Control-Request-Method": "PUT",
@@ -620,7 +377,7 @@ def _preflight_response(storage: Storage, key: str, origin: str) -> requests.Res
     return requests.options(storage.object_url(key), headers=headers, timeout=storage.timeouts.pair)
 
 
-def _preflight(storage: Storage, key: str, origin: str) -> str | bool:
+def _preflight(storage: StorageCheck, key: str, origin: str) -> str | bool:
     answer = _preflight_response(storage, key, origin)
     return (
         _cors_allows(answer, origin)
@@ -628,7 +385,7 @@ def _preflight(storage: Storage, key: str, origin: str) -> str | bool:
     )
 
 
-def _cors_get(storage: Storage, key: str, origin: str) -> str | bool:
+def _cors_get(storage: StorageCheck, key: str, origin: str) -> str | bool:
     answer = requests.get(storage.signed_get_url(key), headers={"Origin": origin}, timeout=storage.timeouts.pair)
     allowed = answer.headers.get("Access-Control-Allow-Origin") in (origin, "*")
     return (
@@ -636,7 +393,7 @@ def _cors_get(storage: Storage, key: str, origin: str) -> str | bool:
     ) or f"HTTP {answer.status_code}, allowed origin {answer.headers.get('Access-Control-Allow-Origin')!r}"
 
 
-def _refused(storage: Storage, key: str, origin: str) -> str | bool:
+def _refused(storage: StorageCheck, key: str, origin: str) -> str | bool:
     answer = _preflight_response(storage, key, origin)
     return not _cors_allows(answer, origin) or "a foreign origin was allowed to upload"
 

@@ -1,0 +1,85 @@
+"""The `check` command's client for S3: Label Studio's own kind of access to live storage.
+
+tools/check.py drives it (deadline, steps, table); importing this module loads no cloud SDK.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import quote
+
+from components.kubernetes.chart import STORAGE_KEYS
+from components.storage_check import DEFAULT_TIMEOUTS, StackOutputs, Timeouts, keys_in_env_list
+
+# The keys the keyed access mode writes into the `envList` output for Label Studio.
+KEYED_ENV = (STORAGE_KEYS["s3"]["access_key_id"].env_name, STORAGE_KEYS["s3"]["secret_access_key"].env_name)
+
+
+def secrets_in(outputs: Mapping[str, Any]) -> list[str]:
+    """Label Studio's keys in these outputs, to keep out of everything printed; never raises."""
+    return keys_in_env_list(outputs, KEYED_ENV)
+
+
+def reach(outputs: StackOutputs, keyed: bool, endpoint_url: str | None, timeouts: Timeouts) -> S3Check:
+    """The bucket the outputs name, with exactly Label Studio's keys when it has keys, else yours."""
+    bucket, keys = outputs.text("bucketName"), None
+    if keyed:
+        env = outputs.label_studio_env(KEYED_ENV)
+        keys = (env[KEYED_ENV[0]].strip(), env[KEYED_ENV[1]].strip())
+    return S3Check(bucket, outputs.text("region"), keys, endpoint_url, timeouts)
+
+
+class S3Check:
+    """S3 through boto3, with Label Studio's access keys or, for keyless access, yours."""
+
+    upload_headers: Sequence[str] = ("content-type",)
+
+    def __init__(
+        self,
+        bucket: str,
+        region: str,
+        keys: tuple[str, str] | None,
+        endpoint_url: str | None = None,
+        timeouts: Timeouts = DEFAULT_TIMEOUTS,
+    ):
+        import boto3
+        from botocore.config import Config
+
+        self.bucket, self.region, self.endpoint_url, self.timeouts = bucket, region, endpoint_url, timeouts
+        credentials = {"aws_access_key_id": keys[0], "aws_secret_access_key": keys[1]} if keys else {}
+        config = Config(
+            signature_version="s3v4",
+            s3={"addressing_style": "path" if endpoint_url else "virtual"},
+            connect_timeout=timeouts.connect,
+            read_timeout=timeouts.read,
+            retries={"total_max_attempts": timeouts.attempts, "mode": "standard"},
+        )
+        session = boto3.session.Session(**credentials)
+        if session.get_credentials() is None:
+            raise RuntimeError("found no AWS credentials of yours, which keyless access checks with; log in first")
+        self.client = session.client("s3", region_name=region, endpoint_url=endpoint_url, config=config)
+        self.description = f"s3://{bucket} in {region}"
+
+    def put(self, key: str, body: bytes) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="text/plain")
+
+    def get(self, key: str) -> bytes:
+        return bytes(self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+
+    def list(self, prefix: str) -> list[str]:
+        response = self.client.list_objects_v2(Bucket=self.bucket, Prefix=prefix)
+        return [item["Key"] for item in response.get("Contents", [])]
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=key)
+
+    def signed_get_url(self, key: str) -> str:
+        return str(
+            self.client.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=300)
+        )
+
+    def object_url(self, key: str) -> str:
+        if self.endpoint_url:
+            return f"{self.endpoint_url.rstrip('/')}/{self.bucket}/{quote(key)}"
+        return f"https://{self.bucket}.s3.{self.region}.amazonaws.com/{quote(key)}"

@@ -1,0 +1,81 @@
+"""Values as the program declared them: secrets kept where they were marked, references to
+other resources, and the protobuf encoding the monitor receives, read with the SDK's own
+signatures (pulumi.runtime.rpc) rather than copies of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pulumi.runtime.rpc import _special_resource_sig as RESOURCE_SIG
+from pulumi.runtime.rpc import _special_secret_sig as SECRET_SIG
+from pulumi.runtime.rpc import _special_sig_key as SIG_KEY
+
+__all__ = ["RESOURCE_SIG", "SECRET_SIG", "SIG_KEY", "Ref", "Secret", "from_proto", "mask", "reveal"]
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A value the program marked secret, at the place it was marked."""
+
+    value: Any
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A reference to another resource, as a resource input."""
+
+    urn: str
+
+
+def reveal(value: Any) -> Any:
+    """`value` with every secret unwrapped, for assertions on content."""
+    if isinstance(value, Secret):
+        return reveal(value.value)
+    if isinstance(value, dict):
+        return {key: reveal(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [reveal(item) for item in value]
+    return value
+
+
+def mask(value: Any) -> Any:
+    """`value` with every secret replaced by `[secret]`, for printing."""
+    if isinstance(value, Secret):
+        return "[secret]"
+    if isinstance(value, dict):
+        return {key: mask(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [mask(item) for item in value]
+    if isinstance(value, Ref):
+        return f"(resource {value.urn.rsplit('::', 1)[-1]})"
+    return value
+
+
+def from_proto(value: Any) -> Any:
+    """A protobuf Struct/Value as plain Python, keeping secrets where they sit."""
+    from google.protobuf import struct_pb2
+
+    if isinstance(value, struct_pb2.Struct):
+        raw = {key: from_proto(item) for key, item in value.fields.items()}
+        signature = raw.get(SIG_KEY)
+        if signature == SECRET_SIG:
+            return Secret(raw.get("value"))
+        if signature == RESOURCE_SIG:
+            return Ref(raw.get("urn", ""))
+        return raw
+    if isinstance(value, struct_pb2.ListValue):
+        return [from_proto(item) for item in value.values]
+    if isinstance(value, struct_pb2.Value):
+        kind = value.WhichOneof("kind")
+        if kind == "struct_value":
+            return from_proto(value.struct_value)
+        if kind == "list_value":
+            return from_proto(value.list_value)
+        if kind == "number_value":
+            number = value.number_value
+            return int(number) if number.is_integer() else number
+        if kind == "null_value":
+            return None
+        return getattr(value, kind) if kind else None
+    return value
