@@ -150,13 +150,17 @@ def test_config_declares_exactly_the_settings_the_program_requires():
         assert required == declared, cloud
 
 
-def problems_without(stack: dict[str, Any], key: str) -> list[str]:
-    rest = {other: value for other, value in stack.items() if other != key}
+def problems_of(raw: dict[str, Any]) -> list[str]:
+    """Every problem the program finds in `raw`; none when it is valid."""
     try:
-        load_settings(rest)
+        load_settings(raw)
     except SettingsError as error:
         return error.problems
     return []
+
+
+def problems_without(stack: dict[str, Any], key: str) -> list[str]:
+    return problems_of({other: value for other, value in stack.items() if other != key})
 
 
 def test_config_writes_nothing_into_a_stack_so_the_plan_reads_the_stack_file_alone():
@@ -238,11 +242,11 @@ def test_every_table_lists_exactly_the_keys_the_program_accepts():
     for cloud in ANSWERS:
         stack = valid_stack(cloud)
         for key in top:
-            assert "is not a setting" not in "\n".join(problems_without({**stack, key: None}, "-")), key
+            assert "is not a setting" not in "\n".join(problems_of({**stack, key: None})), key
         assert "is not a setting" in "\n".join(problems({**stack, "bucketName": "x"}))
         objects = table(TABLES[cloud], cloud)
         for key in objects:
-            wrong = "\n".join(problems_without({**stack, cloud: {key: None}}, "-"))
+            wrong = "\n".join(problems_of({**stack, cloud: {key: None}}))
             assert "is not a setting" not in wrong, (cloud, key)
         assert "is not a setting" in "\n".join(problems({**stack, cloud: {"colour": "x"}}))
         assert len(objects) == len(cloud_models()[cloud].model_fields)
