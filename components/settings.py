@@ -306,11 +306,31 @@ class _Model(BaseModel):
 class AwsSettings(_Model):
     """The `labelstudio:aws` object."""
 
-    oidc_provider_arn: str | None = Field(None, description="IAM OIDC provider of the EKS cluster (irsa).")
-    cluster_name: str | None = Field(None, description="EKS cluster name (pod-identity).")
-    node_role_name: str | None = Field(None, description="Existing node group role name (node-role).")
-    kms_key_arn: str | None = Field(None, description="Existing KMS key for SSE-KMS.")
-    encryption: Literal["aes256", "kms"] | None = Field(None, description="aes256 (default) or kms.")
+    oidc_provider_arn: str | None = Field(
+        None,
+        description="the cluster's IAM OIDC provider, "
+        "`arn:aws:iam::<account>:oidc-provider/oidc.eks.<region>.amazonaws.com/id/<id>`",
+        json_schema_extra={"used_by": "`irsa` (required)"},
+    )
+    cluster_name: str | None = Field(
+        None, description="the EKS cluster's name", json_schema_extra={"used_by": "`pod-identity` (required)"}
+    )
+    node_role_name: str | None = Field(
+        None,
+        description="the node group's IAM role *name* (not its ARN)",
+        json_schema_extra={"used_by": "`node-role` (required)"},
+    )
+    kms_key_arn: str | None = Field(
+        None,
+        description="an existing KMS key in the bucket's region; implies `kms`. With `encryption: kms` and no key, "
+        "a key with yearly rotation is created",
+        json_schema_extra={"used_by": "all"},
+    )
+    encryption: Literal["aes256", "kms"] | None = Field(
+        None,
+        description="`aes256` (SSE-S3) or `kms` (SSE-KMS with a bucket key)",
+        json_schema_extra={"used_by": "all", "default_doc": "`aes256`; `kms` when `kmsKeyArn` is set"},
+    )
 
     @field_validator("oidc_provider_arn")
     @classmethod
@@ -371,9 +391,26 @@ class AwsSettings(_Model):
 class GcpSettings(_Model):
     """The `labelstudio:gcp` object."""
 
-    location: str = Field("US", description="Bucket location: a region, dual-region or multi-region.")
-    kms_key_name: str | None = Field(None, description="Cloud KMS key for CMEK.")
-    service_account_id: str | None = Field(None, description="Account id of the Google service account.")
+    location: str = Field(
+        "US",
+        description="the bucket's location: a multi-region (`US`, `EU`, `ASIA`), a dual-region (`NAM4`, `EUR4`) "
+        "or a region (`europe-west4`)",
+    )
+    kms_key_name: str | None = Field(
+        None,
+        description="an existing Cloud KMS key for CMEK, "
+        "`projects/<project>/locations/<location>/keyRings/<ring>/cryptoKeys/<key>`; it must be in the bucket's "
+        "location (a `US` bucket needs a key in `us`)",
+        json_schema_extra={"default_doc": "none: Google-managed encryption"},
+    )
+    service_account_id: str | None = Field(
+        None,
+        description="the Google service account's id, 6-30 lowercase letters, digits and `-`, starting with a letter",
+        json_schema_extra={
+            "default_doc": "`ls-<release>-<6 hex digits>`, e.g. `ls-label-studio-894890`: the release (cut to fit) "
+            "and a hash of stack and release, so stacks sharing a project and a release name never share an account"
+        },
+    )
 
     @field_validator("location")
     @classmethod
@@ -405,12 +442,26 @@ class GcpSettings(_Model):
 class AzureSettings(_Model):
     """The `labelstudio:azure` object."""
 
-    resource_group: str | None = Field(None, description="Existing resource group; created when absent.")
-    storage_account: str | None = Field(None, description="Storage account name; derived when absent.")
-    allowed_ip_ranges: list[str] = Field(
-        default_factory=list, description="Public IPv4 addresses or ranges allowed in."
+    resource_group: str | None = Field(
+        None,
+        description="an existing resource group for the account",
+        json_schema_extra={"default_doc": "a new group named `<project>-<stack>`, protected"},
     )
-    allowed_subnet_ids: list[str] = Field(default_factory=list, description="Virtual network subnets allowed in.")
+    storage_account: str | None = Field(
+        None,
+        description="the storage account's name: 3-24 lowercase letters and digits, unique across all of Azure",
+        json_schema_extra={"default_doc": "derived from project and stack, e.g. `labelstudioprod1f3a9c2e`"},
+    )
+    allowed_ip_ranges: list[str] = Field(
+        default_factory=list,
+        description="public IPv4 addresses or CIDR ranges allowed in",
+        json_schema_extra={"default_doc": "`[]` (all networks)"},
+    )
+    allowed_subnet_ids: list[str] = Field(
+        default_factory=list,
+        description="virtual network subnet resource ids allowed in",
+        json_schema_extra={"default_doc": "`[]` (all networks)"},
+    )
 
     @field_validator("resource_group")
     @classmethod
@@ -478,34 +529,132 @@ def _azure_ip_rule_problem(value: str) -> str | None:
 KUBERNETES_ONLY = ("namespace", "create_namespace", "release", "chart_version", "enterprise", "helm_values")
 
 
+# How the settings reference (docs, Pulumi.yaml) words the access modes, from ACCESS_MODES.
+_CLOUD_NAMES = {"aws": "AWS", "gcp": "Google Cloud", "azure": "Azure"}
+_ACCESS_MODES_TEXT = "; ".join(
+    f"{_CLOUD_NAMES[cloud]}: " + ", ".join(f"`{mode}`" for mode in modes) for cloud, modes in ACCESS_MODES.items()
+)
+_DEFAULT_ACCESS_TEXT = (
+    " / ".join(f"`{modes[0]}`" for modes in ACCESS_MODES.values())
+    + " on kubernetes; compose always uses the mode with keys"
+)
+
+
 class Settings(_Model):
     """The whole stack contract. Field order matters: later checks read earlier fields."""
 
-    cloud: Cloud = Field(description="Which cloud holds the storage.")
-    target: Target = Field("kubernetes", description="Where Label Studio runs.")
-    aws_region: str | None = Field(None, alias="aws:region", validate_default=True)
-    gcp_project: str | None = Field(None, alias="gcp:project", validate_default=True)
-    azure_location: str | None = Field(None, alias="azure-native:location", validate_default=True)
-    access: str | None = Field(None, validate_default=True, description="How Label Studio reaches the storage.")
-    credentials: CredentialStyle | None = Field(None, validate_default=True, description="How keys reach the chart.")
-    bucket: str = Field(description="Bucket name (container name on Azure).")
-    folder: str = Field("", description="Key prefix inside the bucket.")
-    host: str | None = Field(None, description="Label Studio's public URL.")
-    cors_origins: list[str] = Field(
-        default_factory=list, validate_default=True, description="Origins allowed to upload."
+    cloud: Cloud = Field(
+        description="`aws`, `gcp` or `azure`: the cloud that holds the storage",
+        json_schema_extra={"prompt": "Cloud that holds the storage: aws, gcp or azure"},
     )
-    namespace: str = Field("label-studio", description="Kubernetes namespace.")
-    create_namespace: bool = Field(True, description="Create the namespace (false when it exists already).")
-    release: str = Field("label-studio", description="Helm release name.")
-    chart_version: str = Field(DEFAULT_CHART_VERSION, description="Label Studio chart version.")
-    enterprise: bool = Field(False, description="Label Studio Enterprise, with rqworker pods.")
-    helm_values: dict[str, Any] = Field(default_factory=dict, description="Further chart values, deep-merged.")
-    protect: bool = Field(True, description="Protect the storage from deletion and replacement.")
-    force_destroy: bool = Field(False, description="Let a deletion empty the bucket first (data loss).")
-    retention_days: int = Field(30, ge=1, le=365, description="Days old object versions stay recoverable.")
-    aws: AwsSettings | None = Field(None, validate_default=True)
-    gcp: GcpSettings | None = Field(None, validate_default=True)
-    azure: AzureSettings | None = Field(None, validate_default=True)
+    target: Target = Field(
+        "kubernetes",
+        description="`kubernetes` (Helm release) or `compose` (env.list output)",
+        json_schema_extra={"prompt": "Where Label Studio runs: kubernetes (a Helm release) or compose (an env.list)"},
+    )
+    aws_region: str | None = Field(
+        None,
+        alias="aws:region",
+        validate_default=True,
+        description="the AWS provider's region, where the bucket is created (cloud `aws`)",
+        json_schema_extra={"prompt": "AWS region for the bucket, e.g. eu-west-1 (cloud aws only; else leave empty)"},
+    )
+    gcp_project: str | None = Field(
+        None,
+        alias="gcp:project",
+        validate_default=True,
+        description="the Google Cloud provider's project, which holds the bucket (cloud `gcp`)",
+        json_schema_extra={"prompt": "Google Cloud project id (cloud gcp only; else leave empty)"},
+    )
+    azure_location: str | None = Field(
+        None,
+        alias="azure-native:location",
+        validate_default=True,
+        description="the Azure provider's location, where the storage account is created (cloud `azure`)",
+        json_schema_extra={"prompt": "Azure location, e.g. westeurope (cloud azure only; else leave empty)"},
+    )
+    access: str | None = Field(
+        None,
+        validate_default=True,
+        description=_ACCESS_MODES_TEXT,
+        json_schema_extra={"default_doc": _DEFAULT_ACCESS_TEXT},
+    )
+    credentials: CredentialStyle | None = Field(
+        None,
+        validate_default=True,
+        description="`secret` (a Kubernetes Secret the chart reads) or `inline` (keys in the Helm values); "
+        "only with a mode that hands out keys",
+        json_schema_extra={"default_doc": "`secret`"},
+    )
+    bucket: str = Field(
+        description="the S3 or Cloud Storage bucket, or the Azure blob container",
+        json_schema_extra={"prompt": "Bucket to create (the blob container on Azure), e.g. acme-label-studio"},
+    )
+    folder: str = Field(
+        "",
+        description="key prefix inside the bucket, e.g. `media/label-studio` (no leading or trailing `/`, no `..`)",
+    )
+    host: str | None = Field(
+        None,
+        description="Label Studio's public URL, e.g. `https://label.example.com`; Label Studio gets it as "
+        "`LABEL_STUDIO_HOST` (the chart's `global.extraEnvironmentVars`, and env.list)",
+        json_schema_extra={"prompt": "Label Studio's public URL, e.g. https://label.example.com"},
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        validate_default=True,
+        description="list of origins allowed to upload straight to storage, exactly as browsers send them "
+        "(`https://host[:port]`, no path, no wildcard)",
+        json_schema_extra={"default_doc": "the origin of `host`; an error if neither is set"},
+    )
+    namespace: str = Field("label-studio", description="Kubernetes namespace")
+    create_namespace: bool = Field(True, description="create the namespace (`false` when it already exists)")
+    release: str = Field(
+        "label-studio",
+        description="Helm release name; the chart's service accounts are `<release>-ls-app` and "
+        "`<release>-ls-rqworker`",
+    )
+    chart_version: str = Field(DEFAULT_CHART_VERSION, description="Label Studio chart version")
+    enterprise: bool = Field(
+        False,
+        description="`true` for Label Studio Enterprise: the chart's `enterprise.enabled`, and its rqworker "
+        "service account gets the same access",
+    )
+    helm_values: dict[str, Any] = Field(
+        default_factory=dict,
+        description="further chart values (ingress, database, image), deep-merged; ours win on persistence and "
+        "service-account keys; may be a `secure` value",
+    )
+    protect: bool = Field(
+        True,
+        description="protect the storage (bucket, KMS key, storage account, container, created resource group) "
+        "from deletion and replacement",
+    )
+    force_destroy: bool = Field(
+        False,
+        description="S3 and GCS: let a deletion empty the bucket first; loses data, so it must be asked for by name",
+    )
+    retention_days: int = Field(
+        30, ge=1, le=365, description="days an overwritten or deleted object stays recoverable (1-365)"
+    )
+    aws: AwsSettings | None = Field(
+        None,
+        validate_default=True,
+        description="the AWS object (cloud `aws`): see [aws.md](aws.md)",
+        json_schema_extra={"default_doc": "`{}`"},
+    )
+    gcp: GcpSettings | None = Field(
+        None,
+        validate_default=True,
+        description="the Google Cloud object (cloud `gcp`): see [gcp.md](gcp.md#google-cloud-settings)",
+        json_schema_extra={"default_doc": "`{}`"},
+    )
+    azure: AzureSettings | None = Field(
+        None,
+        validate_default=True,
+        description="the Azure object (cloud `azure`): see [azure.md](azure.md#the-azure-object)",
+        json_schema_extra={"default_doc": "`{}`"},
+    )
 
     # -- provider settings: required only by the cloud that uses them --------------------------
 

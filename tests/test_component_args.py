@@ -62,7 +62,7 @@ AZURE: dict[str, Any] = {"container": "media", "location": "westeurope", "cors_o
         (
             release_problems,
             {"storage": {}, "helm_values": {"enterprise": {"enabled": True}}},
-            ["helmValues sets enterprise.enabled to True"],
+            ["helmValues sets enterprise.enabled to something other than labelstudio:enterprise"],
         ),
     ],
 )
