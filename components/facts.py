@@ -12,7 +12,7 @@ from typing import Any, TypedDict
 import pulumi
 from typing_extensions import NotRequired
 
-from components.settings import folder_problem, origin_problem
+from components.names import folder_problem, origin_problem
 
 # What every cloud's CORS rule allows: Label Studio's browser reads, uploads and deletes.
 CORS_METHODS = ["GET", "PUT", "POST", "DELETE", "HEAD"]

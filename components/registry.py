@@ -9,6 +9,9 @@ needed (so a stack loads one provider SDK):
 - `check`: the `check` command's client: `reach(outputs, keyed, endpoint_url, timeouts)`, the
   live storage the stack outputs describe (a components.storage_check.StorageCheck), and
   `secrets_in(outputs)`, the credentials in them, kept out of everything printed;
+- `settings`: `CLOUD`, the cloud's part of the stack contract (components.cloud_settings.
+  CloudSettings): its `labelstudio:<cloud>` object's model, access modes, provider setting and
+  bucket rules; pure, so the settings load without any provider SDK;
 - `stand_ins`: the plan's made-up answers for what the cloud assigns (ids, ARNs, keys):
   `PROVIDER`, the Pulumi package its resource types start with, and `StandIns(config)` with
   `new_resource(type, name, inputs)` and `call(token, args)`, each None for what it does not know.
@@ -35,6 +38,7 @@ REQUIRED_PARTS = (
     ("check", "secrets_in"),
     ("stand_ins", "PROVIDER"),
     ("stand_ins", "StandIns"),
+    ("settings", "CLOUD"),
 )
 
 
@@ -90,3 +94,8 @@ def part(cloud: str, module: str) -> ModuleType:
 def check_client(cloud: str) -> Any:
     """The `check` command's client module for `cloud`: `reach` and `secrets_in`."""
     return part(cloud, "check")
+
+
+def cloud_settings(cloud: str) -> Any:
+    """`cloud`'s part of the stack contract: its `settings.CLOUD` (a CloudSettings)."""
+    return part(cloud, "settings").CLOUD

@@ -8,14 +8,17 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from components.settings import NAMESPACE, PROVIDER_KEYS, Settings, SettingsError, decode_config, load_settings
+from components import registry
+from components.settings import NAMESPACE, Settings, SettingsError, cloud_settings, decode_config, load_settings
 
-# Where each cloud's provider looks when its stack setting is absent; the program must agree.
-PROVIDER_ENVIRONMENT = {
-    "aws:region": ("AWS_REGION", "AWS_DEFAULT_REGION"),
-    "gcp:project": ("GOOGLE_PROJECT", "GOOGLE_CLOUD_PROJECT", "GCLOUD_PROJECT", "CLOUDSDK_CORE_PROJECT"),
-    "azure-native:location": ("ARM_LOCATION",),
-}
+
+def provider_environment() -> dict[str, tuple[str, ...]]:
+    """Where each registered cloud's provider looks when its stack setting is absent, by setting."""
+    keys = (cloud_settings(cloud).provider_key for cloud in registry.BACKENDS)
+    return {key.key: key.environment for key in keys if key}
+
+
+PROVIDER_ENVIRONMENT = provider_environment()  # the shipped clouds', for tests that clear them
 
 
 def _all_config() -> dict[str, Any]:
@@ -38,10 +41,8 @@ def read_settings() -> Settings:
     # `labelstudio:aws:region` keeps its namespace, so it is refused rather than read as `aws:region`.
     ours = {key: value for key, value in config.items() if key.startswith(prefix)}
     raw = decode_config({(key if ":" in key[len(prefix) :] else key[len(prefix) :]): v for key, v in ours.items()})
-    for key in PROVIDER_KEYS:
-        value = config.get(key) or next(
-            (os.environ[name] for name in PROVIDER_ENVIRONMENT[key] if os.environ.get(name)), None
-        )
+    for key, environment in provider_environment().items():
+        value = config.get(key) or next((os.environ[name] for name in environment if os.environ.get(name)), None)
         if value is not None:
             raw[key] = value
     try:

@@ -20,7 +20,7 @@ from pulumi.provider.experimental.util import camel_case
 
 from components import stack_args
 from components.registry import backend
-from components.settings import PROVIDER_KEYS, Settings, load_settings
+from components.settings import Settings, load_settings, provider_keys
 from tests.conftest import ISSUER, KMS_KEY_NAME, OIDC_ARN, aws_stack, azure_stack, gcp_stack, run
 from tests.provider_host import Plugin, running_plugin
 from tests.test_examples import EXAMPLES, ConfigValue, read_yaml_program
@@ -50,7 +50,7 @@ def plugin() -> Iterator[Plugin]:
 def settings_of(config: dict[str, Any]) -> Settings:
     """The settings a stack file's config (as Python values) validates to."""
     raw = {key.removeprefix("labelstudio:"): value for key, value in config.items() if key.startswith("labelstudio:")}
-    raw |= {key: value for key, value in config.items() if key in PROVIDER_KEYS}
+    raw |= {key: value for key, value in config.items() if key in provider_keys()}
     return load_settings(raw)[0]
 
 
@@ -131,7 +131,7 @@ CASES = {
 def construct_storage(plugin: Plugin, config: dict[str, Any]) -> tuple[Any, Any, Settings]:
     settings = settings_of(config)
     args = stack_args.storage_args(settings, backend(settings.cloud).storage_args)
-    provider_config, _ = encode_config({k: v for k, v in config.items() if k in PROVIDER_KEYS}, "labelstudio")
+    provider_config, _ = encode_config({k: v for k, v in config.items() if k in provider_keys()}, "labelstudio")
     response, monitor = plugin.construct(
         COMPONENT_TOKENS[settings.cloud], "labelstudio", wire(args), stack="test", config=provider_config
     )

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from components import registry, stack_config
+from components import registry
 from components.settings import load_settings
-from tests.conftest import aws_stack
 from tools.mockrun import PROJECT_DIR, declare, reveal
 
 STUB_COMPONENT = '''
@@ -30,6 +29,7 @@ from components.facts import StorageComponent, StorageFacts, TrustedWorkloads
 
 class StubStorageArgs(TypedDict):
     bucket: str
+    tier: str
     trusted_workloads: TrustedWorkloads
 
 
@@ -46,7 +46,7 @@ class StubStorage(StorageComponent):
             storage_type="s3",
             settings={"bucket": args["bucket"], "region": "stub-1", "folder": ""},
             service_account_annotations={"stub.example.com/trusts": args["trusted_workloads"]["namespace"]},
-            exports={"bucketName": args["bucket"], "bucketArn": bucket.arn},
+            exports={"bucketName": args["bucket"], "bucketArn": bucket.arn, "tier": args["tier"]},
             ready=[bucket],
         )
         self.register_outputs({})
@@ -58,7 +58,31 @@ TYPE_TOKEN = "labelstudio:stub:Storage"
 
 STUB_STACK_ARGS = """
 def storage_args(settings, workloads):
-    return {"bucket": settings.bucket, "trusted_workloads": workloads}
+    return {"bucket": settings.bucket, "tier": settings.cloud_object.tier, "trusted_workloads": workloads}
+"""
+
+STUB_SETTINGS = """
+from pydantic import Field
+
+from components.cloud_settings import CloudSettings, Model
+
+
+class StubSettings(Model):
+    tier: str = "standard"
+
+
+def bucket_problem(name):
+    return None if name.islower() else "is not a stub bucket name; use lowercase letters"
+
+
+CLOUD = CloudSettings(
+    model=StubSettings,
+    field=Field(None, validate_default=True, description="the stub object (cloud `stub`)"),
+    title="Stub",
+    access_modes=("stub-identity", "stub-keys"),
+    keyed_access="stub-keys",
+    bucket_problem=bucket_problem,
+)
 """
 
 STUB_CHECK = """
@@ -89,6 +113,13 @@ STUB_MODULES = {
     "stack_args": STUB_STACK_ARGS,
     "check": STUB_CHECK,
     "stand_ins": STUB_STAND_INS,
+    "settings": STUB_SETTINGS,
+}
+STUB_STACK = {
+    "labelstudio:cloud": "stub",
+    "labelstudio:bucket": "acme-labels",
+    "labelstudio:host": "https://label.example.com",
+    "labelstudio:stub": {"tier": "gold"},
 }
 
 
@@ -127,6 +158,7 @@ def test_a_backend_lacking_a_part_is_refused_naming_what_is_missing(stub_backend
         "stub_incomplete.check.secrets_in",
         "stub_incomplete.stand_ins.PROVIDER",
         "stub_incomplete.stand_ins.StandIns",
+        "stub_incomplete.settings.CLOUD",
     ]
     assert registry.missing_parts("stub") == missing
     with pytest.raises(registry.IncompleteBackend, match=f"the stub backend lacks {', '.join(missing)}"):
@@ -138,19 +170,15 @@ def test_a_stub_fourth_backend_runs_the_program_with_nothing_but_its_package_and
 ):
     package = write_package(stub_backends, "stub_cloud", STUB_MODULES)
     monkeypatch.setitem(registry.BACKENDS, "stub", package)
-    # The settings model names three clouds until the settings move into the cloud packages; the
-    # stack's settings stand in for a stub cloud's, unvalidated.
-    raw = {key.removeprefix("labelstudio:"): value for key, value in aws_stack().items() if "labelstudio:" in key}
-    settings = load_settings({**raw, "aws:region": "eu-west-1"})[0].model_copy(update={"cloud": "stub"})
-    monkeypatch.setattr(stack_config, "read_settings", lambda: settings)
 
-    declaration = declare(aws_stack())
+    declaration = declare(STUB_STACK)
 
     assert declaration.error is None, declaration.error
     storage = declaration.one("labelstudio:stub:Storage")
     bucket = declaration.one("stub:index:Bucket")
     assert bucket.parent == storage.urn and bucket.inputs == {"name": "acme-labels"}
     assert declaration.outputs["bucketArn"] == "stub:::acme-labels", "the plan asks the stub's own stand-ins"
+    assert declaration.outputs["tier"] == "gold", "the stub's own settings object reaches its component"
     release = declaration.one("kubernetes:helm.sh/v3:Release")
     assert bucket.urn in release.dependencies, "Label Studio waits for the stub's storage"
     values = reveal(release.inputs["values"])
@@ -173,3 +201,26 @@ def test_packages_export_their_components_and_load_a_provider_sdk_only_when_one_
     )
     done = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_DIR, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_a_registered_stub_cloud_is_held_to_its_own_settings_rules(stub_backends, monkeypatch):
+    unregistered = declare(STUB_STACK)
+    assert (
+        unregistered.error and "labelstudio:cloud 'stub' must be one of 'aws', 'gcp' or 'azure'" in unregistered.error
+    )
+
+    monkeypatch.setitem(registry.BACKENDS, "stub", write_package(stub_backends, "stub_rules", STUB_MODULES))
+    settings, _ = load_settings({"cloud": "stub", "bucket": "acme-labels", "host": "https://label.example.com"})
+    assert settings.access == "stub-identity" and settings.cloud_object.tier == "standard"
+    refused = declare(
+        {**STUB_STACK, "labelstudio:bucket": "Acme", "labelstudio:access": "irsa", "labelstudio:stub": {"tierr": 1}}
+    )
+    assert refused.error and not refused.resources
+    for message in (
+        "labelstudio:bucket 'Acme' is not a stub bucket name; use lowercase letters",
+        "labelstudio:access 'irsa' is not an access mode for cloud stub; use stub-identity or stub-keys",
+        "labelstudio:stub.tierr: is not a setting; did you mean tier? known keys are tier",
+    ):
+        assert message in refused.error, message
+    compose = declare({**STUB_STACK, "labelstudio:target": "compose", "labelstudio:access": "stub-identity"})
+    assert compose.error and "needs stub-keys; remove labelstudio:access or set it to stub-keys" in compose.error

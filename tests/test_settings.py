@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
+from components.aws.settings import s3_bucket_problem
 from components.settings import (
     SettingsError,
     decode_config,
     folder_problem,
     load_settings,
     origin_problem,
-    s3_bucket_problem,
 )
 
 OIDC = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF"

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components.settings import KEYED_ACCESS, NAMESPACE, PROVIDER_KEYS, Settings, SettingsError, load_settings
+from components.settings import NAMESPACE, SettingsError, cloud_settings, load_settings, provider_keys, settings_model
 from tools import settings_reference
 from tools.mockrun import read_stack_config
 from tools.settings_reference import COMMAND, cloud_models, main, pulumi_type
@@ -199,10 +199,10 @@ def test_pulumi_new_with_every_default_accepted_asks_for_the_required_settings_b
 
 
 def test_template_asks_for_settings_the_program_reads_under_their_full_names():
-    known = {field.alias or name for name, field in Settings.model_fields.items()}
+    known = {field.alias or name for name, field in settings_model().model_fields.items()}
     for key in PROJECT["template"]["config"]:
         # A full name keeps `labelstudio:` even when `pulumi new` is given another project name.
-        assert key.startswith(f"{NAMESPACE}:") or key in PROVIDER_KEYS, key
+        assert key.startswith(f"{NAMESPACE}:") or key in provider_keys(), key
         assert key.removeprefix(f"{NAMESPACE}:") in known, key
     for key in PROJECT["config"]:
         assert "default" not in PROJECT["template"]["config"].get(key, {}), f"{key} is required: no default"
@@ -250,7 +250,7 @@ def test_every_table_lists_exactly_the_keys_the_program_accepts():
             assert "is not a setting" not in wrong, (cloud, key)
         assert "is not a setting" in "\n".join(problems({**stack, cloud: {"colour": "x"}}))
         assert len(objects) == len(cloud_models()[cloud].model_fields)
-    assert len(top) == len([name for name, f in Settings.model_fields.items() if ":" not in (f.alias or name)])
+    assert len(top) == len([name for name, f in settings_model().model_fields.items() if ":" not in (f.alias or name)])
 
 
 def _literal(cell: str) -> Any:
@@ -263,7 +263,7 @@ def test_the_defaults_the_tables_show_are_what_the_program_uses():
     checked = 0
     for cloud in ANSWERS:
         settings, _ = load_settings(valid_stack(cloud))
-        for name, field in Settings.model_fields.items():
+        for name, field in settings_model().model_fields.items():
             row = table(TABLES["top"], "top").get(field.alias or name)
             # A `default_doc` is prose for a default that depends on other settings, checked below.
             described = isinstance(field.json_schema_extra, dict) and "default_doc" in field.json_schema_extra
@@ -273,7 +273,7 @@ def test_the_defaults_the_tables_show_are_what_the_program_uses():
         if cloud == "azure":
             assert settings.credentials == _literal(table(TABLES["top"], "top")["credentials"]["default"])
         # The object's own defaults, with an access mode that needs none of its keys.
-        bare, _ = load_settings({**ANSWERS[cloud], "access": KEYED_ACCESS[cloud], cloud: {}})
+        bare, _ = load_settings({**ANSWERS[cloud], "access": cloud_settings(cloud).keyed_access, cloud: {}})
         cloud_object = getattr(bare, cloud)
         for name, field in type(cloud_object).model_fields.items():
             row = table(TABLES[cloud], cloud)[field.alias or name]

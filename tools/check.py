@@ -37,7 +37,6 @@ from typing import Any, TextIO, TypeVar
 import requests
 
 from components import registry
-from components.settings import ACCESS_MODES, KEYED_ACCESS
 from components.storage_check import DEFAULT_TIMEOUTS, StorageCheck, Timeouts, parse_env_list
 
 REFUSED_ORIGIN = "https://storage-check.invalid"
@@ -236,13 +235,14 @@ class OutputReader:
 def access_mode(outputs: Mapping[str, Any], cloud: str) -> str | None:
     """The stack's access mode; None for keyless access in outputs that do not name it."""
     access = outputs.get("access")
+    rules = registry.cloud_settings(cloud)
     if access is None:  # outputs that name no mode: the keys are there, or none are handed out
         keyed = (
-            ACCESS_MODES[cloud] == (KEYED_ACCESS[cloud],) or "envList" in outputs or "serviceAccountKeyJson" in outputs
+            rules.access_modes == (rules.keyed_access,) or "envList" in outputs or "serviceAccountKeyJson" in outputs
         )
-        return KEYED_ACCESS[cloud] if keyed else None
-    if access not in ACCESS_MODES[cloud]:
-        modes = " or ".join(ACCESS_MODES[cloud])
+        return str(rules.keyed_access) if keyed else None
+    if access not in rules.access_modes:
+        modes = " or ".join(rules.access_modes)
         raise BadOutputs(
             f"`access` is {shown(access)}, not an access mode of cloud {cloud} ({modes}); are these its outputs?"
         )
@@ -263,7 +263,7 @@ def storage_from_outputs(
     access = access_mode(outputs, cloud)
     reader = OutputReader(outputs)
     reader.text("bucketName")  # every cloud's outputs name it: a first sign these are a stack's outputs
-    keyed = access == KEYED_ACCESS[cloud]
+    keyed = access == registry.cloud_settings(cloud).keyed_access
     storage = registry.check_client(cloud).reach(reader, keyed, endpoint_url, timeouts)
     if keyed:
         return Reached(storage)

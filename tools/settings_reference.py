@@ -27,8 +27,9 @@ import yaml
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from components.settings import NAMESPACE, Settings
+from components.settings import NAMESPACE, settings_model
 
+Settings = settings_model()  # the whole contract: the shared settings and every registered cloud's
 ROOT = Path(__file__).resolve().parent.parent
 COMMAND = ".venv/bin/python -m tools.settings_reference --write"
 

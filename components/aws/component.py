@@ -8,6 +8,7 @@ import pulumi_aws as aws
 from typing_extensions import NotRequired
 
 from components.aws import documents
+from components.aws.settings import CLOUD, s3_bucket_problem
 from components.facts import (
     CORS_MAX_AGE_SECONDS,
     CORS_METHODS,
@@ -19,7 +20,6 @@ from components.facts import (
     storage_problems,
     storage_tags,
 )
-from components.settings import s3_bucket_problem
 
 CORS_EXPOSED_HEADERS = ["x-amz-server-side-encryption", "x-amz-request-id", "x-amz-id-2"]
 ABORT_INCOMPLETE_UPLOADS_DAYS = 7
@@ -28,13 +28,7 @@ TYPE_TOKEN = "labelstudio:aws:Storage"
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 
 
-ACCESS_MODES = ("irsa", "pod-identity", "node-role", "access-keys")
-# What each access mode cannot do without: (argument, its name in the schema, what to give).
-_ACCESS_NEEDS = {
-    "irsa": ("oidc_provider_arn", "oidcProviderArn", "the ARN of the cluster's IAM OIDC provider"),
-    "pod-identity": ("cluster_name", "clusterName", "the EKS cluster's name"),
-    "node-role": ("node_role_name", "nodeRoleName", "the name of the node group's IAM role"),
-}
+ACCESS_MODES = CLOUD.access_modes
 _TRUSTING_MODES = ("irsa", "pod-identity")
 
 
@@ -75,9 +69,10 @@ def aws_storage_problems(args: AwsStorageArgs) -> list[str]:
     """What in `args` AwsStorage cannot build, each naming the argument and the fix."""
     problems = storage_problems(args, "bucket", s3_bucket_problem, ACCESS_MODES, _TRUSTING_MODES)
     access = args.get("access")
-    if access in _ACCESS_NEEDS and not args.get(_ACCESS_NEEDS[access][0]):
-        _, argument, what = _ACCESS_NEEDS[access]
-        problems.append(f"{argument}: access {access} needs {what}")
+    needed = CLOUD.required_for_access.get(access) if isinstance(access, str) else None
+    if needed and not args.get(needed.name):
+        argument = CLOUD.model.model_fields[needed.name].alias  # the schema names it as the settings do
+        problems.append(f"{argument}: access {access} needs {needed.what}")
     if args.get("encryption", "aes256") not in ("aes256", "kms"):
         problems.append(f"encryption {args.get('encryption')!r} is not aes256 or kms")
     return problems

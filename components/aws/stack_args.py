@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from components.aws.settings import AwsSettings
 from components.facts import TrustedWorkloads
 from components.settings import Settings
 
@@ -12,11 +13,12 @@ if TYPE_CHECKING:
 
 
 def storage_args(settings: Settings, workloads: TrustedWorkloads) -> AwsStorageArgs:
-    aws = settings.aws
-    assert aws is not None and settings.aws_region is not None and settings.access is not None
+    aws: AwsSettings = settings.cloud_object
+    aws_region = settings.provider_setting
+    assert aws is not None and aws_region is not None and settings.access is not None
     args: AwsStorageArgs = {
         "bucket": settings.bucket,
-        "region": settings.aws_region,
+        "region": aws_region,
         "access": settings.access,
         "cors_origins": list(settings.cors_origins),
         "folder": settings.folder,

@@ -13,6 +13,7 @@ import pulumi
 from pulumi_azure_native import resources, storage
 from typing_extensions import NotRequired
 
+from components.azure.settings import azure_container_problem
 from components.facts import (
     CORS_MAX_AGE_SECONDS,
     CORS_METHODS,
@@ -24,7 +25,6 @@ from components.facts import (
     storage_problems,
     storage_tags,
 )
-from components.settings import azure_container_problem
 
 # Today's type token: stacks created before the package keep their URNs (no alias needed).
 TYPE_TOKEN = "labelstudio:azure:Storage"

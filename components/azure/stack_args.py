@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from components.azure.settings import AzureSettings
 from components.facts import TrustedWorkloads
 from components.settings import Settings
 
@@ -12,11 +13,12 @@ if TYPE_CHECKING:
 
 
 def storage_args(settings: Settings, workloads: TrustedWorkloads) -> AzureStorageArgs:
-    azure = settings.azure
-    assert azure is not None and settings.azure_location is not None
+    azure: AzureSettings = settings.cloud_object
+    azure_location = settings.provider_setting
+    assert azure is not None and azure_location is not None
     args: AzureStorageArgs = {
         "container": settings.bucket,
-        "location": settings.azure_location,
+        "location": azure_location,
         "cors_origins": list(settings.cors_origins),
         "folder": settings.folder,
         "retention_days": settings.retention_days,

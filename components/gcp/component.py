@@ -24,11 +24,11 @@ from components.facts import (
     storage_problems,
     storage_tags,
 )
-from components.settings import gcs_bucket_problem
+from components.gcp.settings import CLOUD, gcs_bucket_problem
 
 # Today's type token: stacks created before the package keep their URNs (no alias needed).
 TYPE_TOKEN = "labelstudio:gcp:Storage"
-ACCESS_MODES = ("workload-identity", "key")
+ACCESS_MODES = CLOUD.access_modes
 
 CORS_RESPONSE_HEADERS = ["Content-Type", "Access-Control-Allow-Origin"]
 OBJECT_ROLE = "roles/storage.objectAdmin"

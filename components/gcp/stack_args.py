@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from components.facts import TrustedWorkloads
+from components.gcp.settings import GcpSettings
 from components.settings import Settings
 
 if TYPE_CHECKING:
@@ -12,11 +13,12 @@ if TYPE_CHECKING:
 
 
 def storage_args(settings: Settings, workloads: TrustedWorkloads) -> GcpStorageArgs:
-    gcp = settings.gcp
-    assert gcp is not None and settings.gcp_project is not None and settings.access is not None
+    gcp: GcpSettings = settings.cloud_object
+    gcp_project = settings.provider_setting
+    assert gcp is not None and gcp_project is not None and settings.access is not None
     args: GcpStorageArgs = {
         "bucket": settings.bucket,
-        "project": settings.gcp_project,
+        "project": gcp_project,
         "access": settings.access,
         "cors_origins": list(settings.cors_origins),
         "location": gcp.location,

@@ -13,7 +13,8 @@ from typing_extensions import NotRequired
 
 from components.facts import StorageConnection, StorageFacts, refuse_problems
 from components.kubernetes import chart
-from components.settings import DEFAULT_CHART_VERSION, dns_label_problem
+from components.names import dns_label_problem
+from components.settings import DEFAULT_CHART_VERSION
 
 # Today's type token: stacks created before the package keep their URNs (no alias needed).
 TYPE_TOKEN = "labelstudio:kubernetes:LabelStudio"

@@ -1,0 +1,63 @@
+"""What a cloud's settings module (`components/<cloud>/settings.py`) provides: its object's
+model and, in one `CloudSettings`, everything the stack contract needs to know about the cloud
+(access modes, the provider key, the bucket rules), which components/settings.py turns into
+the stack's model. Importing it loads no cloud SDK.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+from pydantic.fields import FieldInfo
+
+
+class Model(BaseModel):
+    """Every settings model: camelCase keys, unknown keys refused, values frozen once read."""
+
+    model_config = ConfigDict(alias_generator=to_camel, extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class RequiredSetting:
+    """A setting of the cloud's object that one access mode cannot do without."""
+
+    name: str  # the model's field name, e.g. oidc_provider_arn (its key is the camelCase alias)
+    what: str  # what to set it to, e.g. "the EKS cluster's name"
+
+
+@dataclass(frozen=True)
+class ProviderKey:
+    """The cloud's provider setting the stack needs, e.g. `aws:region`."""
+
+    key: str  # as the stack file writes it
+    field_name: str  # the stack model's field for it, e.g. aws_region
+    field: FieldInfo  # its Field(...): description and prompt for the settings reference
+    how_to_set: str  # the fix when it is missing, e.g. "run `pulumi config set aws:region <region>`"
+    problem: Callable[[str], str | None]  # why a value is refused, or None
+    # Where the provider looks when the stack does not set it; the program must agree.
+    environment: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CloudSettings:
+    """One cloud's part of the stack contract."""
+
+    model: type[Model]  # the `labelstudio:<cloud>` object
+    field: FieldInfo  # the object's Field(...) in the stack model: description and default text
+    title: str  # how docs name the cloud, e.g. "Google Cloud"
+    access_modes: tuple[str, ...]  # the first is the default on Kubernetes
+    keyed_access: str  # the mode that hands out keys: the only one Docker Compose can use
+    bucket_problem: Callable[[str], str | None]  # why a bucket (container) name is refused, or None
+    provider_key: ProviderKey | None = None
+    # Why the cloud has only the modes it has, when that is not obvious.
+    access_why: str | None = None
+    required_for_access: dict[str, RequiredSetting] = dataclasses.field(default_factory=dict)
+    # Why `forceDestroy` does not apply to this cloud, when it does not.
+    force_destroy_problem: str | None = None
+    # Checks of the object against the provider key's value: (key in the object, message) or None.
+    object_problem: Callable[[Any, str | None], tuple[str, str] | None] | None = None
