@@ -9,17 +9,57 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PlainValidator
 from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
+
+from components.names import output_name_problem, stack_name_problem
+from components.problems import problem, type_name
 
 
 class Model(BaseModel):
     """Every settings model: camelCase keys, unknown keys refused, values frozen once read."""
 
     model_config = ConfigDict(alias_generator=to_camel, extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class StackOutput:
+    """A setting read from another stack's outputs when this stack runs (cluster facts often live
+    in the cluster's own stack): `{fromStack: acme/eks/prod, output: oidcProviderArn}`."""
+
+    stack: str
+    output: str
+
+
+# No braces: a message is a pydantic template, where they would stay doubled.
+REFERENCE_FORM = "(an object of fromStack: <organization>/<project>/<stack> and output: <output name>)"
+_REFERENCE_KEYS = {"fromStack": stack_name_problem, "output": output_name_problem}
+
+
+def text_or_stack_output(value: Any) -> str | StackOutput:
+    """A setting given as text, or as a reference to another stack's output, checked for shape."""
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, dict):
+        raise problem(f"must be text or a stack output reference {REFERENCE_FORM}, not {type_name(value)}")
+    for key in value:
+        if key not in _REFERENCE_KEYS:
+            raise problem(f"is not a key of a stack output reference; write {REFERENCE_FORM}", str(key))
+    for key, rule in _REFERENCE_KEYS.items():
+        if key not in value:
+            raise problem(f"is required in a stack output reference; write {REFERENCE_FORM}", key)
+        given = value[key]
+        found = rule(given) if isinstance(given, str) else f"must be text, not {type_name(given)}"
+        if found:
+            raise problem(found, key, value=given)
+    return StackOutput(stack=value["fromStack"], output=value["output"])
+
+
+# A setting that may be read from another stack's outputs.
+StackValue = Annotated[str | StackOutput, PlainValidator(text_or_stack_output)]
 
 
 @dataclass(frozen=True)

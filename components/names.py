@@ -135,3 +135,30 @@ def dns_label_problem(value: str, limit: int = 63) -> str | None:
 def url_may_hold_password(url: str) -> bool:
     """A URL with '@' may carry user:password; it is then never repeated in a message."""
     return "@" in url
+
+
+# Another stack, as `pulumi.StackReference` names it: `<organization>/<project>/<stack>` (or
+# `<project>/<stack>` or `<stack>` within this organization and project).
+_STACK_PART = r"[A-Za-z0-9_.-]{1,100}"
+_STACK_NAME = re.compile(rf"({_STACK_PART}/){{0,2}}{_STACK_PART}", re.ASCII)
+_OUTPUT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,127}", re.ASCII)
+
+
+def stack_name_problem(name: str) -> str | None:
+    """Why `name` cannot name another stack, or None."""
+    if _STACK_NAME.fullmatch(name):
+        return None
+    return (
+        "is not a stack name; write <organization>/<project>/<stack>, e.g. acme/eks/prod "
+        "(letters, digits, '-', '_' and '.' between the slashes)"
+    )
+
+
+def output_name_problem(name: str) -> str | None:
+    """Why `name` cannot be a stack output's name, or None."""
+    if _OUTPUT_NAME.fullmatch(name):
+        return None
+    return (
+        "is not a stack output name; use a name `pulumi stack output` lists for that stack, e.g. "
+        "oidcProviderArn (letters, digits, '_' and '-', starting with a letter)"
+    )

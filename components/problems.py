@@ -145,7 +145,8 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _type_name(value: Any) -> str:
+def type_name(value: Any) -> str:
+    """How messages name a value's JSON kind: `an object`, `a list`, `a string`..."""
     return {
         dict: "an object",
         list: "a list",
@@ -207,7 +208,7 @@ def describe(
         elif kind == "literal_error":
             text = f"{key}{shown} must be one of {ctx.get('expected')}"
         elif kind in _WANTED:
-            text = f"{key}{shown} must be {_WANTED[kind]}, not {_type_name(value)}"
+            text = f"{key}{shown} must be {_WANTED[kind]}, not {type_name(value)}"
         elif kind in ("bool_parsing", "int_parsing", "int_from_float"):
             text = f"{key}{shown} must be {'true or false' if kind == 'bool_parsing' else 'a whole number'}"
         else:

@@ -18,7 +18,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, ValidationInfo, create_model, field_validator
+from pydantic import Field, PrivateAttr, ValidationError, ValidationInfo, create_model, field_validator
 
 from components import registry
 from components.cloud_settings import CloudSettings, Model, ProviderKey
@@ -174,6 +174,8 @@ class Settings(Model):
     retention_days: int = Field(
         30, ge=1, le=365, description="days an overwritten or deleted object stays recoverable (1-365)"
     )
+
+    _stack_references: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     # -- access and credentials ----------------------------------------------------------------
 
@@ -336,6 +338,15 @@ class Settings(Model):
         if self.enterprise:
             names["rqworker"] = f"{self.release}-ls-rqworker"
         return names
+
+    def stack_reference(self, stack: str) -> Any:
+        """The one `pulumi.StackReference` to `stack` in this run of the program, which settings
+        given as `{fromStack: stack, output: ...}` read their values from."""
+        if stack not in self._stack_references:
+            import pulumi
+
+            self._stack_references[stack] = pulumi.StackReference(stack)
+        return self._stack_references[stack]
 
     @property
     def cloud_object(self) -> Any:

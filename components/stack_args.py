@@ -7,13 +7,17 @@ lives with each cloud (`components/<cloud>/stack_args.py`, found through the reg
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from components.cloud_settings import StackValue
 from components.facts import StorageConnection, TrustedWorkloads
 from components.kubernetes.chart import service_account_names
 from components.settings import Settings
 
 if TYPE_CHECKING:
+    import pulumi
+
     from components.kubernetes.release import LabelStudioReleaseArgs
 
 
@@ -24,6 +28,31 @@ def trusted_workloads(settings: Settings) -> TrustedWorkloads:
         service_accounts=service_account_names(settings.release, settings.enterprise),
         name=settings.release,
     )
+
+
+def setting_input(
+    settings: Settings, value: StackValue, key: str, rule: Callable[[str], str | None]
+) -> pulumi.Input[str]:
+    """A setting as a component's argument: as written, or, given as `{fromStack, output}`, that
+    output of the other stack, read when this stack runs and held to the rule the stack file's
+    text is held to (`key` names the setting in the message)."""
+    if isinstance(value, str):
+        return value
+    import pulumi
+
+    def checked(found: Any) -> str:
+        if not isinstance(found, str) or not found:
+            raise pulumi.RunError(
+                f"{key}: stack {value.stack} has no output {value.output} holding text; "
+                f"`pulumi stack output --stack {value.stack}` lists what it exports"
+            )
+        problem = rule(found)
+        if problem:
+            raise pulumi.RunError(f"{key}: output {value.output} of stack {value.stack} {problem}")
+        return found
+
+    output: pulumi.Output[Any] = settings.stack_reference(value.stack).get_output(value.output)
+    return output.apply(checked)
 
 
 def storage_args(settings: Settings, backend_args: Any) -> Any:

@@ -107,6 +107,9 @@ class StandIns:
 
     def call(self, token, args):
         return None
+
+    def stack_output(self, setting):
+        return None
 """
 STUB_MODULES = {
     "component": STUB_COMPONENT,

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from components.cloud_settings import CloudSettings, Model, ProviderKey, RequiredSetting
+from components.cloud_settings import CloudSettings, Model, ProviderKey, RequiredSetting, StackValue
 from components.names import IPV4
 from components.problems import problem
 
@@ -57,21 +57,50 @@ def s3_bucket_problem(name: str) -> str | None:
     return f"is not a valid S3 bucket name; use {S3_BUCKET_RULES}" if bad else None
 
 
+def oidc_provider_arn_problem(arn: str) -> str | None:
+    """Why `arn` is not an IAM OIDC provider ARN, or None."""
+    if _OIDC_ARN.fullmatch(arn):
+        return None
+    return (
+        "is not an IAM OIDC provider ARN; expected arn:aws:iam::<account>:oidc-provider/"
+        "oidc.eks.<region>.amazonaws.com/id/<id> (aws eks describe-cluster shows the issuer)"
+    )
+
+
+def cluster_name_problem(name: str) -> str | None:
+    """Why `name` is not an EKS cluster name, or None."""
+    if _EKS_CLUSTER.fullmatch(name):
+        return None
+    return "is not an EKS cluster name (1-100 letters, digits, '-' and '_', starting with a letter or digit)"
+
+
+def node_role_name_problem(name: str) -> str | None:
+    """Why `name` is not an IAM role name, or None."""
+    if name.startswith("arn:"):
+        return "takes the role's name, not its ARN; use the part after 'role/' (without any path)"
+    if not _IAM_ROLE_NAME.fullmatch(name):
+        return "is not an IAM role name (1-64 letters, digits and +=,.@_-)"
+    return None
+
+
 class AwsSettings(Model):
     """The `labelstudio:aws` object."""
 
-    oidc_provider_arn: str | None = Field(
+    oidc_provider_arn: StackValue | None = Field(
         None,
         description="the cluster's IAM OIDC provider, "
-        "`arn:aws:iam::<account>:oidc-provider/oidc.eks.<region>.amazonaws.com/id/<id>`",
+        "`arn:aws:iam::<account>:oidc-provider/oidc.eks.<region>.amazonaws.com/id/<id>`; or read from the "
+        "cluster's stack, see [below](#cluster-facts-from-another-stack)",
         json_schema_extra={"used_by": "`irsa` (required)"},
     )
-    cluster_name: str | None = Field(
-        None, description="the EKS cluster's name", json_schema_extra={"used_by": "`pod-identity` (required)"}
-    )
-    node_role_name: str | None = Field(
+    cluster_name: StackValue | None = Field(
         None,
-        description="the node group's IAM role *name* (not its ARN)",
+        description="the EKS cluster's name; or read from the cluster's stack",
+        json_schema_extra={"used_by": "`pod-identity` (required)"},
+    )
+    node_role_name: StackValue | None = Field(
+        None,
+        description="the node group's IAM role *name* (not its ARN); or read from the cluster's stack",
         json_schema_extra={"used_by": "`node-role` (required)"},
     )
     kms_key_arn: str | None = Field(
@@ -88,30 +117,26 @@ class AwsSettings(Model):
 
     @field_validator("oidc_provider_arn")
     @classmethod
-    def _oidc_arn(cls, value: str | None) -> str | None:
-        if value is not None and not _OIDC_ARN.fullmatch(value):
-            raise problem(
-                "is not an IAM OIDC provider ARN; expected arn:aws:iam::<account>:oidc-provider/"
-                "oidc.eks.<region>.amazonaws.com/id/<id> (aws eks describe-cluster shows the issuer)"
-            )
+    def _oidc_arn(cls, value: StackValue | None) -> StackValue | None:
+        found = oidc_provider_arn_problem(value) if isinstance(value, str) else None
+        if found:
+            raise problem(found)
         return value
 
     @field_validator("cluster_name")
     @classmethod
-    def _cluster(cls, value: str | None) -> str | None:
-        if value is not None and not _EKS_CLUSTER.fullmatch(value):
-            raise problem(
-                "is not an EKS cluster name (1-100 letters, digits, '-' and '_', starting with a letter or digit)"
-            )
+    def _cluster(cls, value: StackValue | None) -> StackValue | None:
+        found = cluster_name_problem(value) if isinstance(value, str) else None
+        if found:
+            raise problem(found)
         return value
 
     @field_validator("node_role_name")
     @classmethod
-    def _node_role(cls, value: str | None) -> str | None:
-        if value is not None and value.startswith("arn:"):
-            raise problem("takes the role's name, not its ARN; use the part after 'role/' (without any path)")
-        if value is not None and not _IAM_ROLE_NAME.fullmatch(value):
-            raise problem("is not an IAM role name (1-64 letters, digits and +=,.@_-)")
+    def _node_role(cls, value: StackValue | None) -> StackValue | None:
+        found = node_role_name_problem(value) if isinstance(value, str) else None
+        if found:
+            raise problem(found)
         return value
 
     @field_validator("kms_key_arn")
@@ -152,7 +177,7 @@ def object_problem(aws: AwsSettings, region: str | None) -> tuple[str, str] | No
     if not region:
         return None
     for alias, arn in (("oidcProviderArn", aws.oidc_provider_arn), ("kmsKeyArn", aws.kms_key_arn)):
-        partition, expected = (arn or "").split(":")[1:2], aws_partition(region)
+        partition, expected = (arn if isinstance(arn, str) else "").split(":")[1:2], aws_partition(region)
         if partition and partition[0] != expected:
             return alias, (
                 f"is an ARN of partition {partition[0]}, but aws:region {region} is in partition {expected}; "

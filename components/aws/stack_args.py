@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from components.aws.settings import AwsSettings
+from components.aws.settings import (
+    AwsSettings,
+    cluster_name_problem,
+    node_role_name_problem,
+    oidc_provider_arn_problem,
+)
 from components.facts import TrustedWorkloads
-from components.settings import Settings
+from components.settings import Settings, setting_name
+from components.stack_args import setting_input
 
 if TYPE_CHECKING:
     from components.aws.component import AwsStorageArgs
+
+
+# Settings that may be read from the cluster's own stack, each with its rule.
+CLUSTER_FACTS = {
+    "oidc_provider_arn": oidc_provider_arn_problem,
+    "cluster_name": cluster_name_problem,
+    "node_role_name": node_role_name_problem,
+}
 
 
 def storage_args(settings: Settings, workloads: TrustedWorkloads) -> AwsStorageArgs:
@@ -28,11 +42,11 @@ def storage_args(settings: Settings, workloads: TrustedWorkloads) -> AwsStorageA
         "encryption": "kms" if aws.uses_kms else "aes256",
         "trusted_workloads": workloads,
     }
-    optional = {
-        "kms_key_arn": aws.kms_key_arn,
-        "oidc_provider_arn": aws.oidc_provider_arn,
-        "cluster_name": aws.cluster_name,
-        "node_role_name": aws.node_role_name,
-    }
+    optional: dict[str, Any] = {"kms_key_arn": aws.kms_key_arn}
+    for name, rule in CLUSTER_FACTS.items():
+        value = getattr(aws, name)
+        if value is not None:
+            key = setting_name("aws", (AwsSettings.model_fields[name].alias or name,))
+            optional[name] = setting_input(settings, value, key, rule)
     args.update({key: value for key, value in optional.items() if value is not None})  # type: ignore[typeddict-item]
     return args

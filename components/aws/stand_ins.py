@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from components.aws.settings import aws_partition
 from components.stand_ins import Answer, auto_name, suffix
 
 PROVIDER = "aws"
@@ -38,3 +39,12 @@ class StandIns:
 
     def call(self, token: str, args: dict[str, Any]) -> dict[str, Any] | None:
         return None
+
+    def stack_output(self, setting: str) -> Any | None:
+        """The cluster facts an EKS stack exports, as stand-ins in the bucket's region."""
+        issuer = f"oidc.eks.{self.region}.amazonaws.com/id/{'0' * 32}"
+        return {
+            "oidcProviderArn": f"arn:{aws_partition(self.region)}:iam::{ACCOUNT}:oidc-provider/{issuer}",
+            "clusterName": "stand-in-cluster",
+            "nodeRoleName": "stand-in-node-role",
+        }.get(setting)

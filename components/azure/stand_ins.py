@@ -54,3 +54,6 @@ class StandIns:
         if token == "azure-native:storage:listStorageAccountKeys":
             return {"keys": [{"keyName": "key1", "value": ACCOUNT_KEY, "permissions": "FULL"}]}
         return None
+
+    def stack_output(self, setting: str) -> Any | None:
+        return None

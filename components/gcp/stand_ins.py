@@ -46,3 +46,6 @@ class StandIns:
         if token == "gcp:storage/getProjectServiceAccount:getProjectServiceAccount":
             return {"emailAddress": SERVICE_AGENT, "project": self.project}
         return None
+
+    def stack_output(self, setting: str) -> Any | None:
+        return None

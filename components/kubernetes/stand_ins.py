@@ -28,3 +28,6 @@ class StandIns:
 
     def call(self, token: str, args: dict[str, Any]) -> dict[str, Any] | None:
         return None
+
+    def stack_output(self, setting: str) -> Any | None:
+        return None

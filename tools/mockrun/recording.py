@@ -46,6 +46,7 @@ class Declaration:
     config: dict[str, str] = field(default_factory=dict)
     secret_keys: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    reads: list[tuple[str, str]] = field(default_factory=list)  # (type, name) read, not managed
 
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.resources if r.type == type_]
@@ -106,6 +107,7 @@ def monitor_class() -> type:
             self.registrations: list[Registration] = []
             self.stack_urn = ""
             self.stack_outputs: dict[str, Any] = {}
+            self.reads: list[tuple[str, str]] = []  # (type, name) of each resource read, not managed
             self.thread_loops: set[asyncio.AbstractEventLoop] = set()
             self._loops_lock = threading.Lock()
 
@@ -125,6 +127,7 @@ def monitor_class() -> type:
                 self._note_thread_loop()
 
         def ReadResource(self, request: Any) -> Any:
+            self.reads.append((request.type, request.name))
             try:
                 return super().ReadResource(request)
             finally:

@@ -21,7 +21,7 @@ from tools.mockrun.stack_files import (
     project_of,
     read_stack_config,
 )
-from tools.mockrun.stand_ins import StandInCloud, _Mocks
+from tools.mockrun.stand_ins import STACK_REFERENCE, StandInCloud, _Mocks
 
 
 class _Collector(logging.Handler):
@@ -120,6 +120,16 @@ def _run(project_dir: Path, declaration: Declaration, preview: bool) -> None:
             thread_loop.close()
         loop.close()
         asyncio.set_event_loop(None)
+        # A failed run leaves RPCs and outputs of this loop behind, which the next run would wait on.
+        runtime_settings.SETTINGS.rpc_manager.clear()
+        with runtime_settings.SETTINGS.lock:
+            runtime_settings.SETTINGS.outputs.clear()
     declaration.resources = monitor.registrations
     declaration.outputs = monitor.stack_outputs
     declaration.warnings = collector.messages
+    declaration.reads = list(monitor.reads)
+    declaration.notes += [
+        f"the program reads outputs of stack {name}; this plan uses stand-ins for them"
+        for type_, name in monitor.reads
+        if type_ == STACK_REFERENCE
+    ]
