@@ -12,7 +12,7 @@ import pytest
 
 from components.cloud_settings import StackOutput
 from components.settings import SettingsError, load_settings
-from tests.conftest import aws_stack
+from tests.conftest import aws_stack, gcp_stack
 from tools.mockrun import declare, run_stack_file
 from tools.mockrun.stand_ins import StandInCloud
 
@@ -124,3 +124,30 @@ def test_the_shipped_example_plans_with_stand_ins_and_says_so():
     declaration = run_stack_file("examples/Pulumi.eks-shared.yaml")
     assert declaration.error is None, declaration.error
     assert any("reads outputs of stack acme/eks/prod" in note for note in declaration.notes)
+
+
+WORKLOAD_IDENTITY = "gcp:serviceaccount/iAMMember:IAMMember"
+
+
+def gcp_members(declaration: Any) -> set[str]:
+    """The workload identity members granted use of the Google service account."""
+    members = {binding.inputs["member"] for binding in declaration.of_type(WORKLOAD_IDENTITY)}
+    return {member for member in members if ".svc.id.goog[" in member}
+
+
+def test_the_gke_project_names_the_workload_identity_pool_and_may_come_from_the_cluster_stack():
+    own = declare(gcp_stack())
+    written = declare(gcp_stack(gcp={"clusterProject": "acme-gke-prod"}))
+    read = declare(gcp_stack(gcp={"clusterProject": reference("projectId", "acme/gke/prod")}))
+
+    assert own.error is None and written.error is None and read.error is None, (own.error, read.error)
+    assert gcp_members(own) == {"serviceAccount:acme-ml-prod.svc.id.goog[label-studio/label-studio-ls-app]"}
+    assert gcp_members(written) == {"serviceAccount:acme-gke-prod.svc.id.goog[label-studio/label-studio-ls-app]"}
+    assert gcp_members(read) == {"serviceAccount:gke-stand-in-project.svc.id.goog[label-studio/label-studio-ls-app]"}
+    assert read.reads == [("pulumi:pulumi:StackReference", "acme/gke/prod")]
+
+
+def test_a_gke_project_that_is_no_project_id_is_refused():
+    refused = declare(gcp_stack(gcp={"clusterProject": "Acme GKE"}))
+    assert refused.error is not None and not refused.resources
+    assert "labelstudio:gcp.clusterProject 'Acme GKE' is not a Google Cloud project id" in refused.error

@@ -104,6 +104,8 @@ class GcpStorageArgs(TypedDict):
     """Account id of the Google service account; derived from the workloads' name and the stack when absent."""
     trusted_workloads: NotRequired[TrustedWorkloads]
     """The Kubernetes service accounts that may act as the service account (access workload-identity)."""
+    cluster_project: NotRequired[pulumi.Input[str]]
+    """Project of the GKE cluster whose workload identity pool the workloads belong to; the bucket's when absent."""
 
 
 def gcp_storage_problems(args: GcpStorageArgs) -> list[str]:
@@ -254,12 +256,21 @@ class GcpStorage(StorageComponent):
     def _workload_identity(self, name: str, project: str, child: pulumi.ResourceOptions) -> dict[str, Any]:
         """Only the chart's own Kubernetes service accounts may act as the Google service account."""
         workloads = self._args["trusted_workloads"]
+        namespace, pool_project = workloads["namespace"], self._args.get("cluster_project")
+
+        def member(service_account: str) -> pulumi.Input[str]:
+            if pool_project is None:
+                return workload_identity_member(project, namespace, service_account)
+            return pulumi.Output.from_input(pool_project).apply(
+                lambda cluster_project: workload_identity_member(cluster_project, namespace, service_account)
+            )
+
         bindings = [
             gcp.serviceaccount.IAMMember(
                 f"{name}-workload-identity-{component}",
                 service_account_id=self.service_account.name,
                 role=WORKLOAD_IDENTITY_ROLE,
-                member=workload_identity_member(project, workloads["namespace"], service_account),
+                member=member(service_account),
                 opts=child,
             )
             for component, service_account in workloads["service_accounts"].items()

@@ -8,7 +8,7 @@ import re
 
 from pydantic import Field, field_validator
 
-from components.cloud_settings import CloudSettings, Model, ProviderKey
+from components.cloud_settings import CloudSettings, Model, ProviderKey, StackValue
 from components.names import IPV4
 from components.problems import problem
 
@@ -60,6 +60,22 @@ class GcpSettings(Model):
             "and a hash of stack and release, so stacks sharing a project and a release name never share an account"
         },
     )
+
+    cluster_project: StackValue | None = Field(
+        None,
+        description="the GKE cluster's project, whose workload identity pool (`<project>.svc.id.goog`) Label "
+        "Studio's pods belong to, when it is not the bucket's (access `workload-identity`); or read from the "
+        "cluster's stack, see [below](#cluster-facts-from-another-stack)",
+        json_schema_extra={"default_doc": "the bucket's project (`gcp:project`)"},
+    )
+
+    @field_validator("cluster_project")
+    @classmethod
+    def _cluster_project(cls, value: StackValue | None) -> StackValue | None:
+        found = project_problem(value) if isinstance(value, str) else None
+        if found:
+            raise problem(found)
+        return value
 
     @field_validator("location")
     @classmethod

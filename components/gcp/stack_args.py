@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from components.facts import TrustedWorkloads
-from components.gcp.settings import GcpSettings
-from components.settings import Settings
+from components.gcp.settings import GcpSettings, project_problem
+from components.settings import Settings, setting_name
+from components.stack_args import setting_input
 
 if TYPE_CHECKING:
     from components.gcp.component import GcpStorageArgs
@@ -32,4 +33,7 @@ def storage_args(settings: Settings, workloads: TrustedWorkloads) -> GcpStorageA
         args["kms_key_name"] = gcp.kms_key_name
     if gcp.service_account_id:
         args["service_account_id"] = gcp.service_account_id
+    if gcp.cluster_project is not None:
+        key = setting_name("gcp", ("clusterProject",))
+        args["cluster_project"] = setting_input(settings, gcp.cluster_project, key, project_problem)
     return args

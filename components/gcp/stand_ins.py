@@ -48,4 +48,5 @@ class StandIns:
         return None
 
     def stack_output(self, setting: str) -> Any | None:
-        return None
+        """The cluster facts a GKE stack exports, as stand-ins."""
+        return {"clusterProject": "gke-stand-in-project"}.get(setting)
