@@ -62,6 +62,15 @@ def text_or_stack_output(value: Any) -> str | StackOutput:
 StackValue = Annotated[str | StackOutput, PlainValidator(text_or_stack_output)]
 
 
+def held_to(rule: Callable[[str], str | None], value: StackValue | None) -> StackValue | None:
+    """`value`, refused with `rule`'s reason when it is text; a stack output is held to `rule`
+    when it is read (components/stack_args.py)."""
+    found = rule(value) if isinstance(value, str) else None
+    if found:
+        raise problem(found)
+    return value
+
+
 @dataclass(frozen=True)
 class RequiredSetting:
     """A setting of the cloud's object that one access mode cannot do without."""

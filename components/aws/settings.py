@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from components.cloud_settings import CloudSettings, Model, ProviderKey, RequiredSetting, StackValue
+from components.cloud_settings import CloudSettings, Model, ProviderKey, RequiredSetting, StackValue, held_to
 from components.names import IPV4
 from components.problems import problem
 
@@ -83,6 +83,14 @@ def node_role_name_problem(name: str) -> str | None:
     return None
 
 
+# The settings that may be read from the cluster's own stack, each with its rule.
+CLUSTER_FACTS = {
+    "oidc_provider_arn": oidc_provider_arn_problem,
+    "cluster_name": cluster_name_problem,
+    "node_role_name": node_role_name_problem,
+}
+
+
 class AwsSettings(Model):
     """The `labelstudio:aws` object."""
 
@@ -115,29 +123,10 @@ class AwsSettings(Model):
         json_schema_extra={"used_by": "all", "default_doc": "`aes256`; `kms` when `kmsKeyArn` is set"},
     )
 
-    @field_validator("oidc_provider_arn")
+    @field_validator(*CLUSTER_FACTS)
     @classmethod
-    def _oidc_arn(cls, value: StackValue | None) -> StackValue | None:
-        found = oidc_provider_arn_problem(value) if isinstance(value, str) else None
-        if found:
-            raise problem(found)
-        return value
-
-    @field_validator("cluster_name")
-    @classmethod
-    def _cluster(cls, value: StackValue | None) -> StackValue | None:
-        found = cluster_name_problem(value) if isinstance(value, str) else None
-        if found:
-            raise problem(found)
-        return value
-
-    @field_validator("node_role_name")
-    @classmethod
-    def _node_role(cls, value: StackValue | None) -> StackValue | None:
-        found = node_role_name_problem(value) if isinstance(value, str) else None
-        if found:
-            raise problem(found)
-        return value
+    def _cluster_fact(cls, value: StackValue | None, info: ValidationInfo) -> StackValue | None:
+        return held_to(CLUSTER_FACTS[str(info.field_name)], value)
 
     @field_validator("kms_key_arn")
     @classmethod

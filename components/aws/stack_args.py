@@ -4,26 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from components.aws.settings import (
-    AwsSettings,
-    cluster_name_problem,
-    node_role_name_problem,
-    oidc_provider_arn_problem,
-)
+from components.aws.settings import CLUSTER_FACTS, AwsSettings
 from components.facts import TrustedWorkloads
 from components.settings import Settings, setting_name
 from components.stack_args import setting_input
 
 if TYPE_CHECKING:
     from components.aws.component import AwsStorageArgs
-
-
-# Settings that may be read from the cluster's own stack, each with its rule.
-CLUSTER_FACTS = {
-    "oidc_provider_arn": oidc_provider_arn_problem,
-    "cluster_name": cluster_name_problem,
-    "node_role_name": node_role_name_problem,
-}
 
 
 def storage_args(settings: Settings, workloads: TrustedWorkloads) -> AwsStorageArgs:

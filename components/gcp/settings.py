@@ -8,7 +8,7 @@ import re
 
 from pydantic import Field, field_validator
 
-from components.cloud_settings import CloudSettings, Model, ProviderKey, StackValue
+from components.cloud_settings import CloudSettings, Model, ProviderKey, StackValue, held_to
 from components.names import IPV4
 from components.problems import problem
 
@@ -72,10 +72,7 @@ class GcpSettings(Model):
     @field_validator("cluster_project")
     @classmethod
     def _cluster_project(cls, value: StackValue | None) -> StackValue | None:
-        found = project_problem(value) if isinstance(value, str) else None
-        if found:
-            raise problem(found)
-        return value
+        return held_to(project_problem, value)
 
     @field_validator("location")
     @classmethod
