@@ -70,6 +70,15 @@ def run_stack_file(stack_file: Path, project_dir: Path | None = None, preview: b
     return declaration
 
 
+def _unless_reported(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """asyncio's report of an exception nobody awaited, except a RunError: the run's error,
+    reported once in the declaration, which every output derived from it also holds."""
+    import pulumi
+
+    if not isinstance(context.get("exception"), pulumi.RunError):
+        loop.default_exception_handler(context)
+
+
 def _run(project_dir: Path, declaration: Declaration, preview: bool) -> None:
     import pulumi
     from pulumi.runtime import settings as runtime_settings
@@ -80,6 +89,7 @@ def _run(project_dir: Path, declaration: Declaration, preview: bool) -> None:
     # loop that runs the program, or the run waits forever on a future of another loop.
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    loop.set_exception_handler(_unless_reported)
     monitor = monitor_class()(_Mocks(StandInCloud(declaration.config)))
     logger = logging.getLogger(f"labelstudio.mockrun.{declaration.stack}")
     logger.propagate = False
