@@ -32,10 +32,8 @@ from components.names import (
     web_address,
 )
 from components.problems import (
-    MAX_NESTING,
     NAMESPACE,
     SettingsError,
-    TooDeep,
     decode_strings,
     describe,
     json_value_problem,
@@ -43,20 +41,15 @@ from components.problems import (
     setting_name,
 )
 
+# NAMESPACE and SettingsError are re-exported: the program and its tests meet them here.
 __all__ = [
-    "MAX_NESTING",
     "NAMESPACE",
     "Settings",
     "SettingsError",
-    "TooDeep",
     "cloud_settings",
     "decode_config",
-    "folder_problem",
-    "json_value_problem",
     "load_settings",
-    "origin_problem",
     "provider_keys",
-    "setting_name",
     "settings_model",
 ]
 

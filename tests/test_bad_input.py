@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.settings import SettingsError, decode_config, load_settings, origin_problem
+from components.names import origin_problem
+from components.settings import SettingsError, decode_config, load_settings
 from tests.conftest import KMS_KEY_NAME, OIDC_ARN, aws_stack, azure_stack, exposed_strings, gcp_stack
 from tools.mockrun import declare, encode_config
 

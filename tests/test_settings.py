@@ -9,13 +9,8 @@ from typing import Any
 import pytest
 
 from components.aws.settings import s3_bucket_problem
-from components.settings import (
-    SettingsError,
-    decode_config,
-    folder_problem,
-    load_settings,
-    origin_problem,
-)
+from components.names import folder_problem, origin_problem
+from components.settings import SettingsError, decode_config, load_settings
 
 OIDC = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF"
 

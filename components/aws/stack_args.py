@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from components.aws.settings import CLUSTER_FACTS, AwsSettings
 from components.facts import TrustedWorkloads
-from components.settings import Settings, setting_name
+from components.problems import setting_name
+from components.settings import Settings
 from components.stack_args import setting_input
 
 if TYPE_CHECKING:

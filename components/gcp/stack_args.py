@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 from components.facts import TrustedWorkloads
 from components.gcp.settings import GcpSettings, project_problem
-from components.settings import Settings, setting_name
+from components.problems import setting_name
+from components.settings import Settings
 from components.stack_args import setting_input
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from components.settings import json_value_problem, setting_name
+from components.problems import json_value_problem, setting_name
 
 SECURE_PLACEHOLDER = "[secret]"
 PROJECT_DIR = Path(__file__).resolve().parents[2]
