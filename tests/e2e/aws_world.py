@@ -22,6 +22,7 @@ class World:
     bucket: str
     policy_arn: str
     operator: Any  # an S3 client allowed everything, to look at the bucket from outside
+    operator_key: tuple[str, str]
 
 
 def stand_up(declaration: Declaration, endpoint: str) -> World:
@@ -38,7 +39,13 @@ def stand_up(declaration: Declaration, endpoint: str) -> World:
     iam.put_user_policy(UserName="operator", PolicyName="everything", PolicyDocument=json.dumps(EVERYTHING))
     key = iam.create_access_key(UserName="operator")["AccessKey"]
     operator = client("s3", endpoint, key["AccessKeyId"], key["SecretAccessKey"])
-    return World(endpoint=endpoint, bucket=bucket, policy_arn=policy_arn, operator=operator)
+    return World(
+        endpoint=endpoint,
+        bucket=bucket,
+        policy_arn=policy_arn,
+        operator=operator,
+        operator_key=(key["AccessKeyId"], key["SecretAccessKey"]),
+    )
 
 
 def access_key_user(declaration: Declaration, world: World) -> dict[str, str]:

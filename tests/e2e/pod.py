@@ -65,7 +65,8 @@ def render(declaration: Declaration) -> list[dict[str, Any]]:
     with helm.Chart.load(str(chart_dir(release["version"]))) as chart:
         assert chart.version == release["version"], "the chart found is not the version the program installs"
         rendered = chart.render(release["values"], name=release["name"], namespace=release["namespace"])
-    return [doc for text in rendered.values() for doc in yaml.safe_load_all(text) if isinstance(doc, dict)]
+    documents = [doc for path, text in rendered.items() if path.endswith(".yaml") for doc in yaml.safe_load_all(text)]
+    return [doc for doc in documents if isinstance(doc, dict) and "kind" in doc]
 
 
 def secrets_in_namespace(

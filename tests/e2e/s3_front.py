@@ -8,7 +8,8 @@ client and moto, on 127.0.0.1:
   the same credentials, so moto's IAM decides what that principal may do;
 - everything else passes through untouched (header-signed API calls, CORS preflights);
 - STS answers are read on the way back, so temporary credentials (IRSA) are known to it, as they
-  are to AWS.
+  are to AWS. STS takes AssumeRoleWithWebIdentity unsigned (the token is the proof); moto insists
+  on a signature once IAM is enforced, so the front signs that one call with `sts_signer`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
 import requests
-from botocore.auth import S3SigV4Auth
+from botocore.auth import S3SigV4Auth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
@@ -59,6 +60,7 @@ class S3Front:
         self.region = region
         self.secrets: dict[str, tuple[str, str | None]] = {}  # key id -> (secret, session token)
         self.refused: list[str] = []
+        self.sts_signer: Credentials | None = None
         front = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -99,6 +101,11 @@ class S3Front:
             if problem:
                 return self.refuse(target, problem)
             return self.resigned(method, split.path, headers, body, Credentials(key_id, secret, token))
+        if b"Action=AssumeRoleWithWebIdentity" in body and "Authorization" not in headers and self.sts_signer:
+            kept = {"Content-Type": headers.get("Content-Type", "application/x-www-form-urlencoded")}
+            request = AWSRequest(method=method, url=f"{self.moto}{target}", data=body, headers=kept)
+            SigV4Auth(self.sts_signer, "sts", self.region).add_auth(request)
+            headers = dict(request.headers)
         answer = requests.request(method, f"{self.moto}{target}", headers=headers, data=body, timeout=30)
         if b"AssumeRoleWithWebIdentityResponse" in answer.content:
             found = {

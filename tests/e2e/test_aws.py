@@ -20,12 +20,14 @@ import base64
 import json
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from tests.conftest import OIDC_ARN, aws_stack, run
@@ -40,7 +42,7 @@ from tests.e2e.aws_world import (
 )
 from tests.e2e.labelstudio import LabelStudio, label_studio
 from tests.e2e.pod import app_pod
-from tests.e2e.s3_front import s3_front
+from tests.e2e.s3_front import S3Front, s3_front
 from tests.s3_world import REGION, client
 from tests.servers import enforce_iam, moto_server
 from tools.mockrun import Declaration, reveal
@@ -69,6 +71,7 @@ class Case:
     principal_key_id: str | None  # None for temporary credentials (IRSA)
     project: int
     upload: dict[str, Any]
+    front: S3Front
 
 
 def web_identity_token(namespace: str, service_account: str) -> str:
@@ -102,10 +105,13 @@ def trust_refusals(trust: dict[str, Any], token: str) -> list[str]:
     return refusals
 
 
-@pytest.fixture(scope="module", params=list(CASES))
-def case(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Case]:
-    declaration = run(CASES[request.param])
-    root = tmp_path_factory.mktemp(request.param)
+@contextmanager
+def running(name: str, root: Path, without: frozenset[str] = frozenset()) -> Iterator[Case]:
+    """The case's storage on moto and Label Studio on it, a project made and a tasks file uploaded.
+
+    `without`: variables taken out of what the program hands Label Studio, to show what breaks.
+    """
+    declaration = run(CASES[name])
     with moto_server() as endpoint, s3_front(endpoint, REGION) as front:
         world = stand_up(declaration, endpoint)
         replacements: dict[str, str] = {}
@@ -123,23 +129,26 @@ def case(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         else:
             pod = app_pod(declaration, root / "pod", replacements)
             environment = pod.environment
+        environment = {name: value for name, value in environment.items() if name not in without}
         # Replaced: moto's endpoint (behind the front that checks link signatures) for S3's, SQLite for PostgreSQL.
         environment |= {"STORAGE_AWS_ENDPOINT_URL": front.url, "DJANGO_DB": "sqlite"}
-        if request.param == "kubernetes-irsa":
+        if key_id is None:
             environment |= irsa_environment(declaration, pod, world, root, front.url)
-            principal = assumed_role_client(environment, endpoint)
+            front.sts_signer = Credentials(*world.operator_key)
+            principal = assumed_role_client(environment, world)
         else:
-            principal = client(
-                "s3",
-                endpoint,
-                replacements[stand_ins.AWS_ACCESS_KEY_ID],
-                replacements[stand_ins.AWS_SECRET_ACCESS_KEY],
-            )
+            principal = client("s3", endpoint, key_id, replacements[stand_ins.AWS_SECRET_ACCESS_KEY])
         enforce_iam(endpoint)
         with label_studio(environment, root / "label-studio") as server:
-            project = server.create_project(request.param)
+            project = server.create_project(name)
             upload = server.upload(project, "tasks.json", TASKS)
-            yield Case(declaration, world, server, environment, principal, key_id, project, upload)
+            yield Case(declaration, world, server, environment, principal, key_id, project, upload, front)
+
+
+@pytest.fixture(scope="module", params=list(CASES))
+def case(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Case]:
+    with running(request.param, tmp_path_factory.mktemp(request.param)) as started:
+        yield started
 
 
 def irsa_environment(declaration: Declaration, pod: Any, world: World, root: Path, sts: str) -> dict[str, str]:
@@ -171,9 +180,11 @@ def irsa_environment(declaration: Declaration, pod: Any, world: World, root: Pat
     }
 
 
-def assumed_role_client(environment: dict[str, str], endpoint: str) -> Any:
-    """An S3 client with the credentials STS hands the pod's token, as botocore would get them."""
-    sts = client("sts", endpoint)
+def assumed_role_client(environment: dict[str, str], world: World) -> Any:
+    """An S3 client with the credentials STS hands the pod's token, as botocore would get them
+    (signed by the operator only because moto insists; see s3_front)."""
+    endpoint = world.endpoint
+    sts = client("sts", endpoint, *world.operator_key)
     token = Path(environment["AWS_WEB_IDENTITY_TOKEN_FILE"]).read_text()
     answer = sts.assume_role_with_web_identity(
         RoleArn=environment["AWS_ROLE_ARN"], RoleSessionName="checks", WebIdentityToken=token
@@ -236,3 +247,15 @@ def test_the_principal_is_denied_another_bucket_and_objects_outside_the_folder(c
     assert denied(s3.get_object, Bucket=bucket, Key=f"other/{FOLDER}/x.json")
     assert denied(s3.get_object, Bucket=OTHER_BUCKET, Key="media/theirs.json")
     assert denied(s3.put_object, Bucket=OTHER_BUCKET, Key=f"{FOLDER}/x.json", Body=b"{}")
+
+
+def test_without_the_signature_version_label_studio_hands_out_sigv2_links_that_s3_refuses(tmp_path):
+    """The suite catches the defect main just fixed: drop STORAGE_AWS_S3_SIGNATURE_VERSION and botocore
+    presigns with Signature Version 2, which S3 refuses for every bucket created since June 2020."""
+    with running("compose-access-keys", tmp_path, without=frozenset({"STORAGE_AWS_S3_SIGNATURE_VERSION"})) as broken:
+        link = broken.label_studio.storage_link(uploaded_name(broken))
+        assert signature_s3_accepts(link, REGION, broken.principal_key_id or "") == [
+            "signed with Signature Version 2, which S3 refuses for this bucket"
+        ]
+        refused = requests.get(link, timeout=10)
+        assert refused.status_code == 403 and b"Signature Version 2" in refused.content
