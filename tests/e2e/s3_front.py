@@ -6,10 +6,12 @@ client and moto, on 127.0.0.1:
 - a presigned request is checked the way S3 checks it for a bucket created after June 2020: SigV4
   only, signature recomputed with the signer's secret; then it is sent on signed in the header by
   the same credentials, so moto's IAM decides what that principal may do;
-- everything else passes through untouched (header-signed API calls, CORS preflights);
+- a CORS preflight, which S3 never authenticates and moto does once IAM is enforced, is signed as
+  the operator, so that moto's CORS rule matching alone decides it;
+- everything else passes through untouched (header-signed API calls);
 - STS answers are read on the way back, so temporary credentials (IRSA) are known to it, as they
   are to AWS. STS takes AssumeRoleWithWebIdentity unsigned (the token is the proof); moto insists
-  on a signature once IAM is enforced, so the front signs that one call with `sts_signer`.
+  on a signature once IAM is enforced, so the front signs that one call as the operator too.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from botocore.auth import S3SigV4Auth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+PREFLIGHT_HEADERS = frozenset({"origin", "access-control-request-method", "access-control-request-headers"})
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "server", "date"}
 
 
@@ -60,7 +63,7 @@ class S3Front:
         self.region = region
         self.secrets: dict[str, tuple[str, str | None]] = {}  # key id -> (secret, session token)
         self.refused: list[str] = []
-        self.sts_signer: Credentials | None = None
+        self.operator: Credentials | None = None  # signs what S3 takes unsigned and moto does not
         front = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -89,6 +92,10 @@ class S3Front:
 
     def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> tuple[int, dict, bytes]:
         split = urlsplit(target)
+        if method == "OPTIONS" and self.operator:
+            # S3 never authenticates a preflight; moto does once IAM is enforced, so the front
+            # signs it as the operator and moto's CORS rule matching alone decides.
+            return self.resigned(method, split.path, headers, body, self.operator, passed=PREFLIGHT_HEADERS)
         fields = dict(parse_qsl(split.query, keep_blank_values=True))
         if "Signature" in fields or "AWSAccessKeyId" in fields:
             return self.refuse(target, "Signature Version 2 is refused for this bucket: use AWS4-HMAC-SHA256")
@@ -101,10 +108,10 @@ class S3Front:
             if problem:
                 return self.refuse(target, problem)
             return self.resigned(method, split.path, headers, body, Credentials(key_id, secret, token))
-        if b"Action=AssumeRoleWithWebIdentity" in body and "Authorization" not in headers and self.sts_signer:
+        if b"Action=AssumeRoleWithWebIdentity" in body and "Authorization" not in headers and self.operator:
             kept = {"Content-Type": headers.get("Content-Type", "application/x-www-form-urlencoded")}
             request = AWSRequest(method=method, url=f"{self.moto}{target}", data=body, headers=kept)
-            SigV4Auth(self.sts_signer, "sts", self.region).add_auth(request)
+            SigV4Auth(self.operator, "sts", self.region).add_auth(request)
             headers = dict(request.headers)
         answer = requests.request(method, f"{self.moto}{target}", headers=headers, data=body, timeout=30)
         if b"AssumeRoleWithWebIdentityResponse" in answer.content:
@@ -120,10 +127,18 @@ class S3Front:
         self.refused.append(f"{target.split('?')[0]}: {reason}")
         return 403, {"Content-Type": "application/xml"}, f"<Error><Code>AccessDenied</Code><Message>{reason}</Message></Error>".encode()
 
-    def resigned(self, method: str, path: str, headers: dict[str, str], body: bytes, credentials: Credentials) -> tuple[int, dict, bytes]:
-        """The request sent on to moto signed in the header by the link's own signer."""
-        passed = {k: v for k, v in headers.items() if k.lower() in ("origin", "content-type", "range")}
-        request = AWSRequest(method=method, url=f"{self.moto}{path}", data=body, headers=passed)
+    def resigned(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        body: bytes,
+        credentials: Credentials,
+        passed: frozenset[str] = frozenset({"origin", "content-type", "range"}),
+    ) -> tuple[int, dict, bytes]:
+        """The request sent on to moto signed in the header by `credentials`, with only the `passed` headers."""
+        kept = {k: v for k, v in headers.items() if k.lower() in passed}
+        request = AWSRequest(method=method, url=f"{self.moto}{path}", data=body, headers=kept)
         request.context["payload_signing_enabled"] = True
         S3SigV4Auth(credentials, "s3", self.region).add_auth(request)
         answer = requests.request(method, request.url, headers=dict(request.headers), data=body, timeout=30)

@@ -26,12 +26,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import boto3
 import requests
+from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from tests.conftest import OIDC_ARN, aws_stack, run
 from tests.e2e import stand_ins
+from tests.e2e.browser import page_server, run_page
 from tests.e2e.aws_world import (
     IRSA_TOKEN_PATH,
     OTHER_BUCKET,
@@ -44,7 +47,7 @@ from tests.e2e.labelstudio import LabelStudio, label_studio
 from tests.e2e.pod import app_pod
 from tests.e2e.s3_front import S3Front, s3_front
 from tests.s3_world import REGION, client
-from tests.servers import enforce_iam, moto_server
+from tests.servers import enforce_iam, free_port, moto_server
 from tools.mockrun import Declaration, reveal
 
 pytestmark = pytest.mark.e2e
@@ -53,11 +56,15 @@ FOLDER = "media/label-studio"
 TASKS = b'[{"text": "a cat on a mat"}]'
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 
+# The page the browser tests load comes from here; the stacks allow it (and the app's own host).
+PAGE_PORT = free_port()
+ALLOWED = [f"http://127.0.0.1:{PAGE_PORT}", "https://label.example.com"]
+KEYS = {"access": "access-keys", "aws": None, "folder": FOLDER, "corsOrigins": ALLOWED}
 CASES = {
-    "compose-access-keys": aws_stack(target="compose", access="access-keys", aws=None, folder=FOLDER),
-    "kubernetes-keys-in-secret": aws_stack(access="access-keys", aws=None, folder=FOLDER, credentials="secret"),
-    "kubernetes-keys-inline": aws_stack(access="access-keys", aws=None, folder=FOLDER, credentials="inline"),
-    "kubernetes-irsa": aws_stack(access="irsa", aws={"oidcProviderArn": OIDC_ARN}, folder=FOLDER),
+    "compose-access-keys": aws_stack(target="compose", **KEYS),
+    "kubernetes-keys-in-secret": aws_stack(credentials="secret", **KEYS),
+    "kubernetes-keys-inline": aws_stack(credentials="inline", **KEYS),
+    "kubernetes-irsa": aws_stack(access="irsa", aws={"oidcProviderArn": OIDC_ARN}, folder=FOLDER, corsOrigins=ALLOWED),
 }
 
 
@@ -67,7 +74,7 @@ class Case:
     world: World
     label_studio: LabelStudio
     environment: dict[str, str]
-    principal: Any  # an S3 client acting as Label Studio's own principal
+    principal: Any  # an S3 client acting as Label Studio's own principal (on moto)
     principal_key_id: str | None  # None for temporary credentials (IRSA)
     project: int
     upload: dict[str, Any]
@@ -114,6 +121,7 @@ def running(name: str, root: Path, without: frozenset[str] = frozenset()) -> Ite
     declaration = run(CASES[name])
     with moto_server() as endpoint, s3_front(endpoint, REGION) as front:
         world = stand_up(declaration, endpoint)
+        front.operator = Credentials(*world.operator_key)
         replacements: dict[str, str] = {}
         key_id = None
         if declaration.of_type("aws:iam/accessKey:AccessKey"):
@@ -134,8 +142,9 @@ def running(name: str, root: Path, without: frozenset[str] = frozenset()) -> Ite
         environment |= {"STORAGE_AWS_ENDPOINT_URL": front.url, "DJANGO_DB": "sqlite"}
         if key_id is None:
             environment |= irsa_environment(declaration, pod, world, root, front.url)
-            front.sts_signer = Credentials(*world.operator_key)
             principal = assumed_role_client(environment, world)
+            assumed = principal._request_signer._credentials
+            front.know(assumed.access_key, assumed.secret_key, assumed.token)
         else:
             principal = client("s3", endpoint, key_id, replacements[stand_ins.AWS_SECRET_ACCESS_KEY])
         enforce_iam(endpoint)
@@ -259,3 +268,36 @@ def test_without_the_signature_version_label_studio_hands_out_sigv2_links_that_s
         ]
         refused = requests.get(link, timeout=10)
         assert refused.status_code == 403 and b"Signature Version 2" in refused.content
+
+
+def test_a_browser_reads_the_link_and_uploads_from_an_allowed_origin_and_is_blocked_from_another(case):
+    """moto answers preflights by the declared rule's origins (not its methods or headers); the front
+    checks the signatures. The page gets Label Studio's link and a presigned PUT signed as Label Studio."""
+    credentials = case.principal._request_signer._credentials
+    uploader = boto3.client(
+        "s3",
+        endpoint_url=case.front.url,
+        region_name=REGION,
+        aws_access_key_id=credentials.access_key,
+        aws_secret_access_key=credentials.secret_key,
+        aws_session_token=credentials.token,
+        config=Config(signature_version="s3v4"),
+    )
+    link = case.label_studio.storage_link(uploaded_name(case))
+
+    def put_url(name: str) -> str:
+        params = {"Bucket": case.world.bucket, "Key": f"{FOLDER}/browser/{name}"}
+        return str(uploader.generate_presigned_url("put_object", Params=params, ExpiresIn=600))
+
+    with page_server(PAGE_PORT) as (origin, page):
+        allowed = run_page(origin, page, link, put_url("allowed.txt"), "from the browser", {"Content-Type": "text/plain"})
+    assert allowed["read"] == {"status": 200, "body": TASKS.decode()}, allowed
+    assert allowed["upload"].get("status") == 200, (allowed, case.front.refused)
+    stored = case.world.operator.get_object(Bucket=case.world.bucket, Key=f"{FOLDER}/browser/allowed.txt")
+    assert stored["Body"].read() == b"from the browser"
+
+    with page_server() as (origin, page):
+        other = run_page(origin, page, link, put_url("other.txt"), "from elsewhere", {"Content-Type": "text/plain"})
+    assert "blocked" in other["read"] and "blocked" in other["upload"], other
+    listed = case.world.operator.list_objects_v2(Bucket=case.world.bucket, Prefix=f"{FOLDER}/browser/other")
+    assert "Contents" not in listed, "the preflight was refused, so the browser never sent the upload"
