@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,10 +27,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 from azure.core.exceptions import HttpResponseError
-from azure.storage.blob import BlobServiceClient, ContainerClient
+from azure.storage.blob import BlobSasPermissions, BlobServiceClient, ContainerClient, generate_blob_sas
 
 from tests.conftest import azure_stack, run
 from tests.e2e import stand_ins
+from tests.e2e.browser import page_server, run_page
 from tests.e2e.labelstudio import LabelStudio, label_studio
 from tests.e2e.pod import app_pod
 from tests.servers import free_port, serving
@@ -57,9 +59,12 @@ AZURE_CUSTOM_DOMAIN = f"{os.environ['E2E_AZURITE_HOST']}/{AZURE_ACCOUNT_NAME}"  
 AZURE_SSL = False
 '''
 
+# The page the browser test loads comes from here; the stacks allow it (and the app's own host).
+PAGE_PORT = free_port()
+ALLOWED = [f"http://127.0.0.1:{PAGE_PORT}", "https://label.example.com"]
 CASES = {
-    "compose": azure_stack(target="compose", folder=FOLDER),
-    "kubernetes-secret": azure_stack(folder=FOLDER, credentials="secret"),
+    "compose": azure_stack(target="compose", folder=FOLDER, corsOrigins=ALLOWED),
+    "kubernetes-secret": azure_stack(folder=FOLDER, credentials="secret", corsOrigins=ALLOWED),
 }
 
 
@@ -124,7 +129,7 @@ def apply_declared(declaration: Declaration, service: BlobServiceClient) -> Cont
 
 
 def uploaded(case: Case) -> str:
-    (blob,) = [blob.name for blob in case.container.list_blobs()]
+    (blob,) = [blob.name for blob in case.container.list_blobs(name_starts_with=f"{FOLDER}/upload/")]
     return str(blob)
 
 
@@ -155,3 +160,34 @@ def test_the_account_key_is_useless_on_another_account(case):
     with pytest.raises(HttpResponseError) as refused:
         stranger.get_container_client(case.container.container_name).download_blob(f"{FOLDER}/theirs.json").readall()
     assert refused.value.status_code == 403
+
+
+def test_a_browser_reads_the_link_and_uploads_from_an_allowed_origin_and_is_blocked_from_another(case):
+    """Azurite evaluates the declared CORS rule as Azure does (origins, methods and headers). The page
+    gets Label Studio's link and a SAS upload URL signed with the account key Label Studio holds."""
+    link = case.label_studio.storage_link(uploaded(case).removeprefix(f"{FOLDER}/"))
+    account = case.environment["STORAGE_AZURE_ACCOUNT_NAME"]
+    upload_headers = {"x-ms-blob-type": "BlockBlob", "Content-Type": "text/plain"}
+
+    def put_url(name: str) -> str:
+        blob = f"{FOLDER}/browser/{name}"
+        token = generate_blob_sas(
+            account,
+            case.container.container_name,
+            blob,
+            account_key=case.environment["STORAGE_AZURE_ACCOUNT_KEY"],
+            permission=BlobSasPermissions(create=True, write=True),
+            expiry=datetime.now(timezone.utc) + timedelta(minutes=10),
+        )
+        return f"{case.container.url}/{blob}?{token}"
+
+    with page_server(PAGE_PORT) as (origin, page):
+        allowed = run_page(origin, page, link, put_url("allowed.txt"), "from the browser", upload_headers)
+    assert allowed["read"] == {"status": 200, "body": TASKS.decode()}, allowed
+    assert allowed["upload"].get("status") == 201, allowed
+    assert case.container.download_blob(f"{FOLDER}/browser/allowed.txt").readall() == b"from the browser"
+
+    with page_server() as (origin, page):
+        other = run_page(origin, page, link, put_url("other.txt"), "from elsewhere", upload_headers)
+    assert "blocked" in other["read"] and "blocked" in other["upload"], other
+    assert not list(case.container.list_blobs(name_starts_with=f"{FOLDER}/browser/other"))
