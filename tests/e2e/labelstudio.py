@@ -13,10 +13,11 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import ssl
 import subprocess
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -59,11 +60,27 @@ def require_label_studio() -> Path:
     return template
 
 
-class OutboundTrap:
-    """An HTTP proxy on 127.0.0.1 that records every request sent through it and refuses it."""
+# What an intercepted host answers: (method, path, lower-case headers, body) -> (status, JSON answer).
+Answer = Callable[[str, str, dict[str, str], bytes], tuple[int, dict[str, Any]]]
 
-    def __init__(self) -> None:
+
+@dataclass
+class Interception:
+    """One outside host the trap answers itself, over TLS with a certificate for that host."""
+
+    host: str
+    certificate: Path
+    key: Path
+    answer: Answer
+
+
+class OutboundTrap:
+    """An HTTP proxy on 127.0.0.1 that records every request sent through it and refuses it, except
+    for an intercepted host, whose stand-in answers instead."""
+
+    def __init__(self, interception: Interception | None = None) -> None:
         self.attempts: list[str] = []
+        self.intercepted: list[str] = []
         trap = self
 
         class Refuse(BaseHTTPRequestHandler):
@@ -71,7 +88,19 @@ class OutboundTrap:
                 trap.attempts.append(f"{self.command} {self.path}")
                 self.send_error(403, "the end-to-end suite allows no traffic beyond 127.0.0.1")
 
-            do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = do_CONNECT = do_PATCH = _refuse
+            def do_CONNECT(self) -> None:
+                if interception is None or self.path != f"{interception.host}:443":
+                    self._refuse()
+                    return
+                self.send_response(200, "Connection established")
+                self.end_headers()
+                context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                context.load_cert_chain(interception.certificate, interception.key)
+                with context.wrap_socket(self.connection, server_side=True) as tls:
+                    trap.answer(tls, interception)
+                self.close_connection = True
+
+            do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = do_PATCH = _refuse
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
@@ -79,6 +108,24 @@ class OutboundTrap:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def answer(self, tls: ssl.SSLSocket, interception: Interception) -> None:
+        """Read one HTTP request inside the tunnel and write the stand-in's answer."""
+        stream = tls.makefile("rwb")
+        method, path, _ = stream.readline().decode().split(" ", 2)
+        headers = {}
+        while (line := stream.readline().decode().strip()) != "":
+            name, value = line.split(":", 1)
+            headers[name.strip().lower()] = value.strip()
+        body = stream.read(int(headers.get("content-length", "0")))
+        self.intercepted.append(f"{method} {interception.host}{path}")
+        status, answer = interception.answer(method, path, headers, body)
+        content = json.dumps(answer).encode()
+        stream.write(
+            f"HTTP/1.1 {status} {'OK' if status < 400 else 'Refused'}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(content)}\r\nConnection: close\r\n\r\n".encode() + content
+        )
+        stream.flush()
 
     def environment(self) -> dict[str, str]:
         """Proxy variables every HTTP client in Label Studio honours; loopback goes direct."""
@@ -97,6 +144,7 @@ class LabelStudio:
 
     url: str
     log: Path
+    intercepted: list[str] = field(default_factory=list)  # requests a stand-in answered for an outside host
     session: requests.Session = field(default_factory=requests.Session)
 
     def api(self, method: str, path: str, **kwargs: Any) -> requests.Response:
@@ -140,7 +188,10 @@ class LabelStudio:
 
 @contextmanager
 def label_studio(
-    environment: Mapping[str, str], workdir: Path, extra_pythonpath: Path | None = None
+    environment: Mapping[str, str],
+    workdir: Path,
+    extra_pythonpath: Path | None = None,
+    interception: Interception | None = None,
 ) -> Iterator[LabelStudio]:
     """`label-studio start` with `environment` (plus the harness's own variables), until the block ends.
 
@@ -151,7 +202,7 @@ def label_studio(
     database = workdir / "label_studio.sqlite3"
     shutil.copyfile(template, database)
     port = free_port()
-    trap = OutboundTrap()
+    trap = OutboundTrap(interception)
     harness = {
         **QUIET,
         **trap.environment(),
@@ -169,7 +220,7 @@ def label_studio(
     log = workdir / "label-studio.log"
     with log.open("wb") as output:
         process = subprocess.Popen(command, env=process_env, cwd=workdir, stdout=output, stderr=subprocess.STDOUT)
-    server = LabelStudio(url=f"http://127.0.0.1:{port}", log=log)
+    server = LabelStudio(url=f"http://127.0.0.1:{port}", log=log, intercepted=trap.intercepted)
     server.session.headers["Authorization"] = f"Token {TOKEN}"
     try:
         deadline = time.monotonic() + 120
