@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
 import boto3
+import pytest
 import requests
 from botocore.config import Config
 from botocore.credentials import Credentials
@@ -34,7 +34,6 @@ from botocore.exceptions import ClientError
 
 from tests.conftest import OIDC_ARN, aws_stack, run
 from tests.e2e import stand_ins
-from tests.e2e.browser import page_server, run_page
 from tests.e2e.aws_world import (
     IRSA_TOKEN_PATH,
     OTHER_BUCKET,
@@ -43,6 +42,7 @@ from tests.e2e.aws_world import (
     signature_s3_accepts,
     stand_up,
 )
+from tests.e2e.browser import page_server, run_page
 from tests.e2e.labelstudio import LabelStudio, label_studio
 from tests.e2e.pod import app_pod
 from tests.e2e.s3_front import S3Front, s3_front
@@ -290,7 +290,9 @@ def test_a_browser_reads_the_link_and_uploads_from_an_allowed_origin_and_is_bloc
         return str(uploader.generate_presigned_url("put_object", Params=params, ExpiresIn=600))
 
     with page_server(PAGE_PORT) as (origin, page):
-        allowed = run_page(origin, page, link, put_url("allowed.txt"), "from the browser", {"Content-Type": "text/plain"})
+        allowed = run_page(
+            origin, page, link, put_url("allowed.txt"), "from the browser", {"Content-Type": "text/plain"}
+        )
     assert allowed["read"] == {"status": 200, "body": TASKS.decode()}, allowed
     assert allowed["upload"].get("status") == 200, (allowed, case.front.refused)
     stored = case.world.operator.get_object(Bucket=case.world.bucket, Key=f"{FOLDER}/browser/allowed.txt")
