@@ -30,7 +30,6 @@ import pytest
 import requests
 from botocore.config import Config
 from botocore.credentials import Credentials
-from botocore.exceptions import ClientError
 
 from tests.conftest import OIDC_ARN, aws_stack, run
 from tests.e2e import stand_ins
@@ -48,6 +47,7 @@ from tests.e2e.pod import app_pod
 from tests.e2e.s3_front import S3Front, s3_front
 from tests.s3_world import REGION, client
 from tests.servers import enforce_iam, free_port, moto_server
+from tests.test_s3_against_moto import denied
 from tools.mockrun import Declaration, reveal
 
 pytestmark = pytest.mark.e2e
@@ -238,14 +238,6 @@ def test_the_link_label_studio_hands_out_is_sigv4_by_its_own_principal_and_serve
     fetched = requests.get(link, timeout=10)
     assert fetched.status_code == 200, fetched.text
     assert fetched.content == TASKS
-
-
-def denied(call: Any, **kwargs: Any) -> bool:
-    try:
-        call(**kwargs)
-    except ClientError as error:
-        return error.response["Error"]["Code"] in ("AccessDenied", "403")
-    return False
 
 
 def test_the_principal_is_denied_another_bucket_and_objects_outside_the_folder(case):
