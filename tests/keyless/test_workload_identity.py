@@ -1,0 +1,193 @@
+"""Workload Identity, proven by google-auth and google-cloud-storage against GKE stand-ins.
+
+The pod process gets what GKE gives it: GCE_METADATA_HOST / GCE_METADATA_IP pointing at the
+metadata server stand-in, and nothing else (Google's API hosts are reached through a local
+HTTPS proxy that plays them; see loopback.py). Whether it may store anything is decided by the
+grants the program declares, never by the test.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import storage
+
+from tests.conftest import GCP_PROJECT, gcp_stack, run
+from tests.keyless import gke
+from tests.keyless.loopback import serving, throwaway_authority
+from tests.keyless.pod import ok, run_pod
+from tests.servers import free_port
+from tests.servers import serving as serving_process
+from tools.mockrun import Declaration
+
+BUCKET = "acme-labels-wi"
+FOLDER = "media/label-studio"
+OTHER_BUCKET = "someone-elses-bucket"
+
+
+@pytest.fixture(scope="module")
+def declared() -> Declaration:
+    return run(gcp_stack(access="workload-identity", bucket=BUCKET, folder=FOLDER))
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[str]:
+    port = free_port()
+    command = [sys.executable, "-m", "gcp_storage_emulator", "start", "--host", "127.0.0.1", "--port", str(port)]
+    with serving_process([*command, "--in-memory", "--quiet"], port):
+        admin = storage.Client(
+            project=GCP_PROJECT,
+            credentials=AnonymousCredentials(),
+            client_options={"api_endpoint": f"http://127.0.0.1:{port}"},
+        )
+        for name in (BUCKET, OTHER_BUCKET):
+            admin.create_bucket(name)
+        yield f"127.0.0.1:{port}"
+
+
+@dataclass
+class Google:
+    """The stand-ins' shared state and Google's API hosts, played through one HTTPS proxy."""
+
+    iam: gke.Iam
+    tokens: gke.Tokens
+    keys: gke.Keys
+    proxy: str
+    ca_file: Path
+    emulator: str
+
+    def objects(self, bucket: str) -> dict[str, bytes]:
+        """What a bucket holds, read past the stand-ins (as the bucket's owner would see it)."""
+        admin = storage.Client(
+            project=GCP_PROJECT,
+            credentials=AnonymousCredentials(),
+            client_options={"api_endpoint": f"http://{self.emulator}"},
+        )
+        return {blob.name: blob.download_as_bytes() for blob in admin.list_blobs(bucket)}
+
+    def fetch(self, link: str) -> requests.Response:
+        """`link` fetched by a browser: no credentials, through the proxy that plays Google's hosts."""
+        return requests.get(link, proxies={"https": f"http://{self.proxy}"}, verify=str(self.ca_file), timeout=30)
+
+
+@pytest.fixture(scope="module")
+def google(declared, emulator, tmp_path_factory) -> Iterator[Google]:
+    iam = gke.Iam(gke.declared_grants(declared), GCP_PROJECT)
+    tokens, keys = gke.Tokens(), gke.Keys()
+    authority = throwaway_authority([gke.STORAGE_HOST, gke.IAM_CREDENTIALS_HOST], tmp_path_factory.mktemp("ca"))
+    hosts = {
+        gke.STORAGE_HOST: gke.cloud_storage(iam, tokens, keys, emulator),
+        gke.IAM_CREDENTIALS_HOST: gke.iam_credentials(iam, tokens, keys),
+    }
+    with serving(hosts=hosts, tls=authority.context) as proxy:
+        yield Google(iam, tokens, keys, proxy, authority.ca_file, emulator)
+
+
+def run_as(pod: gke.Pod, google: Google, steps: list[list[str]], home: Path) -> list[Any]:
+    """`steps` run by a process that GKE started as `pod`."""
+    with serving(gke.metadata_server(pod, GCP_PROJECT, google.iam, google.tokens)) as metadata:
+        environment = {
+            "GCE_METADATA_HOST": metadata,
+            "GCE_METADATA_IP": metadata,
+            "HTTPS_PROXY": f"http://{google.proxy}",
+            "NO_PROXY": "127.0.0.1",
+            "REQUESTS_CA_BUNDLE": str(google.ca_file),
+        }
+        return run_pod("gcp", GCP_PROJECT, steps, environment, home)
+
+
+def test_the_declared_pod_is_annotated_with_the_declared_account(declared):
+    pod = gke.declared_pod(declared)
+    assert pod.annotations[gke.ANNOTATION] == f"{declared.outputs['serviceAccountEmail']}"
+    assert (pod.namespace, pod.service_account) == ("label-studio", "label-studio-ls-app")
+
+
+@pytest.fixture(scope="module")
+def the_pod(declared, google, tmp_path_factory) -> dict[str, Any]:
+    """Label Studio's storage calls from the declared pod, by name, with the pod and the object's key."""
+    pod = gke.declared_pod(declared)
+    key = f"{FOLDER}/upload/probe.txt"
+    steps = {
+        "whoami": ["whoami"],
+        "put": ["put", BUCKET, key, "label studio"],
+        "get": ["get", BUCKET, key],
+        "list": ["list", BUCKET, f"{FOLDER}/"],
+        "sign": ["sign", BUCKET, key],
+        "put elsewhere": ["put", OTHER_BUCKET, "elsewhere.txt", "nope"],
+        "list elsewhere": ["list", OTHER_BUCKET, ""],
+    }
+    outcomes = run_as(pod, google, list(steps.values()), tmp_path_factory.mktemp("home"))
+    return {"pod": pod, "key": key, **dict(zip(steps, outcomes, strict=True))}
+
+
+def test_the_pod_acts_as_the_annotated_account(the_pod):
+    assert the_pod["whoami"] == {"ok": True, "value": the_pod["pod"].annotations[gke.ANNOTATION]}
+
+
+def test_the_upload_lands_under_the_folder_and_reads_back(the_pod, google):
+    outcomes = the_pod
+    assert ok(outcomes["put"]), outcomes["put"]
+    assert outcomes["get"] == {"ok": True, "value": "label studio"}
+    assert outcomes["list"] == {"ok": True, "value": [the_pod["key"]]}
+    assert google.objects(BUCKET)[the_pod["key"]] == b"label studio"
+
+
+def test_the_link_is_a_v4_link_signed_with_the_accounts_key(the_pod, google):
+    link = the_pod["sign"]
+    assert ok(link), link
+    url = urlsplit(link["value"])
+    claims = parse_qs(url.query)
+    email = the_pod["pod"].annotations[gke.ANNOTATION]
+    assert (url.scheme, url.hostname) == ("https", gke.STORAGE_HOST)
+    assert claims["X-Goog-Algorithm"] == ["GOOG4-RSA-SHA256"]
+    assert claims["X-Goog-Credential"][0].startswith(f"{email}/")
+    fetched = google.fetch(link["value"])
+    assert (fetched.status_code, fetched.content) == (200, b"label studio")
+    # The same link with its object swapped no longer verifies: the signature covers the path.
+    assert google.fetch(link["value"].replace("probe.txt", "other.txt")).status_code == 403
+
+
+def test_the_account_is_denied_other_buckets(the_pod, google):
+    assert not ok(the_pod["put elsewhere"])
+    assert not ok(the_pod["list elsewhere"])
+    assert google.objects(OTHER_BUCKET) == {}
+
+
+@pytest.mark.parametrize(
+    "elsewhere",
+    [{"namespace": "default"}, {"service_account": "default"}],
+    ids=["another-namespace", "another-service-account"],
+)
+def test_the_same_pod_elsewhere_cannot_store_anything(declared, google, tmp_path_factory, elsewhere):
+    pod = replace(gke.declared_pod(declared), **elsewhere)
+    before = google.objects(BUCKET)
+    outcomes = run_as(
+        pod,
+        google,
+        [["whoami"], ["put", BUCKET, f"{FOLDER}/upload/intruder.txt", "x"], ["list", BUCKET, f"{FOLDER}/"]],
+        tmp_path_factory.mktemp("home"),
+    )
+    assert not any(ok(outcome) for outcome in outcomes), outcomes
+    # Refused where GKE refuses: the metadata server, for want of the Workload Identity binding.
+    assert all(gke.WORKLOAD_IDENTITY_USER in outcome["message"] for outcome in outcomes), outcomes
+    assert google.objects(BUCKET) == before
+
+
+def test_a_link_signed_by_another_key_is_refused(the_pod, google):
+    """The stand-in checks signatures for real: the same claims signed by another key fail."""
+    link = the_pod["sign"]["value"]
+    signature = parse_qs(urlsplit(link).query)["X-Goog-Signature"][0]
+    stranger = gke.Keys().private("stranger@example.com")
+    forged = stranger.sign(b"the same claims", padding.PKCS1v15(), hashes.SHA256()).hex()
+    assert google.fetch(link).status_code == 200
+    assert google.fetch(link.replace(signature, forged)).status_code == 403
