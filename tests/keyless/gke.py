@@ -32,6 +32,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from tests.keyless.cluster import Pod
 from tests.keyless.loopback import App, Request, Response
 from tools.mockrun import Declaration, reveal
 
@@ -53,22 +54,6 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     ),
     WORKLOAD_IDENTITY_USER: frozenset({"iam.serviceAccounts.getAccessToken"}),
 }
-
-
-@dataclass(frozen=True)
-class Pod:
-    """Who a pod is to the platform: its namespace and Kubernetes service account, with its annotations."""
-
-    namespace: str
-    service_account: str
-    annotations: dict[str, str]
-
-
-def declared_pod(declaration: Declaration) -> Pod:
-    """The Label Studio app pod of the declared Helm release."""
-    release = reveal(declaration.one("kubernetes:helm.sh/v3:Release").inputs)
-    account = release["values"]["app"]["serviceAccount"]
-    return Pod(release["namespace"], account["name"], dict(account.get("annotations") or {}))
 
 
 @dataclass(frozen=True)

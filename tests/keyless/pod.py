@@ -45,6 +45,28 @@ def run_pod(cloud: str, where: str, steps: list[list[str]], environment: Mapping
     return list(json.loads(finished.stdout))
 
 
+def storage_steps(bucket: str, folder: str, other_bucket: str) -> dict[str, list[str]]:
+    """What Label Studio does with its storage, and what it must not be able to do, by name."""
+    key = f"{folder}/upload/probe.txt"
+    return {
+        "whoami": ["whoami"],
+        "put": ["put", bucket, key, "label studio"],
+        "get": ["get", bucket, key],
+        "list": ["list", bucket, f"{folder}/"],
+        "sign": ["sign", bucket, key],
+        "put outside the folder": ["put", bucket, "outside.txt", "nope"],
+        "put elsewhere": ["put", other_bucket, "elsewhere.txt", "nope"],
+        "list elsewhere": ["list", other_bucket, ""],
+    }
+
+
+def run_named(
+    cloud: str, where: str, steps: Mapping[str, list[str]], environment: Mapping[str, str], home: Path
+) -> dict[str, Any]:
+    """`run_pod` for named steps: each step's outcome under its name."""
+    return dict(zip(steps, run_pod(cloud, where, list(steps.values()), environment, home), strict=True))
+
+
 def ok(outcome: Any) -> bool:
     return isinstance(outcome, dict) and outcome.get("ok") is True
 

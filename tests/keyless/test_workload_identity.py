@@ -24,6 +24,7 @@ from google.cloud import storage
 
 from tests.conftest import GCP_PROJECT, gcp_stack, run
 from tests.keyless import gke
+from tests.keyless.cluster import Pod, declared_pod
 from tests.keyless.loopback import serving, throwaway_authority
 from tests.keyless.pod import ok, run_pod
 from tests.servers import free_port
@@ -93,7 +94,7 @@ def google(declared, emulator, tmp_path_factory) -> Iterator[Google]:
         yield Google(iam, tokens, keys, proxy, authority.ca_file, emulator)
 
 
-def run_as(pod: gke.Pod, google: Google, steps: list[list[str]], home: Path) -> list[Any]:
+def run_as(pod: Pod, google: Google, steps: list[list[str]], home: Path) -> list[Any]:
     """`steps` run by a process that GKE started as `pod`."""
     with serving(gke.metadata_server(pod, GCP_PROJECT, google.iam, google.tokens)) as metadata:
         environment = {
@@ -107,7 +108,7 @@ def run_as(pod: gke.Pod, google: Google, steps: list[list[str]], home: Path) -> 
 
 
 def test_the_declared_pod_is_annotated_with_the_declared_account(declared):
-    pod = gke.declared_pod(declared)
+    pod = declared_pod(declared)
     assert pod.annotations[gke.ANNOTATION] == f"{declared.outputs['serviceAccountEmail']}"
     assert (pod.namespace, pod.service_account) == ("label-studio", "label-studio-ls-app")
 
@@ -115,7 +116,7 @@ def test_the_declared_pod_is_annotated_with_the_declared_account(declared):
 @pytest.fixture(scope="module")
 def the_pod(declared, google, tmp_path_factory) -> dict[str, Any]:
     """Label Studio's storage calls from the declared pod, by name, with the pod and the object's key."""
-    pod = gke.declared_pod(declared)
+    pod = declared_pod(declared)
     key = f"{FOLDER}/upload/probe.txt"
     steps = {
         "whoami": ["whoami"],
@@ -169,7 +170,7 @@ def test_the_account_is_denied_other_buckets(the_pod, google):
     ids=["another-namespace", "another-service-account"],
 )
 def test_the_same_pod_elsewhere_cannot_store_anything(declared, google, tmp_path_factory, elsewhere):
-    pod = replace(gke.declared_pod(declared), **elsewhere)
+    pod = replace(declared_pod(declared), **elsewhere)
     before = google.objects(BUCKET)
     outcomes = run_as(
         pod,

@@ -1,0 +1,126 @@
+"""The node role, proven by botocore's credential chain against a stand-in IMDSv2.
+
+The pod process gets AWS_EC2_METADATA_SERVICE_ENDPOINT (the node's instance metadata, on
+loopback) and where S3 and STS are (moto). The node role exists before the program runs, so it
+is created in moto with the EC2 trust a node role has and nothing else; the program's one
+contribution, the policy attachment, is applied exactly as declared.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.conftest import aws_stack, run
+from tests.keyless import eks
+from tests.keyless.loopback import App, serving
+from tests.keyless.pod import ok, run_named, storage_steps
+from tests.s3_world import REGION
+from tools.mockrun import ACCOUNT, Declaration
+
+NODE_ROLE = "eks-ml-nodes"
+# Another node group of the same cluster, whose role the program was not asked to touch.
+UNTOUCHED_NODE_ROLE = "eks-gpu-nodes"
+FOLDER = "media"
+OTHER_BUCKET = "someone-elses-bucket"
+INSTANCE_ID = "i-0123456789abcdef0"
+
+
+@pytest.fixture(scope="module")
+def declared() -> Declaration:
+    return run(aws_stack(access="node-role", aws={"nodeRoleName": NODE_ROLE}, folder=FOLDER))
+
+
+@pytest.fixture(scope="module")
+def world(declared) -> Iterator[eks.World]:
+    node_roles = {name: eks.service_trust(eks.EC2_SERVICE) for name in (NODE_ROLE, UNTOUCHED_NODE_ROLE)}
+    with eks.aws_world(declared, existing_roles=node_roles, other_buckets=[OTHER_BUCKET]) as world:
+        yield world
+
+
+def node_metadata(role_name: str) -> App:
+    """IMDSv2 of a node whose instance profile holds `role_name`."""
+    role_arn = f"arn:aws:iam::{ACCOUNT}:role/{role_name}"
+    return eks.instance_metadata(
+        role_name, lambda: eks.session_as_service(role_arn, eks.EC2_SERVICE, ["sts:AssumeRole"], INSTANCE_ID)
+    )
+
+
+def run_on_node(role_name: str, world: eks.World, steps: dict[str, list[str]], home: Path) -> dict[str, Any]:
+    """`steps` run by a pod on a node whose role is `role_name`."""
+    with serving(node_metadata(role_name)) as address:
+        environment = {
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT": f"http://{address}/",
+            "AWS_ENDPOINT_URL_S3": world.endpoint,
+            "AWS_ENDPOINT_URL_STS": world.endpoint,
+        }
+        return run_named("aws", REGION, steps, environment, home)
+
+
+@pytest.fixture(scope="module")
+def the_pod(world, tmp_path_factory) -> dict[str, Any]:
+    return run_on_node(
+        NODE_ROLE, world, storage_steps(world.bucket, FOLDER, OTHER_BUCKET), tmp_path_factory.mktemp("pod")
+    )
+
+
+def test_the_metadata_stand_in_speaks_only_imdsv2():
+    """A GET without a session token is refused (IMDSv1 off); a token comes from a PUT with a TTL,
+    never from a request that went through a proxy (X-Forwarded-For)."""
+    with serving(node_metadata(NODE_ROLE)) as address:
+        path = f"http://{address}/latest/meta-data/iam/security-credentials/"
+        token_path = f"http://{address}/latest/api/token"
+        ttl = {"X-aws-ec2-metadata-token-ttl-seconds": "60"}
+        assert requests.get(path, timeout=5).status_code == 401
+        assert requests.put(token_path, timeout=5).status_code == 400
+        assert requests.put(token_path, headers={**ttl, "X-Forwarded-For": "10.0.0.1"}, timeout=5).status_code == 403
+        token = requests.put(token_path, headers=ttl, timeout=5).text
+        assert requests.get(path, headers={"X-aws-ec2-metadata-token": token}, timeout=5).text == NODE_ROLE
+
+
+def test_the_pod_gets_a_session_of_the_node_role(the_pod):
+    assert ok(the_pod["whoami"]), the_pod["whoami"]
+    assert the_pod["whoami"]["value"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/{NODE_ROLE}/{INSTANCE_ID}"
+
+
+def test_the_upload_lands_under_the_folder_and_reads_back(the_pod, world):
+    key = f"{FOLDER}/upload/probe.txt"
+    assert ok(the_pod["put"]), the_pod["put"]
+    assert the_pod["get"] == {"ok": True, "value": "label studio"}
+    assert the_pod["list"] == {"ok": True, "value": [key]}
+    assert world.operator.get_object(Bucket=world.bucket, Key=key)["Body"].read() == b"label studio"
+
+
+def test_the_link_is_sigv4_signed_by_a_session_of_the_node_role(the_pod, world):
+    link = the_pod["sign"]
+    assert ok(link), link
+    session = eks.verify_sigv4_link(link["value"], datetime.datetime.now(datetime.timezone.utc))
+    assert isinstance(session, eks.Session), session
+    assert session.role_arn == f"arn:aws:iam::{ACCOUNT}:role/{NODE_ROLE}"
+    assert world.read_as(session, world.bucket, f"{FOLDER}/upload/probe.txt") == b"label studio"
+
+
+def test_the_node_role_is_denied_outside_its_folder_and_bucket(the_pod, world):
+    for step in ("put outside the folder", "put elsewhere", "list elsewhere"):
+        assert the_pod[step]["code"] == "AccessDenied", (step, the_pod[step])
+    assert world.contents(OTHER_BUCKET) == []
+
+
+def test_a_node_role_without_the_attachment_cannot_store_anything(world, tmp_path_factory):
+    before = world.contents(world.bucket)
+    steps = storage_steps(world.bucket, FOLDER, OTHER_BUCKET)
+    outcomes = run_on_node(
+        UNTOUCHED_NODE_ROLE,
+        world,
+        {name: steps[name] for name in ("whoami", "put", "list")},
+        tmp_path_factory.mktemp("pod"),
+    )
+    # It has credentials (the node's own), and S3 refuses them everything.
+    assert outcomes["whoami"]["value"].endswith(f":assumed-role/{UNTOUCHED_NODE_ROLE}/{INSTANCE_ID}"), outcomes
+    assert outcomes["put"]["code"] == outcomes["list"]["code"] == "AccessDenied", outcomes
+    assert world.contents(world.bucket) == before

@@ -1,0 +1,147 @@
+"""EKS Pod Identity, proven by botocore's credential chain against a stand-in Pod Identity Agent.
+
+The pod process gets what EKS injects: AWS_CONTAINER_CREDENTIALS_FULL_URI (the agent, on
+loopback) and AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (its projected service-account token),
+plus where S3 and STS are (moto) and IMDS switched off, so nothing leaves the machine. The agent
+decides from the declared associations; moto enforces the declared role's policies.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import secrets
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tests.conftest import aws_stack, run
+from tests.keyless import eks
+from tests.keyless.cluster import Pod, declared_pod
+from tests.keyless.loopback import serving
+from tests.keyless.pod import ok, run_named, storage_steps
+from tests.s3_world import REGION
+from tools.mockrun import ACCOUNT, Declaration, reveal
+
+CLUSTER = "ml-prod"
+FOLDER = "media"
+OTHER_BUCKET = "someone-elses-bucket"
+
+
+@pytest.fixture(scope="module")
+def declared() -> Declaration:
+    return run(aws_stack(access="pod-identity", aws={"clusterName": CLUSTER}, folder=FOLDER))
+
+
+@pytest.fixture(scope="module")
+def world(declared) -> Iterator[eks.World]:
+    with eks.aws_world(declared, existing_roles={}, other_buckets=[OTHER_BUCKET]) as world:
+        yield world
+
+
+def run_as(
+    pod: Pod, declared: Declaration, world: eks.World, steps: dict[str, list[str]], home: Path
+) -> dict[str, Any]:
+    """`steps` run by a process that EKS started as `pod` on a node of the cluster."""
+    token = secrets.token_urlsafe(32)
+    token_file = home / "eks-pod-identity-token"
+    home.mkdir(parents=True, exist_ok=True)
+    token_file.write_text(token)
+    agent = eks.pod_identity_agent(CLUSTER, {token: pod}, eks.declared_associations(declared))
+    with serving(agent) as address:
+        environment = {
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI": f"http://{address}/v1/credentials",
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": str(token_file),
+            "AWS_ENDPOINT_URL_S3": world.endpoint,
+            "AWS_ENDPOINT_URL_STS": world.endpoint,
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+        return run_named("aws", REGION, steps, environment, home)
+
+
+@pytest.fixture(scope="module")
+def the_pod(declared, world, tmp_path_factory) -> dict[str, Any]:
+    before = world.contents(world.bucket)
+    outcomes = run_as(
+        declared_pod(declared),
+        declared,
+        world,
+        storage_steps(world.bucket, FOLDER, OTHER_BUCKET),
+        tmp_path_factory.mktemp("pod"),
+    )
+    return {"before": before, **outcomes}
+
+
+def declared_role_name(declared: Declaration) -> str:
+    (association,) = eks.declared_associations(declared)
+    return association.role_arn.rsplit("/", 1)[1]
+
+
+def test_the_declared_trust_lets_eks_pod_identity_assume_the_role_and_tag_the_session(declared):
+    """What the agent checks before it assumes the role; the check can fail."""
+    trust = json.loads(reveal(declared.one("aws:iam/role:Role").inputs)["assumeRolePolicy"])
+    assert eks.trusts(trust, eks.POD_IDENTITY_SERVICE, eks.POD_IDENTITY_ACTIONS)
+    assert not eks.trusts(trust, eks.EC2_SERVICE, ["sts:AssumeRole"])
+    without_tagging = eks.service_trust(eks.POD_IDENTITY_SERVICE)
+    assert not eks.trusts(without_tagging, eks.POD_IDENTITY_SERVICE, eks.POD_IDENTITY_ACTIONS)
+
+
+def test_the_pod_gets_a_session_of_the_declared_role(the_pod, declared):
+    assert ok(the_pod["whoami"]), the_pod["whoami"]
+    assert the_pod["whoami"]["value"].startswith(
+        f"arn:aws:sts::{ACCOUNT}:assumed-role/{declared_role_name(declared)}/eks-{CLUSTER}-"
+    )
+
+
+def test_the_upload_lands_under_the_folder_and_reads_back(the_pod, world):
+    key = f"{FOLDER}/upload/probe.txt"
+    assert ok(the_pod["put"]), the_pod["put"]
+    assert the_pod["get"] == {"ok": True, "value": "label studio"}
+    assert the_pod["list"] == {"ok": True, "value": [key]}
+    assert world.operator.get_object(Bucket=world.bucket, Key=key)["Body"].read() == b"label studio"
+
+
+def test_the_link_is_sigv4_signed_by_a_session_of_the_declared_role(the_pod, world, declared):
+    link = the_pod["sign"]
+    assert ok(link), link
+    claims = parse_qs(urlsplit(link["value"]).query)
+    assert claims["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"]
+    assert claims["X-Amz-Credential"][0].split("/")[2:4] == [REGION, "s3"]
+    now = datetime.datetime.now(datetime.timezone.utc)
+    session = eks.verify_sigv4_link(link["value"], now)
+    assert isinstance(session, eks.Session), session
+    assert session.access_key_id.startswith("ASIA"), "a temporary (STS) key, not a user's"
+    assert session.role_arn.rsplit("/", 1)[1] == declared_role_name(declared)
+    assert world.read_as(session, world.bucket, f"{FOLDER}/upload/probe.txt") == b"label studio"
+    # The check can fail: another object, or a link kept past its expiry, do not verify.
+    assert isinstance(eks.verify_sigv4_link(link["value"].replace("probe.txt", "other.txt"), now), str)
+    assert isinstance(eks.verify_sigv4_link(link["value"], now + datetime.timedelta(hours=1)), str)
+
+
+def test_the_role_is_denied_outside_its_folder_and_bucket(the_pod, world):
+    for step in ("put outside the folder", "put elsewhere", "list elsewhere"):
+        assert the_pod[step]["code"] == "AccessDenied", (step, the_pod[step])
+    assert world.contents(OTHER_BUCKET) == []
+    assert [key for key, _ in world.contents(world.bucket)] == [f"{FOLDER}/upload/probe.txt"]
+
+
+@pytest.mark.parametrize(
+    "elsewhere",
+    [{"namespace": "default"}, {"service_account": "default"}],
+    ids=["another-namespace", "another-service-account"],
+)
+def test_the_same_pod_elsewhere_cannot_store_anything(declared, world, tmp_path_factory, elsewhere):
+    pod = replace(declared_pod(declared), **elsewhere)
+    before = world.contents(world.bucket)
+    steps = storage_steps(world.bucket, FOLDER, OTHER_BUCKET)
+    outcomes = run_as(
+        pod, declared, world, {name: steps[name] for name in ("whoami", "put", "list")}, tmp_path_factory.mktemp("pod")
+    )
+    assert not any(ok(outcome) for outcome in outcomes.values()), outcomes
+    # Refused where EKS refuses: at the agent, for want of an association.
+    assert all("no Pod Identity association" in outcome["message"] for outcome in outcomes.values()), outcomes
+    assert world.contents(world.bucket) == before
