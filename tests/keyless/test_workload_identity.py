@@ -8,6 +8,8 @@ grants the program declares, never by the test.
 
 from __future__ import annotations
 
+import base64
+import json
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -25,7 +27,7 @@ from google.cloud import storage
 from tests.conftest import GCP_PROJECT, gcp_stack, run
 from tests.keyless import gke
 from tests.keyless.cluster import Pod, declared_pod
-from tests.keyless.loopback import serving, throwaway_authority
+from tests.keyless.loopback import Request, serving, throwaway_authority
 from tests.keyless.pod import ok, run_pod
 from tests.servers import free_port
 from tests.servers import serving as serving_process
@@ -192,3 +194,27 @@ def test_a_link_signed_by_another_key_is_refused(the_pod, google):
     forged = stranger.sign(b"the same claims", padding.PKCS1v15(), hashes.SHA256()).hex()
     assert google.fetch(link).status_code == 200
     assert google.fetch(link.replace(signature, forged)).status_code == 403
+
+
+def test_sign_blob_signs_as_an_account_only_for_callers_the_declaration_allows(declared):
+    """The declared Token Creator grant lets the account sign as itself, and no one else."""
+    iam = gke.Iam(gke.declared_grants(declared), GCP_PROJECT)
+    tokens, keys = gke.Tokens(), gke.Keys()
+    sign_blob = gke.iam_credentials(iam, tokens, keys)
+    account = declared_pod(declared).annotations[gke.ANNOTATION]
+
+    def sign_as(caller: str) -> Any:
+        request = Request(
+            method="POST",
+            host=gke.IAM_CREDENTIALS_HOST,
+            path=f"/v1/projects/-/serviceAccounts/{account}:signBlob",
+            raw_query="alt=json",
+            headers={"Authorization": f"Bearer {tokens.issue(caller)}"},
+            body=json.dumps({"payload": base64.b64encode(b"claims").decode()}).encode(),
+        )
+        return sign_blob(request)
+
+    signed = sign_as(account)
+    assert signed.status == 200
+    assert keys.verifies(account, base64.b64decode(json.loads(signed.body)["signedBlob"]), b"claims")
+    assert sign_as(f"someone-else@{GCP_PROJECT}.iam.gserviceaccount.com").status == 403
