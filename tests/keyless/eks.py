@@ -265,6 +265,27 @@ def verify_sigv4_link(link: str, now: datetime.datetime) -> Session | str:
     return session
 
 
+def assert_signed_by_a_session_of(link: str, role_arn: str, world: World, key: str) -> None:
+    """`link` is a SigV4 link to `key` signed by an STS session of `role_arn`, which may read `key`;
+    and the check can fail: the link for another object, or kept past its expiry, does not verify."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    session = verify_sigv4_link(link, now)
+    assert isinstance(session, Session), session
+    assert session.access_key_id.startswith("ASIA"), "a temporary (STS) key, not a user's"
+    assert session.role_arn == role_arn
+    assert urlsplit(link).path == f"/{world.bucket}/{key}"
+    assert world.read_as(session, world.bucket, key)
+    assert isinstance(verify_sigv4_link(link.replace(key, f"{key}.other"), now), str)
+    assert isinstance(verify_sigv4_link(link, now + datetime.timedelta(seconds=SESSION_SECONDS)), str)
+
+
+def assert_denied_elsewhere(outcomes: Mapping[str, Any], steps: Iterable[str], world: World, other_bucket: str) -> None:
+    """Each of `steps` was refused by S3 (AccessDenied), and `other_bucket` stayed empty."""
+    for step in steps:
+        assert outcomes[step]["code"] == "AccessDenied", (step, outcomes[step])
+    assert world.contents(other_bucket) == []
+
+
 @dataclass(frozen=True)
 class Association:
     cluster: str

@@ -45,12 +45,22 @@ def run_pod(cloud: str, where: str, steps: list[list[str]], environment: Mapping
     return list(json.loads(finished.stdout))
 
 
+PROBE = "label studio"
+# What the pod must be refused: a write beside the folder, and any call to another bucket.
+DENIED_STEPS = ("put outside the folder", "put elsewhere", "list elsewhere")
+
+
+def probe_key(folder: str) -> str:
+    """Where an upload of Label Studio's lands: under the folder."""
+    return f"{folder}/upload/probe.txt"
+
+
 def storage_steps(bucket: str, folder: str, other_bucket: str) -> dict[str, list[str]]:
     """What Label Studio does with its storage, and what it must not be able to do, by name."""
-    key = f"{folder}/upload/probe.txt"
+    key = probe_key(folder)
     return {
         "whoami": ["whoami"],
-        "put": ["put", bucket, key, "label studio"],
+        "put": ["put", bucket, key, PROBE],
         "get": ["get", bucket, key],
         "list": ["list", bucket, f"{folder}/"],
         "sign": ["sign", bucket, key],
@@ -58,6 +68,12 @@ def storage_steps(bucket: str, folder: str, other_bucket: str) -> dict[str, list
         "put elsewhere": ["put", other_bucket, "elsewhere.txt", "nope"],
         "list elsewhere": ["list", other_bucket, ""],
     }
+
+
+def control_steps(bucket: str, folder: str) -> dict[str, list[str]]:
+    """What a pod that must get no access tries: who it is, an upload under the folder, a listing."""
+    steps = storage_steps(bucket, folder, bucket)
+    return {name: steps[name] for name in ("whoami", "put", "list")}
 
 
 def run_named(
@@ -69,6 +85,13 @@ def run_named(
 
 def ok(outcome: Any) -> bool:
     return isinstance(outcome, dict) and outcome.get("ok") is True
+
+
+def assert_round_trip(outcomes: Mapping[str, Any], folder: str) -> None:
+    """The upload landed under the folder, and the pod read it back and found it listed there."""
+    assert ok(outcomes["put"]), outcomes["put"]
+    assert outcomes["get"] == {"ok": True, "value": PROBE}
+    assert outcomes["list"] == {"ok": True, "value": [probe_key(folder)]}
 
 
 def _outcome(step: Callable[[], Any]) -> dict[str, Any]:

@@ -8,7 +8,6 @@ contribution, the policy attachment, is applied exactly as declared.
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,16 @@ import requests
 from tests.conftest import aws_stack, run
 from tests.keyless import eks
 from tests.keyless.loopback import App, serving
-from tests.keyless.pod import ok, run_named, storage_steps
+from tests.keyless.pod import (
+    DENIED_STEPS,
+    PROBE,
+    assert_round_trip,
+    control_steps,
+    ok,
+    probe_key,
+    run_named,
+    storage_steps,
+)
 from tests.s3_world import REGION
 from tools.mockrun import ACCOUNT, Declaration
 
@@ -89,35 +97,28 @@ def test_the_pod_gets_a_session_of_the_node_role(the_pod):
 
 
 def test_the_upload_lands_under_the_folder_and_reads_back(the_pod, world):
-    key = f"{FOLDER}/upload/probe.txt"
-    assert ok(the_pod["put"]), the_pod["put"]
-    assert the_pod["get"] == {"ok": True, "value": "label studio"}
-    assert the_pod["list"] == {"ok": True, "value": [key]}
-    assert world.operator.get_object(Bucket=world.bucket, Key=key)["Body"].read() == b"label studio"
+    assert_round_trip(the_pod, FOLDER)
+    assert world.operator.get_object(Bucket=world.bucket, Key=probe_key(FOLDER))["Body"].read() == PROBE.encode()
 
 
 def test_the_link_is_sigv4_signed_by_a_session_of_the_node_role(the_pod, world):
     link = the_pod["sign"]
     assert ok(link), link
-    session = eks.verify_sigv4_link(link["value"], datetime.datetime.now(datetime.timezone.utc))
-    assert isinstance(session, eks.Session), session
-    assert session.role_arn == f"arn:aws:iam::{ACCOUNT}:role/{NODE_ROLE}"
-    assert world.read_as(session, world.bucket, f"{FOLDER}/upload/probe.txt") == b"label studio"
+    eks.assert_signed_by_a_session_of(
+        link["value"], f"arn:aws:iam::{ACCOUNT}:role/{NODE_ROLE}", world, probe_key(FOLDER)
+    )
 
 
 def test_the_node_role_is_denied_outside_its_folder_and_bucket(the_pod, world):
-    for step in ("put outside the folder", "put elsewhere", "list elsewhere"):
-        assert the_pod[step]["code"] == "AccessDenied", (step, the_pod[step])
-    assert world.contents(OTHER_BUCKET) == []
+    eks.assert_denied_elsewhere(the_pod, DENIED_STEPS, world, OTHER_BUCKET)
 
 
 def test_a_node_role_without_the_attachment_cannot_store_anything(world, tmp_path_factory):
     before = world.contents(world.bucket)
-    steps = storage_steps(world.bucket, FOLDER, OTHER_BUCKET)
     outcomes = run_on_node(
         UNTOUCHED_NODE_ROLE,
         world,
-        {name: steps[name] for name in ("whoami", "put", "list")},
+        control_steps(world.bucket, FOLDER),
         tmp_path_factory.mktemp("pod"),
     )
     # It has credentials (the node's own), and S3 refuses them everything.
