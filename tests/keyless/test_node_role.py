@@ -9,6 +9,7 @@ contribution, the policy attachment, is applied exactly as declared.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -59,14 +60,20 @@ def node_metadata(role_name: str) -> App:
     )
 
 
-def run_on_node(role_name: str, world: eks.World, steps: dict[str, list[str]], home: Path) -> dict[str, Any]:
-    """`steps` run by a pod on a node whose role is `role_name`."""
+@contextmanager
+def on_node(role_name: str, world: eks.World) -> Iterator[dict[str, str]]:
+    """The environment of a pod on a node whose role is `role_name`; S3 and STS are moto's."""
     with serving(node_metadata(role_name)) as address:
-        environment = {
+        yield {
             "AWS_EC2_METADATA_SERVICE_ENDPOINT": f"http://{address}/",
             "AWS_ENDPOINT_URL_S3": world.endpoint,
             "AWS_ENDPOINT_URL_STS": world.endpoint,
         }
+
+
+def run_on_node(role_name: str, world: eks.World, steps: dict[str, list[str]], home: Path) -> dict[str, Any]:
+    """`steps` run by a pod on a node whose role is `role_name`."""
+    with on_node(role_name, world) as environment:
         return run_named("aws", REGION, steps, environment, home)
 
 

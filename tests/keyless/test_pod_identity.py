@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -50,23 +51,29 @@ def world(declared) -> Iterator[eks.World]:
         yield world
 
 
-def run_as(
-    pod: Pod, declared: Declaration, world: eks.World, steps: dict[str, list[str]], home: Path
-) -> dict[str, Any]:
-    """`steps` run by a process that EKS started as `pod` on a node of the cluster."""
+@contextmanager
+def on_eks(pod: Pod, declared: Declaration, world: eks.World, home: Path) -> Iterator[dict[str, str]]:
+    """The environment EKS gives `pod` on a node with the Pod Identity Agent; S3 and STS are moto's."""
     token = secrets.token_urlsafe(32)
     token_file = home / "eks-pod-identity-token"
     home.mkdir(parents=True, exist_ok=True)
     token_file.write_text(token)
     agent = eks.pod_identity_agent(CLUSTER, {token: pod}, eks.declared_associations(declared))
     with serving(agent) as address:
-        environment = {
+        yield {
             "AWS_CONTAINER_CREDENTIALS_FULL_URI": f"http://{address}/v1/credentials",
             "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": str(token_file),
             "AWS_ENDPOINT_URL_S3": world.endpoint,
             "AWS_ENDPOINT_URL_STS": world.endpoint,
             "AWS_EC2_METADATA_DISABLED": "true",
         }
+
+
+def run_as(
+    pod: Pod, declared: Declaration, world: eks.World, steps: dict[str, list[str]], home: Path
+) -> dict[str, Any]:
+    """`steps` run by a process that EKS started as `pod`."""
+    with on_eks(pod, declared, world, home) as environment:
         return run_named("aws", REGION, steps, environment, home)
 
 

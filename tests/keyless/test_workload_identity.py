@@ -12,6 +12,7 @@ import base64
 import json
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -96,16 +97,22 @@ def google(declared, emulator, tmp_path_factory) -> Iterator[Google]:
         yield Google(iam, tokens, keys, proxy, authority.ca_file, emulator)
 
 
-def run_as(pod: Pod, google: Google, steps: dict[str, list[str]], home: Path) -> dict[str, Any]:
-    """`steps` run by a process that GKE started as `pod`."""
+@contextmanager
+def on_gke(pod: Pod, google: Google) -> Iterator[dict[str, str]]:
+    """The environment GKE gives `pod`: its metadata server; Google's hosts through the proxy."""
     with serving(gke.metadata_server(pod, GCP_PROJECT, google.iam, google.tokens)) as metadata:
-        environment = {
+        yield {
             "GCE_METADATA_HOST": metadata,
             "GCE_METADATA_IP": metadata,
             "HTTPS_PROXY": f"http://{google.proxy}",
             "NO_PROXY": "127.0.0.1",
             "REQUESTS_CA_BUNDLE": str(google.ca_file),
         }
+
+
+def run_as(pod: Pod, google: Google, steps: dict[str, list[str]], home: Path) -> dict[str, Any]:
+    """`steps` run by a process that GKE started as `pod`."""
+    with on_gke(pod, google) as environment:
         return run_named("gcp", GCP_PROJECT, steps, environment, home)
 
 
