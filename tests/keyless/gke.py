@@ -20,11 +20,11 @@ import base64
 import binascii
 import datetime
 import hashlib
+import json
 import secrets
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import parse_qsl, quote, unquote
 
 import requests
@@ -333,14 +333,8 @@ def iam_credentials(iam: Iam, tokens: Tokens, keys: Keys) -> App:
             return _error(
                 403, f"Permission 'iam.serviceAccounts.signBlob' denied on resource (or it may not exist): {account}"
             )
-        payload: Any = base64.b64decode(_json(request)["payload"])
+        payload = base64.b64decode(json.loads(request.body or b"{}")["payload"])
         signature = keys.private(account).sign(payload, padding.PKCS1v15(), hashes.SHA256())
         return Response.json(200, {"keyId": keys.key_id(account), "signedBlob": base64.b64encode(signature).decode()})
 
     return app
-
-
-def _json(request: Request) -> dict[str, Any]:
-    import json
-
-    return dict(json.loads(request.body or b"{}"))
