@@ -20,7 +20,7 @@ import pytest
 
 from tests.conftest import aws_stack, run
 from tests.keyless import eks
-from tests.keyless.cluster import Pod, declared_pod
+from tests.keyless.cluster import Pod, RenderedPod, rendered_pod
 from tests.keyless.loopback import serving
 from tests.keyless.pod import (
     DENIED_STEPS,
@@ -43,6 +43,12 @@ OTHER_BUCKET = "someone-elses-bucket"
 @pytest.fixture(scope="module")
 def declared() -> Declaration:
     return run(aws_stack(access="pod-identity", aws={"clusterName": CLUSTER}, folder=FOLDER))
+
+
+@pytest.fixture(scope="module")
+def rendered(declared, tmp_path_factory) -> RenderedPod:
+    """The app pod of the chart rendered with the declared values."""
+    return rendered_pod(declared, tmp_path_factory.mktemp("rendered-pod"))
 
 
 @pytest.fixture(scope="module")
@@ -78,9 +84,9 @@ def run_as(
 
 
 @pytest.fixture(scope="module")
-def the_pod(declared, world, tmp_path_factory) -> dict[str, Any]:
+def the_pod(declared, rendered, world, tmp_path_factory) -> dict[str, Any]:
     return run_as(
-        declared_pod(declared),
+        rendered.pod,
         declared,
         world,
         storage_steps(world.bucket, FOLDER, OTHER_BUCKET),
@@ -131,8 +137,8 @@ def test_the_role_is_denied_outside_its_folder_and_bucket(the_pod, world):
     [{"namespace": "default"}, {"service_account": "default"}],
     ids=["another-namespace", "another-service-account"],
 )
-def test_the_same_pod_elsewhere_cannot_store_anything(declared, world, tmp_path_factory, elsewhere):
-    pod = replace(declared_pod(declared), **elsewhere)
+def test_the_same_pod_elsewhere_cannot_store_anything(declared, rendered, world, tmp_path_factory, elsewhere):
+    pod = replace(rendered.pod, **elsewhere)
     before = world.contents(world.bucket)
     outcomes = run_as(pod, declared, world, control_steps(world.bucket, FOLDER), tmp_path_factory.mktemp("pod"))
     assert not any(ok(outcome) for outcome in outcomes.values()), outcomes

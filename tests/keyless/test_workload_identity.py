@@ -27,7 +27,7 @@ from google.cloud import storage
 
 from tests.conftest import GCP_PROJECT, gcp_stack, run
 from tests.keyless import gke
-from tests.keyless.cluster import Pod, declared_pod
+from tests.keyless.cluster import Pod, RenderedPod, rendered_pod
 from tests.keyless.loopback import Request, serving, throwaway_authority
 from tests.keyless.pod import PROBE, assert_round_trip, control_steps, ok, probe_key, run_named, storage_steps
 from tests.servers import free_port
@@ -42,6 +42,12 @@ OTHER_BUCKET = "someone-elses-bucket"
 @pytest.fixture(scope="module")
 def declared() -> Declaration:
     return run(gcp_stack(access="workload-identity", bucket=BUCKET, folder=FOLDER))
+
+
+@pytest.fixture(scope="module")
+def rendered(declared, tmp_path_factory) -> RenderedPod:
+    """The app pod of the chart rendered with the declared values."""
+    return rendered_pod(declared, tmp_path_factory.mktemp("rendered-pod"))
 
 
 @pytest.fixture(scope="module")
@@ -116,14 +122,14 @@ def run_as(pod: Pod, google: Google, steps: dict[str, list[str]], home: Path) ->
         return run_named("gcp", GCP_PROJECT, steps, environment, home)
 
 
-def test_the_declared_pod_is_annotated_with_the_declared_account(declared):
-    assert declared_pod(declared).annotations[gke.ANNOTATION] == declared.outputs["serviceAccountEmail"]
+def test_the_rendered_service_account_is_annotated_with_the_declared_account(declared, rendered):
+    assert rendered.pod.annotations[gke.ANNOTATION] == declared.outputs["serviceAccountEmail"]
 
 
 @pytest.fixture(scope="module")
-def the_pod(declared, google, tmp_path_factory) -> dict[str, Any]:
+def the_pod(rendered, google, tmp_path_factory) -> dict[str, Any]:
     """Label Studio's storage calls from the declared pod, by name, with the pod."""
-    pod = declared_pod(declared)
+    pod = rendered.pod
     steps = storage_steps(BUCKET, FOLDER, OTHER_BUCKET)
     # The declared grant covers the whole bucket on Cloud Storage (docs/gcp.md): here "elsewhere"
     # is another bucket only.
@@ -165,8 +171,8 @@ def test_the_account_is_denied_other_buckets(the_pod, google):
     [{"namespace": "default"}, {"service_account": "default"}],
     ids=["another-namespace", "another-service-account"],
 )
-def test_the_same_pod_elsewhere_cannot_store_anything(declared, google, tmp_path_factory, elsewhere):
-    pod = replace(declared_pod(declared), **elsewhere)
+def test_the_same_pod_elsewhere_cannot_store_anything(rendered, google, tmp_path_factory, elsewhere):
+    pod = replace(rendered.pod, **elsewhere)
     before = google.objects(BUCKET)
     outcomes = run_as(pod, google, control_steps(BUCKET, FOLDER), tmp_path_factory.mktemp("home"))
     assert not any(ok(outcome) for outcome in outcomes.values()), outcomes
@@ -185,12 +191,12 @@ def test_a_link_signed_by_another_key_is_refused(the_pod, google):
     assert google.fetch(link.replace(signature, forged)).status_code == 403
 
 
-def test_sign_blob_signs_as_an_account_only_for_callers_the_declaration_allows(declared):
+def test_sign_blob_signs_as_an_account_only_for_callers_the_declaration_allows(declared, rendered):
     """The declared Token Creator grant lets the account sign as itself, and no one else."""
     iam = gke.Iam(gke.declared_grants(declared), GCP_PROJECT)
     tokens, keys = gke.Tokens(), gke.Keys()
     sign_blob = gke.iam_credentials(iam, tokens, keys)
-    account = declared_pod(declared).annotations[gke.ANNOTATION]
+    account = rendered.pod.annotations[gke.ANNOTATION]
 
     def sign_as(caller: str) -> Any:
         request = Request(
