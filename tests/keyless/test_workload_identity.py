@@ -26,8 +26,11 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
 from tests.conftest import GCP_PROJECT, gcp_stack, run
+from tests.e2e.google import tls_identity
+from tests.e2e.labelstudio import Interception, LabelStudio
 from tests.keyless import gke
 from tests.keyless.cluster import Pod, RenderedPod, rendered_pod
+from tests.keyless.label_studio_case import TASKS, TEXTS, answering, label_studio_as, try_import
 from tests.keyless.loopback import Request, serving, throwaway_authority
 from tests.keyless.pod import PROBE, assert_round_trip, control_steps, ok, probe_key, run_named, storage_steps
 from tests.servers import free_port
@@ -75,6 +78,8 @@ class Google:
     proxy: str
     ca_file: Path
     emulator: str
+    # Cloud Storage's stand-in again, on plain loopback HTTP, for Label Studio (see label_studio_on_gke).
+    storage: str
 
     def objects(self, bucket: str) -> dict[str, bytes]:
         """What a bucket holds, read past the stand-ins (as the bucket's owner would see it)."""
@@ -99,27 +104,26 @@ def google(declared, emulator, tmp_path_factory) -> Iterator[Google]:
         gke.STORAGE_HOST: gke.cloud_storage(iam, tokens, keys, emulator),
         gke.IAM_CREDENTIALS_HOST: gke.iam_credentials(iam, tokens, keys),
     }
-    with serving(hosts=hosts, tls=authority.context) as proxy:
-        yield Google(iam, tokens, keys, proxy, authority.ca_file, emulator)
+    with serving(hosts=hosts, tls=authority.context) as proxy, serving(hosts[gke.STORAGE_HOST]) as plain_storage:
+        yield Google(iam, tokens, keys, proxy, authority.ca_file, emulator, plain_storage)
 
 
 @contextmanager
 def on_gke(pod: Pod, google: Google) -> Iterator[dict[str, str]]:
-    """The environment GKE gives `pod`: its metadata server; Google's hosts through the proxy."""
+    """The environment GKE gives `pod` under Workload Identity: where its metadata server is."""
     with serving(gke.metadata_server(pod, GCP_PROJECT, google.iam, google.tokens)) as metadata:
-        yield {
-            "GCE_METADATA_HOST": metadata,
-            "GCE_METADATA_IP": metadata,
-            "HTTPS_PROXY": f"http://{google.proxy}",
-            "NO_PROXY": "127.0.0.1",
-            "REQUESTS_CA_BUNDLE": str(google.ca_file),
-        }
+        yield {"GCE_METADATA_HOST": metadata, "GCE_METADATA_IP": metadata}
+
+
+def through_the_proxy(google: Google) -> dict[str, str]:
+    """Google's API hosts for a client-library pod: the local HTTPS proxy that plays them."""
+    return {"HTTPS_PROXY": f"http://{google.proxy}", "NO_PROXY": "127.0.0.1", "REQUESTS_CA_BUNDLE": str(google.ca_file)}
 
 
 def run_as(pod: Pod, google: Google, steps: dict[str, list[str]], home: Path) -> dict[str, Any]:
     """`steps` run by a process that GKE started as `pod`."""
     with on_gke(pod, google) as environment:
-        return run_named("gcp", GCP_PROJECT, steps, environment, home)
+        return run_named("gcp", GCP_PROJECT, steps, environment | through_the_proxy(google), home)
 
 
 def test_the_rendered_service_account_is_annotated_with_the_declared_account(declared, rendered):
@@ -213,3 +217,63 @@ def test_sign_blob_signs_as_an_account_only_for_callers_the_declaration_allows(d
     assert signed.status == 200
     assert keys.verifies(account, base64.b64decode(json.loads(signed.body)["signedBlob"]), b"claims")
     assert sign_as(f"someone-else@{GCP_PROJECT}.iam.gserviceaccount.com").status == 403
+
+
+# -- Label Studio itself --------------------------------------------------------------------------
+# The harness's outbound proxy answers one outside host itself (iamcredentials, where google-auth
+# signs with no setting to move it); Cloud Storage is reached through API_ENDPOINT_OVERRIDE, the
+# client library's variable for its endpoint that, unlike STORAGE_EMULATOR_HOST, keeps the
+# credentials. The links then name that endpoint's host; everything else about them is as signed
+# for storage.googleapis.com.
+
+
+@contextmanager
+def label_studio_on_gke(pod: Pod, rendered: RenderedPod, google: Google, root: Path) -> Iterator[LabelStudio]:
+    """Label Studio started as the rendered app container, run by GKE as `pod`."""
+    ca, certificate, key = tls_identity(root / "tls", gke.IAM_CREDENTIALS_HOST)
+    sign_blob = gke.iam_credentials(google.iam, google.tokens, google.keys)
+    signing = Interception(gke.IAM_CREDENTIALS_HOST, certificate, key, answering(sign_blob, gke.IAM_CREDENTIALS_HOST))
+    replaced = {"API_ENDPOINT_OVERRIDE": f"http://{google.storage}", "REQUESTS_CA_BUNDLE": str(ca)}
+    with on_gke(pod, google) as platform, label_studio_as(rendered, platform, replaced, root, signing) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def label_studio_case(rendered, google, tmp_path_factory) -> Iterator[dict[str, Any]]:
+    with label_studio_on_gke(rendered.pod, rendered, google, tmp_path_factory.mktemp("label-studio")) as server:
+        project = server.create_project("workload identity")
+        upload = server.upload(project, "tasks.json", TASKS)
+        yield {"server": server, "project": project, "upload": upload}
+
+
+@pytest.mark.e2e
+def test_label_studio_stores_under_the_folder_and_reads_it_back(label_studio_case, google):
+    key = f"{FOLDER}/{label_studio_case['upload']['file']}"
+    assert key.startswith(f"{FOLDER}/upload/{label_studio_case['project']}/")
+    assert google.objects(BUCKET)[key] == TASKS
+    assert [task["data"]["text"] for task in label_studio_case["server"].tasks(label_studio_case["project"])] == TEXTS
+
+
+@pytest.mark.e2e
+def test_label_studio_links_are_signed_by_the_annotated_account_through_sign_blob(label_studio_case, rendered):
+    server = label_studio_case["server"]
+    link = server.storage_link(label_studio_case["upload"]["file"])
+    claims = parse_qs(urlsplit(link).query)
+    assert claims["X-Goog-Algorithm"] == ["GOOG4-RSA-SHA256"]
+    assert claims["X-Goog-Credential"][0].startswith(f"{rendered.pod.annotations[gke.ANNOTATION]}/")
+    assert [call.split(":")[-1] for call in server.intercepted] == ["signBlob?alt=json"]
+    # Cloud Storage's stand-in serves it only once the signature verifies with that account's key.
+    fetched = requests.get(link, timeout=30)
+    assert (fetched.status_code, fetched.content) == (200, TASKS)
+
+
+@pytest.mark.e2e
+def test_label_studio_in_another_namespace_cannot_store_anything(rendered, google, tmp_path_factory):
+    elsewhere = replace(rendered.pod, namespace="default")
+    before = google.objects(BUCKET)
+    with label_studio_on_gke(elsewhere, rendered, google, tmp_path_factory.mktemp("label-studio")) as server:
+        answer = try_import(server)
+    assert answer.status_code >= 400, answer.text[:500]
+    # Refused where GKE refuses: Label Studio's credentials never came, for want of the binding.
+    assert gke.WORKLOAD_IDENTITY_USER in answer.text, answer.text[:500]
+    assert google.objects(BUCKET) == before
