@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlsplit
+from urllib.parse import parse_qs, parse_qsl, quote, urlsplit
 
 import boto3
 import requests
@@ -46,6 +46,7 @@ POD_IDENTITY_SERVICE = "pods.eks.amazonaws.com"
 POD_IDENTITY_ACTIONS = ("sts:AssumeRole", "sts:TagSession")
 EC2_SERVICE = "ec2.amazonaws.com"
 SESSION_SECONDS = 3600
+LATE = datetime.timedelta(seconds=1)
 IMDS_TOKEN_TTL_LIMIT = 21600
 EVERYTHING = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 
@@ -204,6 +205,7 @@ class Session:
     secret_access_key: str
     token: str
     role_arn: str
+    expires: datetime.datetime
 
 
 def sts_session(access_key_id: str) -> Session | None:
@@ -212,7 +214,8 @@ def sts_session(access_key_id: str) -> Session | None:
 
     for role in sts_backends[ACCOUNT]["aws"].assumed_roles:
         if role.access_key_id == access_key_id:
-            return Session(role.access_key_id, role.secret_access_key, role.session_token, role.role_arn)
+            expires = role.expiration.replace(tzinfo=datetime.timezone.utc)
+            return Session(role.access_key_id, role.secret_access_key, role.session_token, role.role_arn, expires)
     return None
 
 
@@ -243,6 +246,8 @@ def verify_sigv4_link(link: str, now: datetime.datetime) -> Session | str:
     )
     if now > signed_at + datetime.timedelta(seconds=int(query.get("X-Amz-Expires", "0"))):
         return "the link has expired"
+    if now > session.expires:
+        return "the session that signed the link has expired (a link lives no longer than its credentials)"
     if query.get("X-Amz-SignedHeaders") != "host":
         return f"the stand-in checks links that sign only the host, not {query.get('X-Amz-SignedHeaders')!r}"
     canonical_query = "&".join(
@@ -276,7 +281,8 @@ def assert_signed_by_a_session_of(link: str, role_arn: str, world: World, key: s
     assert urlsplit(link).path == f"/{world.bucket}/{key}"
     assert world.read_as(session, world.bucket, key)
     assert isinstance(verify_sigv4_link(link.replace(key, f"{key}.other"), now), str)
-    assert isinstance(verify_sigv4_link(link, now + datetime.timedelta(seconds=SESSION_SECONDS)), str)
+    lifetime = datetime.timedelta(seconds=int(parse_qs(urlsplit(link).query)["X-Amz-Expires"][0]))
+    assert isinstance(verify_sigv4_link(link, now + min(lifetime, session.expires - now) + LATE), str)
 
 
 def assert_denied_elsewhere(outcomes: Mapping[str, Any], steps: Iterable[str], world: World, other_bucket: str) -> None:

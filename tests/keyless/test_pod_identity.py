@@ -19,8 +19,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import aws_stack, run
+from tests.e2e.labelstudio import LabelStudio
 from tests.keyless import eks
 from tests.keyless.cluster import Pod, RenderedPod, rendered_pod
+from tests.keyless.label_studio_case import TASKS, TEXTS, label_studio_as, try_import
 from tests.keyless.loopback import serving
 from tests.keyless.pod import (
     DENIED_STEPS,
@@ -144,4 +146,57 @@ def test_the_same_pod_elsewhere_cannot_store_anything(declared, rendered, world,
     assert not any(ok(outcome) for outcome in outcomes.values()), outcomes
     # Refused where EKS refuses: at the agent, for want of an association.
     assert all("no Pod Identity association" in outcome["message"] for outcome in outcomes.values()), outcomes
+    assert world.contents(world.bucket) == before
+
+
+# -- Label Studio itself --------------------------------------------------------------------------
+
+
+@contextmanager
+def label_studio_on_eks(
+    pod: Pod, declared: Declaration, rendered: RenderedPod, world: eks.World, root: Path
+) -> Iterator[LabelStudio]:
+    """Label Studio started as the rendered app container, run by EKS as `pod`; S3 is moto
+    (STORAGE_AWS_ENDPOINT_URL, the chart's `endpointUrl`)."""
+    with (
+        on_eks(pod, declared, world, root / "pod") as platform,
+        label_studio_as(rendered, platform, {"STORAGE_AWS_ENDPOINT_URL": world.endpoint}, root) as server,
+    ):
+        yield server
+
+
+@pytest.fixture(scope="module")
+def label_studio_case(declared, rendered, world, tmp_path_factory) -> Iterator[dict[str, Any]]:
+    root = tmp_path_factory.mktemp("label-studio")
+    with label_studio_on_eks(rendered.pod, declared, rendered, world, root) as server:
+        project = server.create_project("pod identity")
+        yield {"server": server, "project": project, "upload": server.upload(project, "tasks.json", TASKS)}
+
+
+@pytest.mark.e2e
+def test_label_studio_stores_under_the_folder_and_reads_it_back(label_studio_case, world):
+    key = f"{FOLDER}/{label_studio_case['upload']['file']}"
+    assert key.startswith(f"{FOLDER}/upload/{label_studio_case['project']}/")
+    assert world.operator.get_object(Bucket=world.bucket, Key=key)["Body"].read() == TASKS
+    assert [task["data"]["text"] for task in label_studio_case["server"].tasks(label_studio_case["project"])] == TEXTS
+
+
+@pytest.mark.e2e
+def test_label_studio_links_are_signed_by_a_session_of_the_declared_role(label_studio_case, declared, world):
+    link = label_studio_case["server"].storage_link(label_studio_case["upload"]["file"])
+    (association,) = eks.declared_associations(declared)
+    eks.assert_signed_by_a_session_of(
+        link, association.role_arn, world, f"{FOLDER}/{label_studio_case['upload']['file']}"
+    )
+
+
+@pytest.mark.e2e
+def test_label_studio_under_another_service_account_cannot_store_anything(declared, rendered, world, tmp_path_factory):
+    elsewhere = replace(rendered.pod, service_account="default")
+    before = world.contents(world.bucket)
+    with label_studio_on_eks(elsewhere, declared, rendered, world, tmp_path_factory.mktemp("label-studio")) as server:
+        answer = try_import(server)
+    assert answer.status_code >= 400, answer.text[:500]
+    # Refused where EKS refuses: at the agent, for want of an association.
+    assert "no Pod Identity association" in answer.text, answer.text[:500]
     assert world.contents(world.bucket) == before
