@@ -17,7 +17,10 @@ import pytest
 import requests
 
 from tests.conftest import aws_stack, run
+from tests.e2e.labelstudio import LabelStudio
 from tests.keyless import eks
+from tests.keyless.cluster import RenderedPod, rendered_pod
+from tests.keyless.label_studio_case import TASKS, TEXTS, label_studio_as, try_import
 from tests.keyless.loopback import App, serving
 from tests.keyless.pod import (
     DENIED_STEPS,
@@ -43,6 +46,12 @@ INSTANCE_ID = "i-0123456789abcdef0"
 @pytest.fixture(scope="module")
 def declared() -> Declaration:
     return run(aws_stack(access="node-role", aws={"nodeRoleName": NODE_ROLE}, folder=FOLDER))
+
+
+@pytest.fixture(scope="module")
+def rendered(declared, tmp_path_factory) -> RenderedPod:
+    """The app pod of the chart rendered with the declared values."""
+    return rendered_pod(declared, tmp_path_factory.mktemp("rendered-pod"))
 
 
 @pytest.fixture(scope="module")
@@ -131,4 +140,49 @@ def test_a_node_role_without_the_attachment_cannot_store_anything(world, tmp_pat
     # It has credentials (the node's own), and S3 refuses them everything.
     assert outcomes["whoami"]["value"].endswith(f":assumed-role/{UNTOUCHED_NODE_ROLE}/{INSTANCE_ID}"), outcomes
     assert outcomes["put"]["code"] == outcomes["list"]["code"] == "AccessDenied", outcomes
+    assert world.contents(world.bucket) == before
+
+
+# -- Label Studio itself --------------------------------------------------------------------------
+
+
+@contextmanager
+def label_studio_on_node(role_name: str, rendered: RenderedPod, world: eks.World, root: Path) -> Iterator[LabelStudio]:
+    """Label Studio started as the rendered app container on a node whose role is `role_name`; S3 is
+    moto (STORAGE_AWS_ENDPOINT_URL, the chart's `endpointUrl`)."""
+    replaced = {"STORAGE_AWS_ENDPOINT_URL": world.endpoint}
+    with on_node(role_name, world) as platform, label_studio_as(rendered, platform, replaced, root) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def label_studio_case(rendered, world, tmp_path_factory) -> Iterator[dict[str, Any]]:
+    with label_studio_on_node(NODE_ROLE, rendered, world, tmp_path_factory.mktemp("label-studio")) as server:
+        project = server.create_project("node role")
+        yield {"server": server, "project": project, "upload": server.upload(project, "tasks.json", TASKS)}
+
+
+@pytest.mark.e2e
+def test_label_studio_stores_under_the_folder_and_reads_it_back(label_studio_case, world):
+    key = f"{FOLDER}/{label_studio_case['upload']['file']}"
+    assert key.startswith(f"{FOLDER}/upload/{label_studio_case['project']}/")
+    assert world.operator.get_object(Bucket=world.bucket, Key=key)["Body"].read() == TASKS
+    assert [task["data"]["text"] for task in label_studio_case["server"].tasks(label_studio_case["project"])] == TEXTS
+
+
+@pytest.mark.e2e
+def test_label_studio_links_are_signed_by_a_session_of_the_node_role(label_studio_case, world):
+    link = label_studio_case["server"].storage_link(label_studio_case["upload"]["file"])
+    role_arn = f"arn:aws:iam::{ACCOUNT}:role/{NODE_ROLE}"
+    eks.assert_signed_by_a_session_of(link, role_arn, world, f"{FOLDER}/{label_studio_case['upload']['file']}")
+
+
+@pytest.mark.e2e
+def test_label_studio_on_a_node_role_without_the_attachment_cannot_store_anything(rendered, world, tmp_path_factory):
+    before = world.contents(world.bucket)
+    root = tmp_path_factory.mktemp("label-studio")
+    with label_studio_on_node(UNTOUCHED_NODE_ROLE, rendered, world, root) as server:
+        answer = try_import(server)
+    assert answer.status_code >= 400, answer.text[:500]
+    assert "AccessDenied" in answer.text, answer.text[:500]
     assert world.contents(world.bucket) == before
