@@ -1,9 +1,8 @@
 """Workload Identity, proven by google-auth and google-cloud-storage against GKE stand-ins.
 
 The pod process gets what GKE gives it: GCE_METADATA_HOST / GCE_METADATA_IP pointing at the
-metadata server stand-in, and nothing else (Google's API hosts are reached through a local
-HTTPS proxy that plays them; see loopback.py). Whether it may store anything is decided by the
-grants the program declares, never by the test.
+metadata server stand-in, and where Google's APIs are on this machine (see Google). Whether it
+may store anything is decided by the grants the program declares, never by the test.
 """
 
 from __future__ import annotations
@@ -27,11 +26,11 @@ from google.cloud import storage
 
 from tests.conftest import GCP_PROJECT, gcp_stack, run
 from tests.e2e.google import tls_identity
-from tests.e2e.labelstudio import Interception, LabelStudio
+from tests.e2e.labelstudio import Interception, LabelStudio, OutboundTrap
 from tests.keyless import gke
 from tests.keyless.cluster import Pod, RenderedPod, rendered_pod
 from tests.keyless.label_studio_case import TASKS, TEXTS, answering, label_studio_as, try_import
-from tests.keyless.loopback import Request, serving, throwaway_authority
+from tests.keyless.loopback import Request, serving
 from tests.keyless.pod import PROBE, assert_round_trip, control_steps, ok, probe_key, run_named, storage_steps
 from tests.servers import free_port
 from tests.servers import serving as serving_process
@@ -70,16 +69,22 @@ def emulator() -> Iterator[str]:
 
 @dataclass
 class Google:
-    """The stand-ins' shared state and Google's API hosts, played through one HTTPS proxy."""
+    """The stand-ins' shared state, and how a pod reaches Google's APIs on this machine.
+
+    Cloud Storage's stand-in is on plain loopback HTTP, reached through API_ENDPOINT_OVERRIDE (the
+    client library's endpoint variable that, unlike STORAGE_EMULATOR_HOST, keeps the
+    credentials), so links name that host. signBlob is at iamcredentials.googleapis.com, which
+    no setting moves: an outbound proxy (the end-to-end harness's) answers that one host over TLS
+    with a throwaway CA's certificate, and refuses every other.
+    """
 
     iam: gke.Iam
     tokens: gke.Tokens
     keys: gke.Keys
-    proxy: str
-    ca_file: Path
     emulator: str
-    # Cloud Storage's stand-in again, on plain loopback HTTP, for Label Studio (see label_studio_on_gke).
     storage: str
+    signing: Interception
+    ca_file: Path
 
     def objects(self, bucket: str) -> dict[str, bytes]:
         """What a bucket holds, read past the stand-ins (as the bucket's owner would see it)."""
@@ -90,22 +95,20 @@ class Google:
         )
         return {blob.name: blob.download_as_bytes() for blob in admin.list_blobs(bucket)}
 
-    def fetch(self, link: str) -> requests.Response:
-        """`link` fetched by a browser: no credentials, through the proxy that plays Google's hosts."""
-        return requests.get(link, proxies={"https": f"http://{self.proxy}"}, verify=str(self.ca_file), timeout=30)
+    def routes(self) -> dict[str, str]:
+        """Where Google's APIs are, for a process on this machine (the proxy itself comes on top)."""
+        return {"API_ENDPOINT_OVERRIDE": f"http://{self.storage}", "REQUESTS_CA_BUNDLE": str(self.ca_file)}
 
 
 @pytest.fixture(scope="module")
 def google(declared, emulator, tmp_path_factory) -> Iterator[Google]:
     iam = gke.Iam(gke.declared_grants(declared), GCP_PROJECT)
     tokens, keys = gke.Tokens(), gke.Keys()
-    authority = throwaway_authority([gke.STORAGE_HOST, gke.IAM_CREDENTIALS_HOST], tmp_path_factory.mktemp("ca"))
-    hosts = {
-        gke.STORAGE_HOST: gke.cloud_storage(iam, tokens, keys, emulator),
-        gke.IAM_CREDENTIALS_HOST: gke.iam_credentials(iam, tokens, keys),
-    }
-    with serving(hosts=hosts, tls=authority.context) as proxy, serving(hosts[gke.STORAGE_HOST]) as plain_storage:
-        yield Google(iam, tokens, keys, proxy, authority.ca_file, emulator, plain_storage)
+    ca, certificate, key = tls_identity(tmp_path_factory.mktemp("tls"), gke.IAM_CREDENTIALS_HOST)
+    sign_blob = answering(gke.iam_credentials(iam, tokens, keys), gke.IAM_CREDENTIALS_HOST)
+    signing = Interception(gke.IAM_CREDENTIALS_HOST, certificate, key, sign_blob)
+    with serving(gke.cloud_storage(iam, tokens, keys, emulator)) as cloud_storage:
+        yield Google(iam, tokens, keys, emulator, cloud_storage, signing, ca)
 
 
 @contextmanager
@@ -115,15 +118,15 @@ def on_gke(pod: Pod, google: Google) -> Iterator[dict[str, str]]:
         yield {"GCE_METADATA_HOST": metadata, "GCE_METADATA_IP": metadata}
 
 
-def through_the_proxy(google: Google) -> dict[str, str]:
-    """Google's API hosts for a client-library pod: the local HTTPS proxy that plays them."""
-    return {"HTTPS_PROXY": f"http://{google.proxy}", "NO_PROXY": "127.0.0.1", "REQUESTS_CA_BUNDLE": str(google.ca_file)}
-
-
 def run_as(pod: Pod, google: Google, steps: dict[str, list[str]], home: Path) -> dict[str, Any]:
-    """`steps` run by a process that GKE started as `pod`."""
-    with on_gke(pod, google) as environment:
-        return run_named("gcp", GCP_PROJECT, steps, environment | through_the_proxy(google), home)
+    """`steps` run by a process that GKE started as `pod`; nothing it sends leaves the machine."""
+    proxy = OutboundTrap(google.signing)
+    try:
+        with on_gke(pod, google) as environment:
+            return run_named("gcp", GCP_PROJECT, steps, environment | google.routes() | proxy.environment(), home)
+    finally:
+        proxy.close()
+        assert proxy.attempts == [], f"the pod tried to reach beyond 127.0.0.1: {proxy.attempts}"
 
 
 def test_the_rendered_service_account_is_annotated_with_the_declared_account(declared, rendered):
@@ -156,13 +159,13 @@ def test_the_link_is_a_v4_link_signed_with_the_accounts_key(the_pod, google):
     url = urlsplit(link["value"])
     claims = parse_qs(url.query)
     email = the_pod["pod"].annotations[gke.ANNOTATION]
-    assert (url.scheme, url.hostname) == ("https", gke.STORAGE_HOST)
+    assert url.path == f"/{BUCKET}/{probe_key(FOLDER)}"
     assert claims["X-Goog-Algorithm"] == ["GOOG4-RSA-SHA256"]
     assert claims["X-Goog-Credential"][0].startswith(f"{email}/")
-    fetched = google.fetch(link["value"])
+    fetched = requests.get(link["value"])
     assert (fetched.status_code, fetched.content) == (200, PROBE.encode())
     # The same link with its object swapped no longer verifies: the signature covers the path.
-    assert google.fetch(link["value"].replace("probe.txt", "other.txt")).status_code == 403
+    assert requests.get(link["value"].replace("probe.txt", "other.txt")).status_code == 403
 
 
 def test_the_account_is_denied_other_buckets(the_pod, google):
@@ -191,8 +194,8 @@ def test_a_link_signed_by_another_key_is_refused(the_pod, google):
     signature = parse_qs(urlsplit(link).query)["X-Goog-Signature"][0]
     stranger = gke.Keys().private("stranger@example.com")
     forged = stranger.sign(b"the same claims", padding.PKCS1v15(), hashes.SHA256()).hex()
-    assert google.fetch(link).status_code == 200
-    assert google.fetch(link.replace(signature, forged)).status_code == 403
+    assert requests.get(link).status_code == 200
+    assert requests.get(link.replace(signature, forged)).status_code == 403
 
 
 def test_sign_blob_signs_as_an_account_only_for_callers_the_declaration_allows(declared, rendered):
@@ -220,21 +223,15 @@ def test_sign_blob_signs_as_an_account_only_for_callers_the_declaration_allows(d
 
 
 # -- Label Studio itself --------------------------------------------------------------------------
-# The harness's outbound proxy answers one outside host itself (iamcredentials, where google-auth
-# signs with no setting to move it); Cloud Storage is reached through API_ENDPOINT_OVERRIDE, the
-# client library's variable for its endpoint that, unlike STORAGE_EMULATOR_HOST, keeps the
-# credentials. The links then name that endpoint's host; everything else about them is as signed
-# for storage.googleapis.com.
 
 
 @contextmanager
 def label_studio_on_gke(pod: Pod, rendered: RenderedPod, google: Google, root: Path) -> Iterator[LabelStudio]:
     """Label Studio started as the rendered app container, run by GKE as `pod`."""
-    ca, certificate, key = tls_identity(root / "tls", gke.IAM_CREDENTIALS_HOST)
-    sign_blob = gke.iam_credentials(google.iam, google.tokens, google.keys)
-    signing = Interception(gke.IAM_CREDENTIALS_HOST, certificate, key, answering(sign_blob, gke.IAM_CREDENTIALS_HOST))
-    replaced = {"API_ENDPOINT_OVERRIDE": f"http://{google.storage}", "REQUESTS_CA_BUNDLE": str(ca)}
-    with on_gke(pod, google) as platform, label_studio_as(rendered, platform, replaced, root, signing) as server:
+    with (
+        on_gke(pod, google) as platform,
+        label_studio_as(rendered, platform, google.routes(), root, google.signing) as server,
+    ):
         yield server
 
 
