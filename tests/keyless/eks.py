@@ -154,6 +154,10 @@ class World:
             (v["Key"], v["VersionId"]) for v in versions.get("Versions", []) + versions.get("DeleteMarkers", [])
         )
 
+    def stored(self, key: str) -> bytes:
+        """What the bucket holds under `key`, read by the operator, past Label Studio and its role."""
+        return bytes(self.operator.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+
     def read_as(self, session: Session, bucket: str, key: str) -> bytes:
         """`key` read with `session`'s own credentials, so moto checks the session's role."""
         reader = boto3.client(

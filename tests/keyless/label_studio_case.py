@@ -10,8 +10,9 @@ finds the credentials through botocore's or google-auth's default chain.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -38,6 +39,32 @@ def label_studio_as(
     environment = {**rendered.environment, **platform, **replaced, "DJANGO_DB": "sqlite"}
     with label_studio(environment, root, interception=interception) as server:
         yield server
+
+
+@dataclass(frozen=True)
+class Imported:
+    """A project Label Studio made, and the tasks file it stored for it."""
+
+    server: LabelStudio
+    project: int
+    file: str  # the upload's name as Label Studio keeps it, relative to the folder
+
+    def key(self, folder: str) -> str:
+        return f"{folder}/{self.file}"
+
+
+def import_tasks(server: LabelStudio, title: str) -> Imported:
+    """A tasks file imported into a new project, as the web app does it; fails the test if refused."""
+    project = server.create_project(title)
+    return Imported(server, project, str(server.upload(project, "tasks.json", TASKS)["file"]))
+
+
+def assert_stored_and_read_back(imported: Imported, folder: str, stored: Callable[[str], bytes]) -> None:
+    """The tasks file is in storage under the folder (`stored` reads a key past Label Studio), and
+    Label Studio read it back to make the project's tasks."""
+    assert imported.key(folder).startswith(f"{folder}/upload/{imported.project}/")
+    assert stored(imported.key(folder)) == TASKS
+    assert [task["data"]["text"] for task in imported.server.tasks(imported.project)] == TEXTS
 
 
 def try_import(server: LabelStudio) -> requests.Response:

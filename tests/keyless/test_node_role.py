@@ -19,8 +19,14 @@ import requests
 from tests.conftest import aws_stack, run
 from tests.e2e.labelstudio import LabelStudio
 from tests.keyless import eks
-from tests.keyless.cluster import RenderedPod, rendered_pod
-from tests.keyless.label_studio_case import TASKS, TEXTS, label_studio_as, try_import
+from tests.keyless.cluster import RenderedPod
+from tests.keyless.label_studio_case import (
+    Imported,
+    assert_stored_and_read_back,
+    import_tasks,
+    label_studio_as,
+    try_import,
+)
 from tests.keyless.loopback import App, serving
 from tests.keyless.pod import (
     DENIED_STEPS,
@@ -46,12 +52,6 @@ INSTANCE_ID = "i-0123456789abcdef0"
 @pytest.fixture(scope="module")
 def declared() -> Declaration:
     return run(aws_stack(access="node-role", aws={"nodeRoleName": NODE_ROLE}, folder=FOLDER))
-
-
-@pytest.fixture(scope="module")
-def rendered(declared, tmp_path_factory) -> RenderedPod:
-    """The app pod of the chart rendered with the declared values."""
-    return rendered_pod(declared, tmp_path_factory.mktemp("rendered-pod"))
 
 
 @pytest.fixture(scope="module")
@@ -156,25 +156,21 @@ def label_studio_on_node(role_name: str, rendered: RenderedPod, world: eks.World
 
 
 @pytest.fixture(scope="module")
-def label_studio_case(rendered, world, tmp_path_factory) -> Iterator[dict[str, Any]]:
+def label_studio_case(rendered, world, tmp_path_factory) -> Iterator[Imported]:
     with label_studio_on_node(NODE_ROLE, rendered, world, tmp_path_factory.mktemp("label-studio")) as server:
-        project = server.create_project("node role")
-        yield {"server": server, "project": project, "upload": server.upload(project, "tasks.json", TASKS)}
+        yield import_tasks(server, "node role")
 
 
 @pytest.mark.e2e
 def test_label_studio_stores_under_the_folder_and_reads_it_back(label_studio_case, world):
-    key = f"{FOLDER}/{label_studio_case['upload']['file']}"
-    assert key.startswith(f"{FOLDER}/upload/{label_studio_case['project']}/")
-    assert world.operator.get_object(Bucket=world.bucket, Key=key)["Body"].read() == TASKS
-    assert [task["data"]["text"] for task in label_studio_case["server"].tasks(label_studio_case["project"])] == TEXTS
+    assert_stored_and_read_back(label_studio_case, FOLDER, world.stored)
 
 
 @pytest.mark.e2e
 def test_label_studio_links_are_signed_by_a_session_of_the_node_role(label_studio_case, world):
-    link = label_studio_case["server"].storage_link(label_studio_case["upload"]["file"])
+    link = label_studio_case.server.storage_link(label_studio_case.file)
     role_arn = f"arn:aws:iam::{ACCOUNT}:role/{NODE_ROLE}"
-    eks.assert_signed_by_a_session_of(link, role_arn, world, f"{FOLDER}/{label_studio_case['upload']['file']}")
+    eks.assert_signed_by_a_session_of(link, role_arn, world, label_studio_case.key(FOLDER))
 
 
 @pytest.mark.e2e

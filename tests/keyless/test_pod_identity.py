@@ -21,8 +21,14 @@ import pytest
 from tests.conftest import aws_stack, run
 from tests.e2e.labelstudio import LabelStudio
 from tests.keyless import eks
-from tests.keyless.cluster import Pod, RenderedPod, rendered_pod
-from tests.keyless.label_studio_case import TASKS, TEXTS, label_studio_as, try_import
+from tests.keyless.cluster import Pod, RenderedPod
+from tests.keyless.label_studio_case import (
+    Imported,
+    assert_stored_and_read_back,
+    import_tasks,
+    label_studio_as,
+    try_import,
+)
 from tests.keyless.loopback import serving
 from tests.keyless.pod import (
     DENIED_STEPS,
@@ -45,12 +51,6 @@ OTHER_BUCKET = "someone-elses-bucket"
 @pytest.fixture(scope="module")
 def declared() -> Declaration:
     return run(aws_stack(access="pod-identity", aws={"clusterName": CLUSTER}, folder=FOLDER))
-
-
-@pytest.fixture(scope="module")
-def rendered(declared, tmp_path_factory) -> RenderedPod:
-    """The app pod of the chart rendered with the declared values."""
-    return rendered_pod(declared, tmp_path_factory.mktemp("rendered-pod"))
 
 
 @pytest.fixture(scope="module")
@@ -166,28 +166,22 @@ def label_studio_on_eks(
 
 
 @pytest.fixture(scope="module")
-def label_studio_case(declared, rendered, world, tmp_path_factory) -> Iterator[dict[str, Any]]:
+def label_studio_case(declared, rendered, world, tmp_path_factory) -> Iterator[Imported]:
     root = tmp_path_factory.mktemp("label-studio")
     with label_studio_on_eks(rendered.pod, declared, rendered, world, root) as server:
-        project = server.create_project("pod identity")
-        yield {"server": server, "project": project, "upload": server.upload(project, "tasks.json", TASKS)}
+        yield import_tasks(server, "pod identity")
 
 
 @pytest.mark.e2e
 def test_label_studio_stores_under_the_folder_and_reads_it_back(label_studio_case, world):
-    key = f"{FOLDER}/{label_studio_case['upload']['file']}"
-    assert key.startswith(f"{FOLDER}/upload/{label_studio_case['project']}/")
-    assert world.operator.get_object(Bucket=world.bucket, Key=key)["Body"].read() == TASKS
-    assert [task["data"]["text"] for task in label_studio_case["server"].tasks(label_studio_case["project"])] == TEXTS
+    assert_stored_and_read_back(label_studio_case, FOLDER, world.stored)
 
 
 @pytest.mark.e2e
 def test_label_studio_links_are_signed_by_a_session_of_the_declared_role(label_studio_case, declared, world):
-    link = label_studio_case["server"].storage_link(label_studio_case["upload"]["file"])
+    link = label_studio_case.server.storage_link(label_studio_case.file)
     (association,) = eks.declared_associations(declared)
-    eks.assert_signed_by_a_session_of(
-        link, association.role_arn, world, f"{FOLDER}/{label_studio_case['upload']['file']}"
-    )
+    eks.assert_signed_by_a_session_of(link, association.role_arn, world, label_studio_case.key(FOLDER))
 
 
 @pytest.mark.e2e

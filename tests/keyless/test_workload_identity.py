@@ -28,8 +28,16 @@ from tests.conftest import GCP_PROJECT, gcp_stack, run
 from tests.e2e.google import tls_identity
 from tests.e2e.labelstudio import Interception, LabelStudio, OutboundTrap
 from tests.keyless import gke
-from tests.keyless.cluster import Pod, RenderedPod, rendered_pod
-from tests.keyless.label_studio_case import TASKS, TEXTS, answering, label_studio_as, try_import
+from tests.keyless.cluster import Pod, RenderedPod
+from tests.keyless.label_studio_case import (
+    TASKS,
+    Imported,
+    answering,
+    assert_stored_and_read_back,
+    import_tasks,
+    label_studio_as,
+    try_import,
+)
 from tests.keyless.loopback import Request, serving
 from tests.keyless.pod import PROBE, assert_round_trip, control_steps, ok, probe_key, run_named, storage_steps
 from tests.servers import free_port
@@ -44,12 +52,6 @@ OTHER_BUCKET = "someone-elses-bucket"
 @pytest.fixture(scope="module")
 def declared() -> Declaration:
     return run(gcp_stack(access="workload-identity", bucket=BUCKET, folder=FOLDER))
-
-
-@pytest.fixture(scope="module")
-def rendered(declared, tmp_path_factory) -> RenderedPod:
-    """The app pod of the chart rendered with the declared values."""
-    return rendered_pod(declared, tmp_path_factory.mktemp("rendered-pod"))
 
 
 @pytest.fixture(scope="module")
@@ -236,25 +238,20 @@ def label_studio_on_gke(pod: Pod, rendered: RenderedPod, google: Google, root: P
 
 
 @pytest.fixture(scope="module")
-def label_studio_case(rendered, google, tmp_path_factory) -> Iterator[dict[str, Any]]:
+def label_studio_case(rendered, google, tmp_path_factory) -> Iterator[Imported]:
     with label_studio_on_gke(rendered.pod, rendered, google, tmp_path_factory.mktemp("label-studio")) as server:
-        project = server.create_project("workload identity")
-        upload = server.upload(project, "tasks.json", TASKS)
-        yield {"server": server, "project": project, "upload": upload}
+        yield import_tasks(server, "workload identity")
 
 
 @pytest.mark.e2e
 def test_label_studio_stores_under_the_folder_and_reads_it_back(label_studio_case, google):
-    key = f"{FOLDER}/{label_studio_case['upload']['file']}"
-    assert key.startswith(f"{FOLDER}/upload/{label_studio_case['project']}/")
-    assert google.objects(BUCKET)[key] == TASKS
-    assert [task["data"]["text"] for task in label_studio_case["server"].tasks(label_studio_case["project"])] == TEXTS
+    assert_stored_and_read_back(label_studio_case, FOLDER, lambda key: google.objects(BUCKET)[key])
 
 
 @pytest.mark.e2e
 def test_label_studio_links_are_signed_by_the_annotated_account_through_sign_blob(label_studio_case, rendered):
-    server = label_studio_case["server"]
-    link = server.storage_link(label_studio_case["upload"]["file"])
+    server = label_studio_case.server
+    link = server.storage_link(label_studio_case.file)
     claims = parse_qs(urlsplit(link).query)
     assert claims["X-Goog-Algorithm"] == ["GOOG4-RSA-SHA256"]
     assert claims["X-Goog-Credential"][0].startswith(f"{rendered.pod.annotations[gke.ANNOTATION]}/")
