@@ -58,24 +58,13 @@ def access_key_user(declaration: Declaration, world: World) -> dict[str, str]:
     return {"AccessKeyId": key["AccessKeyId"], "SecretAccessKey": key["SecretAccessKey"]}
 
 
-def irsa_role(declaration: Declaration, world: World) -> str:
-    """The declared role, its declared trust policy and the declared policy attached; its ARN in moto."""
-    iam = client("iam", world.endpoint)
-    role = reveal(declaration.one("aws:iam/role:Role").inputs)
-    arn = iam.create_role(RoleName="label-studio-irsa", AssumeRolePolicyDocument=role["assumeRolePolicy"])["Role"][
-        "Arn"
-    ]
-    iam.attach_role_policy(RoleName="label-studio-irsa", PolicyArn=world.policy_arn)
-    return str(arn)
-
-
 def signature_s3_accepts(url: str, region: str, access_key_id: str) -> list[str]:
     """Why real S3 would refuse this presigned URL for one of our buckets; empty when it would serve it.
 
     S3 refuses Signature Version 2 for buckets created after June 2020 and for SSE-KMS objects,
     so a link must be SigV4 (`X-Amz-Algorithm=AWS4-HMAC-SHA256`) scoped to the bucket's region and
     the `s3` service, expire within seven days, and carry the session token of temporary
-    credentials. The signature itself is checked by moto, which serves the bytes only when it holds.
+    credentials. The signature itself is checked by s3_front, which serves the bytes only when it holds.
     """
     query = {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}
     if "Signature" in query or "AWSAccessKeyId" in query:

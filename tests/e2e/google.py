@@ -202,7 +202,9 @@ def goog4_problems(link: str, public_key: rsa.RSAPublicKey, email: str) -> list[
         ["GOOG4-RSA-SHA256", fields["X-Goog-Date"], scope, hashlib.sha256(canonical.encode()).hexdigest()]
     )
     try:
-        public_key.verify(bytes.fromhex(fields["X-Goog-Signature"]), to_sign.encode(), padding.PKCS1v15(), hashes.SHA256())
+        public_key.verify(
+            bytes.fromhex(fields["X-Goog-Signature"]), to_sign.encode(), padding.PKCS1v15(), hashes.SHA256()
+        )
     except Exception:
         problems.append("the signature does not hold for the account's key")
     return problems

@@ -123,7 +123,8 @@ class OutboundTrap:
         content = json.dumps(answer).encode()
         stream.write(
             f"HTTP/1.1 {status} {'OK' if status < 400 else 'Refused'}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(content)}\r\nConnection: close\r\n\r\n".encode() + content
+            f"Content-Length: {len(content)}\r\nConnection: close\r\n\r\n".encode()
+            + content
         )
         stream.flush()
 
@@ -245,4 +246,3 @@ def label_studio(
             process.wait(5)
         trap.close()
     assert trap.attempts == [], f"Label Studio tried to reach beyond 127.0.0.1: {trap.attempts}"
-

@@ -52,7 +52,8 @@ def chart_dir(version: str) -> Path:
         return target
     pytest.fail(
         f"the Label Studio chart {version} was not found: set LABEL_STUDIO_CHART_DIR to its source, lay it at "
-        f"../shared/charts/label-studio-{version}, or set LABEL_STUDIO_CHART_DOWNLOAD=1 where its repository is reachable",
+        f"../shared/charts/label-studio-{version}, or set LABEL_STUDIO_CHART_DOWNLOAD=1 where its repository "
+        "is reachable",
         pytrace=False,
     )
 
@@ -83,9 +84,7 @@ def secrets_in_namespace(
         if manifest.get("kind") == "Secret":
             data = {key: base64.b64decode(value).decode() for key, value in (manifest.get("data") or {}).items()}
             data.update(manifest.get("stringData") or {})
-            secrets[manifest["metadata"]["name"]] = {
-                key: replacements.get(value, value) for key, value in data.items()
-            }
+            secrets[manifest["metadata"]["name"]] = {key: replacements.get(value, value) for key, value in data.items()}
     return secrets
 
 
@@ -135,7 +134,9 @@ def app_pod(declaration: Declaration, root: Path, replacements: Mapping[str, str
             reference = variable["valueFrom"]["secretKeyRef"]
             secret = secrets.get(reference["name"])
             assert secret is not None, f"{variable['name']} refers to Secret {reference['name']}, which nobody creates"
-            assert reference["key"] in secret, f"{variable['name']} refers to a key {reference['key']} not in its Secret"
+            assert reference["key"] in secret, (
+                f"{variable['name']} refers to a key {reference['key']} not in its Secret"
+            )
             value = secret[reference["key"]]
         for mount_path, target in mounts.items():
             if value.startswith(mount_path.rstrip("/") + "/"):

@@ -51,7 +51,9 @@ def sigv4_query_problem(method: str, host: str, path: str, query: str, secret: s
     canonical = "\n".join([method, path, canonical_query, f"host:{host}\n", "host", "UNSIGNED-PAYLOAD"])
     _, date, region, service, _ = fields["X-Amz-Credential"].split("/")
     scope = f"{date}/{region}/{service}/aws4_request"
-    to_sign = "\n".join(["AWS4-HMAC-SHA256", fields["X-Amz-Date"], scope, hashlib.sha256(canonical.encode()).hexdigest()])
+    to_sign = "\n".join(
+        ["AWS4-HMAC-SHA256", fields["X-Amz-Date"], scope, hashlib.sha256(canonical.encode()).hexdigest()]
+    )
     key = _sign(_sign(_sign(_sign(f"AWS4{secret}".encode(), date), region), service), "aws4_request")
     expected = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
     return None if hmac.compare_digest(expected, fields.get("X-Amz-Signature", "")) else "SignatureDoesNotMatch"
@@ -116,7 +118,8 @@ class S3Front:
         answer = requests.request(method, f"{self.moto}{target}", headers=headers, data=body, timeout=30)
         if b"AssumeRoleWithWebIdentityResponse" in answer.content:
             found = {
-                tag: re.search(rf"<{tag}>([^<]+)</{tag}>".encode(), answer.content) for tag in ("AccessKeyId", "SecretAccessKey", "SessionToken")
+                tag: re.search(rf"<{tag}>([^<]+)</{tag}>".encode(), answer.content)
+                for tag in ("AccessKeyId", "SecretAccessKey", "SessionToken")
             }
             if all(found.values()):
                 key_id, secret, token = (match.group(1).decode() for match in found.values() if match)
@@ -125,7 +128,11 @@ class S3Front:
 
     def refuse(self, target: str, reason: str) -> tuple[int, dict, bytes]:
         self.refused.append(f"{target.split('?')[0]}: {reason}")
-        return 403, {"Content-Type": "application/xml"}, f"<Error><Code>AccessDenied</Code><Message>{reason}</Message></Error>".encode()
+        return (
+            403,
+            {"Content-Type": "application/xml"},
+            f"<Error><Code>AccessDenied</Code><Message>{reason}</Message></Error>".encode(),
+        )
 
     def resigned(
         self,

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
 import boto3
+import pytest
 import requests
 from botocore.config import Config
 from botocore.credentials import Credentials
@@ -34,7 +34,6 @@ from botocore.exceptions import ClientError
 
 from tests.conftest import OIDC_ARN, aws_stack, run
 from tests.e2e import stand_ins
-from tests.e2e.browser import page_server, run_page
 from tests.e2e.aws_world import (
     IRSA_TOKEN_PATH,
     OTHER_BUCKET,
@@ -43,6 +42,7 @@ from tests.e2e.aws_world import (
     signature_s3_accepts,
     stand_up,
 )
+from tests.e2e.browser import page_server, run_page
 from tests.e2e.labelstudio import LabelStudio, label_studio
 from tests.e2e.pod import app_pod
 from tests.e2e.s3_front import S3Front, s3_front
@@ -74,10 +74,10 @@ class Case:
     world: World
     label_studio: LabelStudio
     environment: dict[str, str]
-    principal: Any  # an S3 client acting as Label Studio's own principal (on moto)
+    credentials: Credentials  # Label Studio's own principal: its keys, or what STS gives its token
+    principal: Any  # an S3 client acting as that principal (on moto)
     principal_key_id: str | None  # None for temporary credentials (IRSA)
     project: int
-    upload: dict[str, Any]
     front: S3Front
 
 
@@ -142,16 +142,16 @@ def running(name: str, root: Path, without: frozenset[str] = frozenset()) -> Ite
         environment |= {"STORAGE_AWS_ENDPOINT_URL": front.url, "DJANGO_DB": "sqlite"}
         if key_id is None:
             environment |= irsa_environment(declaration, pod, world, root, front.url)
-            principal = assumed_role_client(environment, world)
-            assumed = principal._request_signer._credentials
-            front.know(assumed.access_key, assumed.secret_key, assumed.token)
+            credentials = assumed_role_credentials(environment, world)
         else:
-            principal = client("s3", endpoint, key_id, replacements[stand_ins.AWS_SECRET_ACCESS_KEY])
+            credentials = Credentials(key_id, replacements[stand_ins.AWS_SECRET_ACCESS_KEY])
+        front.know(credentials.access_key, credentials.secret_key, credentials.token)
+        principal = s3_client(endpoint, credentials)
         enforce_iam(endpoint)
         with label_studio(environment, root / "label-studio") as server:
             project = server.create_project(name)
-            upload = server.upload(project, "tasks.json", TASKS)
-            yield Case(declaration, world, server, environment, principal, key_id, project, upload, front)
+            server.upload(project, "tasks.json", TASKS)
+            yield Case(declaration, world, server, environment, credentials, principal, key_id, project, front)
 
 
 @pytest.fixture(scope="module", params=list(CASES))
@@ -189,29 +189,28 @@ def irsa_environment(declaration: Declaration, pod: Any, world: World, root: Pat
     }
 
 
-def assumed_role_client(environment: dict[str, str], world: World) -> Any:
-    """An S3 client with the credentials STS hands the pod's token, as botocore would get them
-    (signed by the operator only because moto insists; see s3_front)."""
-    endpoint = world.endpoint
-    sts = client("sts", endpoint, *world.operator_key)
-    token = Path(environment["AWS_WEB_IDENTITY_TOKEN_FILE"]).read_text()
+def assumed_role_credentials(environment: dict[str, str], world: World) -> Credentials:
+    """What STS hands the pod's token for the role, as botocore would get it (the call is signed
+    by the operator only because moto insists; see s3_front)."""
+    sts = client("sts", world.endpoint, *world.operator_key)
     answer = sts.assume_role_with_web_identity(
-        RoleArn=environment["AWS_ROLE_ARN"], RoleSessionName="checks", WebIdentityToken=token
+        RoleArn=environment["AWS_ROLE_ARN"],
+        RoleSessionName="checks",
+        WebIdentityToken=Path(environment["AWS_WEB_IDENTITY_TOKEN_FILE"]).read_text(),
     )["Credentials"]
-    import boto3
+    return Credentials(answer["AccessKeyId"], answer["SecretAccessKey"], answer["SessionToken"])
 
+
+def s3_client(endpoint: str, credentials: Credentials, **options: Any) -> Any:
     return boto3.client(
         "s3",
         endpoint_url=endpoint,
         region_name=REGION,
-        aws_access_key_id=answer["AccessKeyId"],
-        aws_secret_access_key=answer["SecretAccessKey"],
-        aws_session_token=answer["SessionToken"],
+        aws_access_key_id=credentials.access_key,
+        aws_secret_access_key=credentials.secret_key,
+        aws_session_token=credentials.token,
+        **options,
     )
-
-
-def stored_key(case: Case) -> str:
-    return f"{FOLDER}/{case.upload['file']}" if not case.upload["file"].startswith("/") else case.upload["file"]
 
 
 def test_the_upload_lands_under_the_folder_and_label_studio_reads_it_back(case):
@@ -273,16 +272,7 @@ def test_without_the_signature_version_label_studio_hands_out_sigv2_links_that_s
 def test_a_browser_reads_the_link_and_uploads_from_an_allowed_origin_and_is_blocked_from_another(case):
     """moto answers preflights by the declared rule's origins (not its methods or headers); the front
     checks the signatures. The page gets Label Studio's link and a presigned PUT signed as Label Studio."""
-    credentials = case.principal._request_signer._credentials
-    uploader = boto3.client(
-        "s3",
-        endpoint_url=case.front.url,
-        region_name=REGION,
-        aws_access_key_id=credentials.access_key,
-        aws_secret_access_key=credentials.secret_key,
-        aws_session_token=credentials.token,
-        config=Config(signature_version="s3v4"),
-    )
+    uploader = s3_client(case.front.url, case.credentials, config=Config(signature_version="s3v4"))
     link = case.label_studio.storage_link(uploaded_name(case))
 
     def put_url(name: str) -> str:
@@ -290,7 +280,9 @@ def test_a_browser_reads_the_link_and_uploads_from_an_allowed_origin_and_is_bloc
         return str(uploader.generate_presigned_url("put_object", Params=params, ExpiresIn=600))
 
     with page_server(PAGE_PORT) as (origin, page):
-        allowed = run_page(origin, page, link, put_url("allowed.txt"), "from the browser", {"Content-Type": "text/plain"})
+        allowed = run_page(
+            origin, page, link, put_url("allowed.txt"), "from the browser", {"Content-Type": "text/plain"}
+        )
     assert allowed["read"] == {"status": 200, "body": TASKS.decode()}, allowed
     assert allowed["upload"].get("status") == 200, (allowed, case.front.refused)
     stored = case.world.operator.get_object(Bucket=case.world.bucket, Key=f"{FOLDER}/browser/allowed.txt")

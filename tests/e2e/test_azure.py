@@ -18,10 +18,8 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -144,7 +142,10 @@ def test_the_link_label_studio_hands_out_is_a_read_only_sas_of_its_account_and_s
     link = case.label_studio.storage_link(uploaded(case).removeprefix(f"{FOLDER}/"))
     parts = urlsplit(link)
     query = {key: values[0] for key, values in parse_qs(parts.query).items()}
-    assert parts.path == f"/{case.environment['STORAGE_AZURE_ACCOUNT_NAME']}/{case.container.container_name}/{uploaded(case)}"
+    assert (
+        parts.path
+        == f"/{case.environment['STORAGE_AZURE_ACCOUNT_NAME']}/{case.container.container_name}/{uploaded(case)}"
+    )
     assert query["sr"] == "b" and query["sp"] == "r" and {"sv", "se", "sig"} <= set(query), query
     fetched = requests.get(link, timeout=10)
     assert fetched.status_code == 200, fetched.text

@@ -142,6 +142,7 @@ def test_signing_as_another_account_is_refused_without_a_declared_binding(case):
     path = f"/v1/projects/-/serviceAccounts/{other}:signBlob"
     status, _ = case.google.sign_blob("POST", path, {"authorization": f"Bearer {token}"}, b'{"payload": "aGk="}')
     assert status == 403
-    status, _ = case.google.sign_blob("POST", path.replace(other, case.email), {"authorization": f"Bearer {token}"}, b'{"payload": "aGk="}')
+    status, _ = case.google.sign_blob(
+        "POST", path.replace(other, case.email), {"authorization": f"Bearer {token}"}, b'{"payload": "aGk="}'
+    )
     assert status == 200
-
