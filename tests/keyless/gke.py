@@ -36,7 +36,6 @@ from tests.keyless.cluster import Pod
 from tests.keyless.loopback import App, Request, Response
 from tools.mockrun import Declaration, reveal
 
-STORAGE_HOST = "storage.googleapis.com"
 IAM_CREDENTIALS_HOST = "iamcredentials.googleapis.com"
 WORKLOAD_IDENTITY_USER = "roles/iam.workloadIdentityUser"
 ANNOTATION = "iam.gke.io/gcp-service-account"
