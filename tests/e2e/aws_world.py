@@ -25,16 +25,16 @@ class World:
     operator_key: tuple[str, str]
 
 
-def stand_up(declaration: Declaration, endpoint: str) -> World:
+def stand_up(declaration: Declaration, endpoint: str, policy: str | None = None) -> World:
     """The declared bucket with all its settings, a bucket the principal must not reach, the
     declared policy, and an operator who sees everything (moto's root keys stop working once IAM is
-    enforced)."""
+    enforced). `policy` replaces the declared policy, to show what a wrong one lets through."""
     bucket = apply_bucket(declaration, endpoint)
     client("s3", endpoint).create_bucket(Bucket=OTHER_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
     client("s3", endpoint).put_object(Bucket=OTHER_BUCKET, Key="media/theirs.json", Body=b"{}")
     iam = client("iam", endpoint)
-    declared = reveal(declaration.one("aws:iam/policy:Policy").inputs)["policy"]
-    policy_arn = iam.create_policy(PolicyName="label-studio", PolicyDocument=declared)["Policy"]["Arn"]
+    document = policy or reveal(declaration.one("aws:iam/policy:Policy").inputs)["policy"]
+    policy_arn = iam.create_policy(PolicyName="label-studio", PolicyDocument=document)["Policy"]["Arn"]
     iam.create_user(UserName="operator")
     iam.put_user_policy(UserName="operator", PolicyName="everything", PolicyDocument=json.dumps(EVERYTHING))
     key = iam.create_access_key(UserName="operator")["AccessKey"]

@@ -217,6 +217,7 @@ def label_studio(
     process_env = {"PATH": f"{VENV / 'bin'}:/usr/bin:/bin", **environment, **harness}
     command = [str(VENV / "bin" / "label-studio"), "start", "--no-browser", "--internal-host", "127.0.0.1"]
     command += ["--port", str(port), "--username", USER, "--password", PASSWORD, "--user-token", TOKEN]
+    # Label Studio 1.23 turns the fixed API token off for new organisations; the harness needs it.
     command += ["--enable-legacy-api-token"]
     log = workdir / "label-studio.log"
     with log.open("wb") as output:

@@ -30,7 +30,6 @@ import pytest
 import requests
 from botocore.config import Config
 from botocore.credentials import Credentials
-from botocore.exceptions import ClientError
 
 from tests.conftest import OIDC_ARN, aws_stack, run
 from tests.e2e import stand_ins
@@ -48,6 +47,7 @@ from tests.e2e.pod import app_pod
 from tests.e2e.s3_front import S3Front, s3_front
 from tests.s3_world import REGION, client
 from tests.servers import enforce_iam, free_port, moto_server
+from tests.test_s3_against_moto import denied
 from tools.mockrun import Declaration, reveal
 
 pytestmark = pytest.mark.e2e
@@ -240,21 +240,38 @@ def test_the_link_label_studio_hands_out_is_sigv4_by_its_own_principal_and_serve
     assert fetched.content == TASKS
 
 
-def denied(call: Any, **kwargs: Any) -> bool:
-    try:
-        call(**kwargs)
-    except ClientError as error:
-        return error.response["Error"]["Code"] in ("AccessDenied", "403")
-    return False
+def reached_outside(s3: Any, bucket: str) -> list[str]:
+    """What the principal could do outside its folder and bucket; S3 must deny every one."""
+    attempts: dict[str, tuple[Any, dict[str, Any]]] = {
+        "write outside the folder": (s3.put_object, {"Bucket": bucket, "Key": "outside.json", "Body": b"{}"}),
+        "read outside the folder": (s3.get_object, {"Bucket": bucket, "Key": f"other/{FOLDER}/x.json"}),
+        "read another bucket": (s3.get_object, {"Bucket": OTHER_BUCKET, "Key": "media/theirs.json"}),
+        "write another bucket": (s3.put_object, {"Bucket": OTHER_BUCKET, "Key": f"{FOLDER}/x.json", "Body": b"{}"}),
+    }
+    return [what for what, (call, arguments) in attempts.items() if not denied(call, **arguments)]
 
 
 def test_the_principal_is_denied_another_bucket_and_objects_outside_the_folder(case):
     s3, bucket = case.principal, case.world.bucket
     assert s3.get_object(Bucket=bucket, Key=f"{FOLDER}/{uploaded_name(case)}")["Body"].read() == TASKS
-    assert denied(s3.put_object, Bucket=bucket, Key="outside.json", Body=b"{}")
-    assert denied(s3.get_object, Bucket=bucket, Key=f"other/{FOLDER}/x.json")
-    assert denied(s3.get_object, Bucket=OTHER_BUCKET, Key="media/theirs.json")
-    assert denied(s3.put_object, Bucket=OTHER_BUCKET, Key=f"{FOLDER}/x.json", Body=b"{}")
+    assert reached_outside(s3, bucket) == []
+
+
+def test_a_policy_without_the_folder_would_fail_the_suite():
+    """The check above can fail: with the folder dropped from the declared policy's object
+    statement, the same principal writes and reads outside the folder (and only there: the
+    other bucket stays out of reach)."""
+    declaration = run(CASES["compose-access-keys"])
+    document = json.loads(reveal(declaration.one("aws:iam/policy:Policy").inputs)["policy"])
+    (objects,) = [statement for statement in document["Statement"] if statement["Sid"] == "ReadWriteObjects"]
+    objects["Resource"] = objects["Resource"].replace(f"/{FOLDER}/*", "/*")
+    with moto_server() as endpoint:
+        world = stand_up(declaration, endpoint, policy=json.dumps(document))
+        key = access_key_user(declaration, world)
+        client("s3", endpoint).put_object(Bucket=world.bucket, Key=f"other/{FOLDER}/x.json", Body=b"{}")
+        enforce_iam(endpoint)
+        s3 = client("s3", endpoint, key["AccessKeyId"], key["SecretAccessKey"])
+        assert reached_outside(s3, world.bucket) == ["write outside the folder", "read outside the folder"]
 
 
 def test_without_the_signature_version_label_studio_hands_out_sigv2_links_that_s3_refuses(tmp_path):
