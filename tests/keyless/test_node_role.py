@@ -41,6 +41,9 @@ from tests.keyless.pod import (
 from tests.s3_world import REGION
 from tools.mockrun import ACCOUNT, Declaration
 
+# The pod is the app container of the rendered chart: this needs the end-to-end set-up (helm-python-sdk).
+pytestmark = pytest.mark.e2e
+
 NODE_ROLE = "eks-ml-nodes"
 # Another node group of the same cluster, whose role the program was not asked to touch.
 UNTOUCHED_NODE_ROLE = "eks-gpu-nodes"
@@ -161,19 +164,16 @@ def label_studio_case(rendered, world, tmp_path_factory) -> Iterator[Imported]:
         yield import_tasks(server, "node role")
 
 
-@pytest.mark.e2e
 def test_label_studio_stores_under_the_folder_and_reads_it_back(label_studio_case, world):
     assert_stored_and_read_back(label_studio_case, FOLDER, world.stored)
 
 
-@pytest.mark.e2e
 def test_label_studio_links_are_signed_by_a_session_of_the_node_role(label_studio_case, world):
     link = label_studio_case.server.storage_link(label_studio_case.file)
     role_arn = f"arn:aws:iam::{ACCOUNT}:role/{NODE_ROLE}"
     eks.assert_signed_by_a_session_of(link, role_arn, world, label_studio_case.key(FOLDER))
 
 
-@pytest.mark.e2e
 def test_label_studio_on_a_node_role_without_the_attachment_cannot_store_anything(rendered, world, tmp_path_factory):
     before = world.contents(world.bucket)
     root = tmp_path_factory.mktemp("label-studio")

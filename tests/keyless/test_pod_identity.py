@@ -43,6 +43,9 @@ from tests.keyless.pod import (
 from tests.s3_world import REGION
 from tools.mockrun import ACCOUNT, Declaration, reveal
 
+# The pod is the app container of the rendered chart: this needs the end-to-end set-up (helm-python-sdk).
+pytestmark = pytest.mark.e2e
+
 CLUSTER = "ml-prod"
 FOLDER = "media"
 OTHER_BUCKET = "someone-elses-bucket"
@@ -172,19 +175,16 @@ def label_studio_case(declared, rendered, world, tmp_path_factory) -> Iterator[I
         yield import_tasks(server, "pod identity")
 
 
-@pytest.mark.e2e
 def test_label_studio_stores_under_the_folder_and_reads_it_back(label_studio_case, world):
     assert_stored_and_read_back(label_studio_case, FOLDER, world.stored)
 
 
-@pytest.mark.e2e
 def test_label_studio_links_are_signed_by_a_session_of_the_declared_role(label_studio_case, declared, world):
     link = label_studio_case.server.storage_link(label_studio_case.file)
     (association,) = eks.declared_associations(declared)
     eks.assert_signed_by_a_session_of(link, association.role_arn, world, label_studio_case.key(FOLDER))
 
 
-@pytest.mark.e2e
 def test_label_studio_under_another_service_account_cannot_store_anything(declared, rendered, world, tmp_path_factory):
     elsewhere = replace(rendered.pod, service_account="default")
     before = world.contents(world.bucket)

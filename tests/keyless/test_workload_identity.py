@@ -44,6 +44,9 @@ from tests.servers import free_port
 from tests.servers import serving as serving_process
 from tools.mockrun import Declaration
 
+# The pod is the app container of the rendered chart: this needs the end-to-end set-up (helm-python-sdk).
+pytestmark = pytest.mark.e2e
+
 BUCKET = "acme-labels-wi"
 FOLDER = "media/label-studio"
 OTHER_BUCKET = "someone-elses-bucket"
@@ -243,12 +246,10 @@ def label_studio_case(rendered, google, tmp_path_factory) -> Iterator[Imported]:
         yield import_tasks(server, "workload identity")
 
 
-@pytest.mark.e2e
 def test_label_studio_stores_under_the_folder_and_reads_it_back(label_studio_case, google):
     assert_stored_and_read_back(label_studio_case, FOLDER, lambda key: google.objects(BUCKET)[key])
 
 
-@pytest.mark.e2e
 def test_label_studio_links_are_signed_by_the_annotated_account_through_sign_blob(label_studio_case, rendered):
     server = label_studio_case.server
     link = server.storage_link(label_studio_case.file)
@@ -261,7 +262,6 @@ def test_label_studio_links_are_signed_by_the_annotated_account_through_sign_blo
     assert (fetched.status_code, fetched.content) == (200, TASKS)
 
 
-@pytest.mark.e2e
 def test_label_studio_in_another_namespace_cannot_store_anything(rendered, google, tmp_path_factory):
     elsewhere = replace(rendered.pod, namespace="default")
     before = google.objects(BUCKET)
