@@ -167,10 +167,10 @@ def test_the_link_is_a_v4_link_signed_with_the_accounts_key(the_pod, google):
     assert url.path == f"/{BUCKET}/{probe_key(FOLDER)}"
     assert claims["X-Goog-Algorithm"] == ["GOOG4-RSA-SHA256"]
     assert claims["X-Goog-Credential"][0].startswith(f"{email}/")
-    fetched = requests.get(link["value"])
+    fetched = requests.get(link["value"], timeout=30)
     assert (fetched.status_code, fetched.content) == (200, PROBE.encode())
     # The same link with its object swapped no longer verifies: the signature covers the path.
-    assert requests.get(link["value"].replace("probe.txt", "other.txt")).status_code == 403
+    assert requests.get(link["value"].replace("probe.txt", "other.txt"), timeout=30).status_code == 403
 
 
 def test_the_account_is_denied_other_buckets(the_pod, google):
@@ -199,8 +199,8 @@ def test_a_link_signed_by_another_key_is_refused(the_pod, google):
     signature = parse_qs(urlsplit(link).query)["X-Goog-Signature"][0]
     stranger = gke.Keys().private("stranger@example.com")
     forged = stranger.sign(b"the same claims", padding.PKCS1v15(), hashes.SHA256()).hex()
-    assert requests.get(link).status_code == 200
-    assert requests.get(link.replace(signature, forged)).status_code == 403
+    assert requests.get(link, timeout=30).status_code == 200
+    assert requests.get(link.replace(signature, forged), timeout=30).status_code == 403
 
 
 def test_sign_blob_signs_as_an_account_only_for_callers_the_declaration_allows(declared, rendered):
