@@ -28,6 +28,8 @@ if command -v npm >/dev/null; then
 else
   echo "npm not found: install Node.js 20 and npm, or the Azure emulator tests will fail" >&2
 fi
+# The end-to-end suite (tests/e2e): Label Studio in its own venv, its database template, Chromium.
+./scripts/setup-e2e.sh
 # uv installs no bytecode; compiling all 450 MB of provider SDKs would take half a minute.
 # Planning the example stacks once with bytecode writing on caches exactly the modules the
 # program imports, so later runs start fast even where PYTHONDONTWRITEBYTECODE is set.

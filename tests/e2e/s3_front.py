@@ -1,0 +1,163 @@
+"""What S3 does with a presigned link and moto does not: check its signature.
+
+moto 5.2 cannot authorize a presigned (query-signed) request once IAM is enforced (it reads only
+the Authorization header), and does not refuse Signature Version 2. This front sits between every
+client and moto, on 127.0.0.1:
+- a presigned request is checked the way S3 checks it for a bucket created after June 2020: SigV4
+  only, signature recomputed with the signer's secret; then it is sent on signed in the header by
+  the same credentials, so moto's IAM decides what that principal may do;
+- a CORS preflight, which S3 never authenticates and moto does once IAM is enforced, is signed as
+  the operator, so that moto's CORS rule matching alone decides it;
+- everything else passes through untouched (header-signed API calls);
+- STS answers are read on the way back, so temporary credentials (IRSA) are known to it, as they
+  are to AWS. STS takes AssumeRoleWithWebIdentity unsigned (the token is the proof); moto insists
+  on a signature once IAM is enforced, so the front signs that one call as the operator too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlsplit
+
+import requests
+from botocore.auth import S3SigV4Auth, SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+PREFLIGHT_HEADERS = frozenset({"origin", "access-control-request-method", "access-control-request-headers"})
+HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "server", "date"}
+
+
+def _sign(key: bytes, text: str) -> bytes:
+    return hmac.new(key, text.encode(), hashlib.sha256).digest()
+
+
+def sigv4_query_problem(method: str, host: str, path: str, query: str, secret: str) -> str | None:
+    """Why this presigned SigV4 request's signature does not hold, or None when it does (signed headers: host)."""
+    pairs = parse_qsl(query, keep_blank_values=True)
+    fields = dict(pairs)
+    if fields.get("X-Amz-SignedHeaders") != "host":
+        return f"signed headers {fields.get('X-Amz-SignedHeaders')!r}: this front checks links signing only host"
+    canonical_query = "&".join(
+        f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in sorted(pairs) if k != "X-Amz-Signature"
+    )
+    canonical = "\n".join([method, path, canonical_query, f"host:{host}\n", "host", "UNSIGNED-PAYLOAD"])
+    _, date, region, service, _ = fields["X-Amz-Credential"].split("/")
+    scope = f"{date}/{region}/{service}/aws4_request"
+    to_sign = "\n".join(
+        ["AWS4-HMAC-SHA256", fields["X-Amz-Date"], scope, hashlib.sha256(canonical.encode()).hexdigest()]
+    )
+    key = _sign(_sign(_sign(_sign(f"AWS4{secret}".encode(), date), region), service), "aws4_request")
+    expected = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    return None if hmac.compare_digest(expected, fields.get("X-Amz-Signature", "")) else "SignatureDoesNotMatch"
+
+
+class S3Front:
+    def __init__(self, moto: str, region: str):
+        self.moto = moto
+        self.region = region
+        self.secrets: dict[str, tuple[str, str | None]] = {}  # key id -> (secret, session token)
+        self.refused: list[str] = []
+        self.operator: Credentials | None = None  # signs what S3 takes unsigned and moto does not
+        front = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _handle(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                status, headers, content = front.handle(self.command, self.path, dict(self.headers), body)
+                self.send_response(status)
+                for name, value in headers.items():
+                    if name.lower() not in HOP_BY_HOP:
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(content)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(content)
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_OPTIONS = _handle
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def know(self, key_id: str, secret: str, token: str | None = None) -> None:
+        self.secrets[key_id] = (secret, token)
+
+    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> tuple[int, dict, bytes]:
+        split = urlsplit(target)
+        if method == "OPTIONS" and self.operator:
+            # S3 never authenticates a preflight; moto does once IAM is enforced, so the front
+            # signs it as the operator and moto's CORS rule matching alone decides.
+            return self.resigned(method, split.path, headers, body, self.operator, passed=PREFLIGHT_HEADERS)
+        fields = dict(parse_qsl(split.query, keep_blank_values=True))
+        if "Signature" in fields or "AWSAccessKeyId" in fields:
+            return self.refuse(target, "Signature Version 2 is refused for this bucket: use AWS4-HMAC-SHA256")
+        if "X-Amz-Signature" in fields:
+            key_id = fields.get("X-Amz-Credential", "").split("/")[0]
+            if key_id not in self.secrets:
+                return self.refuse(target, f"InvalidAccessKeyId {key_id}")
+            secret, token = self.secrets[key_id]
+            problem = sigv4_query_problem(method, headers.get("Host", ""), split.path, split.query, secret)
+            if problem:
+                return self.refuse(target, problem)
+            return self.resigned(method, split.path, headers, body, Credentials(key_id, secret, token))
+        if b"Action=AssumeRoleWithWebIdentity" in body and "Authorization" not in headers and self.operator:
+            kept = {"Content-Type": headers.get("Content-Type", "application/x-www-form-urlencoded")}
+            request = AWSRequest(method=method, url=f"{self.moto}{target}", data=body, headers=kept)
+            SigV4Auth(self.operator, "sts", self.region).add_auth(request)
+            headers = dict(request.headers)
+        answer = requests.request(method, f"{self.moto}{target}", headers=headers, data=body, timeout=30)
+        if b"AssumeRoleWithWebIdentityResponse" in answer.content:
+            found = {
+                tag: re.search(rf"<{tag}>([^<]+)</{tag}>".encode(), answer.content)
+                for tag in ("AccessKeyId", "SecretAccessKey", "SessionToken")
+            }
+            if all(found.values()):
+                key_id, secret, token = (match.group(1).decode() for match in found.values() if match)
+                self.know(key_id, secret, token)
+        return answer.status_code, dict(answer.headers), answer.content
+
+    def refuse(self, target: str, reason: str) -> tuple[int, dict, bytes]:
+        self.refused.append(f"{target.split('?')[0]}: {reason}")
+        return (
+            403,
+            {"Content-Type": "application/xml"},
+            f"<Error><Code>AccessDenied</Code><Message>{reason}</Message></Error>".encode(),
+        )
+
+    def resigned(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        body: bytes,
+        credentials: Credentials,
+        passed: frozenset[str] = frozenset({"origin", "content-type", "range"}),
+    ) -> tuple[int, dict, bytes]:
+        """The request sent on to moto signed in the header by `credentials`, with only the `passed` headers."""
+        kept = {k: v for k, v in headers.items() if k.lower() in passed}
+        request = AWSRequest(method=method, url=f"{self.moto}{path}", data=body, headers=kept)
+        request.context["payload_signing_enabled"] = True
+        S3SigV4Auth(credentials, "s3", self.region).add_auth(request)
+        answer = requests.request(method, request.url, headers=dict(request.headers), data=body, timeout=30)
+        return answer.status_code, dict(answer.headers), answer.content
+
+
+@contextmanager
+def s3_front(moto: str, region: str) -> Iterator[S3Front]:
+    front = S3Front(moto, region)
+    threading.Thread(target=front.server.serve_forever, daemon=True).start()
+    try:
+        yield front
+    finally:
+        front.server.shutdown()
+        front.server.server_close()
