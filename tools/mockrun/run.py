@@ -8,6 +8,7 @@ import contextvars
 import logging
 import runpy
 import sys
+from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -70,13 +71,19 @@ def run_stack_file(stack_file: Path, project_dir: Path | None = None, preview: b
     return declaration
 
 
-def _unless_reported(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
-    """asyncio's report of an exception nobody awaited, except a RunError: the run's error,
-    reported once in the declaration, which every output derived from it also holds."""
-    import pulumi
+def _unless_failed(declaration: Declaration) -> Callable[[asyncio.AbstractEventLoop, dict[str, Any]], None]:
+    """An event loop's handler for exceptions nobody awaited: after a failed run they are the
+    failure's echoes (every output derived from it holds the error, tasks cancelled mid-way
+    finish in a bad state), and the run's error is already in the declaration; a run that did
+    not fail reports them as asyncio would."""
 
-    if not isinstance(context.get("exception"), pulumi.RunError):
-        loop.default_exception_handler(context)
+    def handle(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        import pulumi
+
+        if declaration.error is None and not isinstance(context.get("exception"), pulumi.RunError):
+            loop.default_exception_handler(context)
+
+    return handle
 
 
 def _run(project_dir: Path, declaration: Declaration, preview: bool) -> None:
@@ -89,7 +96,7 @@ def _run(project_dir: Path, declaration: Declaration, preview: bool) -> None:
     # loop that runs the program, or the run waits forever on a future of another loop.
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    loop.set_exception_handler(_unless_reported)
+    loop.set_exception_handler(_unless_failed(declaration))
     monitor = monitor_class()(_Mocks(StandInCloud(declaration.config)))
     logger = logging.getLogger(f"labelstudio.mockrun.{declaration.stack}")
     logger.propagate = False
