@@ -356,5 +356,5 @@ def test_through_the_program_a_refused_stack_registers_nothing(cloud, target, da
     if declaration.error:
         assert declaration.resources == [], declaration.error
         assert name in declaration.error and "Traceback" not in declaration.error
-    else:
-        assert declaration.outputs["bucketName"] == BUCKET[cloud]
+    else:  # a corruption may still be a valid name (`0acme-labels`): the stack's own bucket is declared
+        assert declaration.outputs["bucketName"] == raw["bucket"]
