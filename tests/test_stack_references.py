@@ -151,3 +151,14 @@ def test_a_gke_project_that_is_no_project_id_is_refused():
     refused = declare(gcp_stack(gcp={"clusterProject": "Acme GKE"}))
     assert refused.error is not None and not refused.resources
     assert "labelstudio:gcp.clusterProject 'Acme GKE' is not a Google Cloud project id" in refused.error
+
+
+def test_an_arn_read_from_the_cluster_stack_is_held_to_the_regions_partition(monkeypatch):
+    china = "arn:aws-cn:iam::123456789012:oidc-provider/oidc.eks.cn-north-1.amazonaws.com.cn/id/ABC"
+    monkeypatch.setattr(StandInCloud, "stack_outputs", lambda self, stack: {"oidcProviderArn": china})
+    declaration = declare(aws_stack(aws={"oidcProviderArn": reference()}))
+    assert declaration.error is not None and not declaration.of_type(ROLE)
+    assert (
+        "labelstudio:aws.oidcProviderArn: output oidcProviderArn of stack acme/eks/prod is an ARN of partition "
+        "aws-cn, but aws:region eu-west-1 is in partition aws" in declaration.error
+    )

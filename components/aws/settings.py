@@ -161,17 +161,25 @@ def region_problem(region: str) -> str | None:
     return None if _AWS_REGION.fullmatch(region) else "is not an AWS region name; use e.g. us-east-1 or eu-central-1"
 
 
+def partition_problem(arn: str, region: str) -> str | None:
+    """Why `arn` cannot be used with a bucket in `region` (IAM and KMS never cross partitions), or None."""
+    partition, expected = arn.split(":")[1:2], aws_partition(region)
+    if partition and partition[0] != expected:
+        return (
+            f"is an ARN of partition {partition[0]}, but aws:region {region} is in partition {expected}; "
+            f"IAM and KMS never cross partitions, so use an ARN starting arn:{expected}:"
+        )
+    return None
+
+
 def object_problem(aws: AwsSettings, region: str | None) -> tuple[str, str] | None:
     """What in the object contradicts the bucket's region: (key, message), or None."""
     if not region:
         return None
     for alias, arn in (("oidcProviderArn", aws.oidc_provider_arn), ("kmsKeyArn", aws.kms_key_arn)):
-        partition, expected = (arn if isinstance(arn, str) else "").split(":")[1:2], aws_partition(region)
-        if partition and partition[0] != expected:
-            return alias, (
-                f"is an ARN of partition {partition[0]}, but aws:region {region} is in partition {expected}; "
-                f"IAM and KMS never cross partitions, so use an ARN starting arn:{expected}:"
-            )
+        found = partition_problem(arn, region) if isinstance(arn, str) else None
+        if found:
+            return alias, found
     if aws.kms_key_region and aws.kms_key_region != region:
         return "kmsKeyArn", (
             f"is in {aws.kms_key_region} but the bucket is in {region}; "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from components.aws.settings import CLUSTER_FACTS, AwsSettings
+from components.aws.settings import CLUSTER_FACTS, AwsSettings, oidc_provider_arn_problem, partition_problem
 from components.facts import TrustedWorkloads
 from components.problems import setting_name
 from components.settings import Settings
@@ -31,7 +31,12 @@ def storage_args(settings: Settings, workloads: TrustedWorkloads) -> AwsStorageA
         "trusted_workloads": workloads,
     }
     optional: dict[str, Any] = {"kms_key_arn": aws.kms_key_arn}
-    for name, rule in CLUSTER_FACTS.items():
+    # An ARN read from the cluster's stack is held to the partition rule text is held to.
+    rules = {
+        **CLUSTER_FACTS,
+        "oidc_provider_arn": lambda arn: oidc_provider_arn_problem(arn) or partition_problem(arn, aws_region),
+    }
+    for name, rule in rules.items():
         value = getattr(aws, name)
         if value is not None:
             key = setting_name("aws", (AwsSettings.model_fields[name].alias or name,))
