@@ -2,7 +2,7 @@
 # Set up what the end-to-end suite (tests/e2e) needs beside .venv: Label Studio in a virtual
 # environment of its own (.e2e/labelstudio, its dependencies never mix with the program's), its
 # database migrated once into a template the tests copy, the Helm SDK that renders the chart, and
-# Debian's Chromium for the browser tests. scripts/setup.sh calls it; safe to run again.
+# Debian's Chromium for the browser tests. scripts/setup-tests.sh calls it; safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Set up this project on a fresh machine: a virtual environment in .venv with the pinned
-# dependencies of requirements.txt (what `pulumi up` uses) and requirements-dev.txt (tests).
+# Set up what the program and the credential-free plan need on a fresh machine: a virtual
+# environment in .venv with the pinned dependencies of requirements.txt (what `pulumi up` uses),
+# nothing more. Name further parts to add them:
+#   policy  the policy pack's own environment, policy/venv (`pulumi preview --policy-pack policy`)
+#   check   what `python -m tools.check` needs (requirements-check.txt)
+# scripts/setup-tests.sh adds everything the tests need on top.
 # Needs only python3 (3.10 or newer, with venv) and access to PyPI. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,19 +21,18 @@ if ! .venv/bin/python -m uv --version 2>/dev/null | grep -q "$UV_VERSION"; then
   .venv/bin/python -m pip --version >/dev/null 2>&1 || .venv/bin/python -m ensurepip --upgrade >/dev/null
   .venv/bin/python -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
 fi
-.venv/bin/python -m uv pip install --quiet --python .venv/bin/python -r requirements-dev.txt
-# The policy pack runs in its own environment, where `pulumi preview --policy-pack policy`
-# looks for it (policy/PulumiPolicy.yaml names policy/venv).
-[ -x policy/venv/bin/python ] || .venv/bin/python -m uv venv --quiet --python .venv/bin/python policy/venv
-.venv/bin/python -m uv pip install --quiet --python policy/venv/bin/python -r policy/requirements.txt
-# Azurite (the Azure Blob emulator the tests start) comes from npm, pinned in package.json.
-if command -v npm >/dev/null; then
-  npm install --silent --no-audit --no-fund --no-package-lock
-else
-  echo "npm not found: install Node.js 20 and npm, or the Azure emulator tests will fail" >&2
-fi
-# The end-to-end suite (tests/e2e): Label Studio in its own venv, its database template, Chromium.
-./scripts/setup-e2e.sh
+.venv/bin/python -m uv pip install --quiet --python .venv/bin/python -r requirements.txt
+for part in "$@"; do
+  case "$part" in
+    policy)
+      # policy/PulumiPolicy.yaml names policy/venv; the CLI runs the pack there.
+      [ -x policy/venv/bin/python ] || .venv/bin/python -m uv venv --quiet --python .venv/bin/python policy/venv
+      .venv/bin/python -m uv pip install --quiet --python policy/venv/bin/python -r policy/requirements.txt
+      ;;
+    check) .venv/bin/python -m uv pip install --quiet --python .venv/bin/python -r requirements-check.txt ;;
+    *) echo "unknown part '$part': name policy and/or check" >&2; exit 2 ;;
+  esac
+done
 # uv installs no bytecode; compiling all 450 MB of provider SDKs would take half a minute.
 # Planning the example stacks once with bytecode writing on caches exactly the modules the
 # program imports, so later runs start fast even where PYTHONDONTWRITEBYTECODE is set.

@@ -24,11 +24,11 @@ def running_pack() -> Iterator[Any]:
     """An AnalyzerStub talking to the pack, started the way the CLI starts it: it prints its port."""
     from pulumi.runtime.proto import analyzer_pb2_grpc
 
-    # The pack's own environment (policy/venv, from scripts/setup.sh), as the CLI would run it:
+    # The pack's own environment (policy/venv, from `scripts/setup.sh policy`), as the CLI would run it:
     # this also proves policy/requirements.txt is all the pack needs.
     python = ROOT / "policy" / "venv" / "bin" / "python"
     if not python.exists():
-        pytest.fail(f"{python} is missing: run scripts/setup.sh", pytrace=False)
+        pytest.fail(f"{python} is missing: run scripts/setup.sh policy", pytrace=False)
     process = subprocess.Popen([str(python), "__main__.py"], cwd=ROOT / "policy", stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None

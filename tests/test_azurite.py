@@ -68,7 +68,7 @@ def require_azurite() -> None:
     """Fail, never skip: a missing emulator must not turn these tests silently green."""
     if not AZURITE.exists() or shutil.which("node") is None:
         pytest.fail(
-            f"Azurite is not installed ({AZURITE} or node is missing): run scripts/setup.sh, "
+            f"Azurite is not installed ({AZURITE} or node is missing): run scripts/setup-tests.sh, "
             "which installs it from package.json with npm",
             pytrace=False,
         )
@@ -213,7 +213,7 @@ def test_the_account_key_can_put_get_list_and_delete_in_the_folder(container):
 
 
 def test_azurite_is_the_pinned_one():
-    """The version the tests were written against; package.json pins it for scripts/setup.sh."""
+    """The version the tests were written against; package.json pins it for scripts/setup-tests.sh."""
     require_azurite()
     installed = json.loads((PROJECT_DIR / "node_modules" / "azurite" / "package.json").read_text())["version"]
     pinned = json.loads((PROJECT_DIR / "package.json").read_text())["devDependencies"]["azurite"]

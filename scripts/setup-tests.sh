@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Set up everything the tests need on a fresh machine, on top of scripts/setup.sh: the test and
+# lint tools (requirements-dev.txt), the policy pack's environment, Azurite from npm, and the
+# end-to-end suite (Label Studio in its own venv, Chromium). Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/setup.sh policy
+.venv/bin/python -m uv pip install --quiet --python .venv/bin/python -r requirements-dev.txt
+# Azurite (the Azure Blob emulator the tests start) comes from npm, pinned in package.json.
+if command -v npm >/dev/null; then
+  npm install --silent --no-audit --no-fund --no-package-lock
+else
+  echo "npm not found: install Node.js 20 and npm, or the Azure emulator tests will fail" >&2
+fi
+# The end-to-end suite (tests/e2e): Label Studio in its own venv, its database template, Chromium.
+./scripts/setup-e2e.sh
+echo "Set up the tests; run them with: .venv/bin/python -m pytest"
