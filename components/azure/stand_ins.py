@@ -11,7 +11,8 @@ from typing import Any
 from components.stand_ins import Answer, auto_name
 
 PROVIDER = "azure-native"
-SUBSCRIPTION = "/subscriptions/00000000-0000-0000-0000-000000000000"
+SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000000"
+SUBSCRIPTION = f"/subscriptions/{SUBSCRIPTION_ID}"
 ACCOUNT_KEY = "stand-in-account-key=="
 
 
@@ -53,6 +54,22 @@ class StandIns:
     def call(self, token: str, args: dict[str, Any]) -> dict[str, Any] | None:
         if token == "azure-native:storage:listStorageAccountKeys":
             return {"keys": [{"keyName": "key1", "value": ACCOUNT_KEY, "permissions": "FULL"}]}
+        if token == "azure-native:authorization:getClientConfig":
+            return {"subscriptionId": SUBSCRIPTION_ID, "tenantId": SUBSCRIPTION_ID, "clientId": SUBSCRIPTION_ID}
+        if token == "azure-native:storage:getStorageAccount":
+            # An existing account read as is: a general-purpose v2 account as the portal creates it.
+            account, group = args.get("accountName"), args.get("resourceGroupName")
+            return {
+                "id": f"{SUBSCRIPTION}/resourceGroups/{group}/providers/Microsoft.Storage/storageAccounts/{account}",
+                "name": account,
+                "location": self.location,
+                "kind": "StorageV2",
+                "sku": {"name": "Standard_LRS", "tier": "Standard"},
+                "primaryEndpoints": {"blob": f"https://{account}.blob.core.windows.net/"},
+                "allowBlobPublicAccess": False,
+                "enableHttpsTrafficOnly": True,
+                "minimumTlsVersion": "TLS1_2",
+            }
         return None
 
     def stack_output(self, setting: str) -> Any | None:

@@ -45,6 +45,20 @@ class StandIns:
     def call(self, token: str, args: dict[str, Any]) -> dict[str, Any] | None:
         if token == "gcp:storage/getProjectServiceAccount:getProjectServiceAccount":
             return {"emailAddress": SERVICE_AGENT, "project": self.project}
+        if token == "gcp:storage/getBucket:getBucket":
+            # An existing bucket read as is: Cloud Storage's defaults, which `check` warns about.
+            bucket = args.get("name")
+            return {
+                "name": bucket,
+                "project": args.get("project") or self.project,
+                "location": "US",
+                "url": f"gs://{bucket}",
+                "selfLink": f"https://www.googleapis.com/storage/v1/b/{bucket}",
+                "uniformBucketLevelAccess": False,
+                "publicAccessPrevention": "inherited",
+                "versionings": [],
+                "cors": [],
+            }
         return None
 
     def stack_output(self, setting: str) -> Any | None:
