@@ -13,6 +13,7 @@ facts = cloud.component("labelstudio", stack_args.storage_args(settings, cloud.s
 pulumi.export("cloud", settings.cloud)
 pulumi.export("target", settings.target)
 pulumi.export("access", settings.access)
+pulumi.export("storage", settings.storage)
 for key, value in facts.exports.items():
     pulumi.export(key, value)
 

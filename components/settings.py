@@ -57,6 +57,7 @@ DEFAULT_CHART_VERSION = "2.0.5"
 
 Target = Literal["kubernetes", "compose"]
 CredentialStyle = Literal["secret", "inline"]
+StorageMode = Literal["create", "existing", "adopt"]
 
 _CHART_VERSION = re.compile(r"\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?", re.ASCII)
 
@@ -116,8 +117,15 @@ class Settings(Model):
         "only with a mode that hands out keys",
         json_schema_extra={"default_doc": "`secret`"},
     )
+    storage: StorageMode = Field(
+        "create",
+        description="`create` the storage; use an `existing` bucket (or account and container) as it is, "
+        "declaring only access and the Label Studio wiring; or `adopt` it: import it into the stack, "
+        "protected, and harden it like a created one",
+    )
     bucket: str = Field(
-        description="the S3 or Cloud Storage bucket, or the Azure blob container",
+        description="the S3 or Cloud Storage bucket, or the Azure blob container (created, existing or adopted, "
+        "as `storage` says)",
         json_schema_extra={"prompt": "Bucket to create (the blob container on Azure), e.g. acme-label-studio"},
     )
     folder: str = Field(
@@ -136,6 +144,13 @@ class Settings(Model):
         description="list of origins allowed to upload straight to storage, exactly as browsers send them "
         "(`https://host[:port]`, no path, no wildcard)",
         json_schema_extra={"default_doc": "the origin of `host`; an error if neither is set"},
+    )
+    manage_cors: bool | None = Field(
+        None,
+        validate_default=True,
+        description="declare the storage's CORS rules; on existing or adopted storage `true` replaces its "
+        "CORS rules wholesale (the clouds' APIs have no merge)",
+        json_schema_extra={"default_doc": "`true` with storage `create`, `false` with `existing` and `adopt`"},
     )
     namespace: str = Field("label-studio", description="Kubernetes namespace")
     create_namespace: bool = Field(True, description="create the namespace (`false` when it already exists)")
@@ -275,6 +290,14 @@ class Settings(Model):
             if found:
                 raise problem(found, str(index), not url_may_hold_password(origin), origin)
         return list(dict.fromkeys(value))
+
+    @field_validator("manage_cors")
+    @classmethod
+    def _manage_cors(cls, value: bool | None, info: ValidationInfo) -> bool | None:
+        if value is not None:
+            return value
+        storage = info.data.get("storage")
+        return None if storage is None else storage == "create"
 
     # -- Kubernetes ------------------------------------------------------------------------------
 
@@ -450,4 +473,31 @@ def load_settings(raw: Mapping[str, Any], secret_keys: frozenset[str] = frozense
     warnings = []
     if settings.target == "compose" and data.get("credentials") is not None:
         warnings.append("labelstudio:credentials has no effect with target compose: env.list always carries the keys")
-    return settings, warnings
+    return settings, warnings + storage_warnings(settings)
+
+
+def storage_warnings(settings: Settings) -> list[str]:
+    """What the plan must say about storage that was there before the stack: a bucket shared with
+    other data when `folder` is empty, and whether its CORS rules are left alone or replaced."""
+    if settings.storage == "create":
+        return []
+    found = []
+    if not settings.folder:
+        found.append(
+            f"labelstudio:folder is empty with labelstudio:storage {settings.storage}: Label Studio and its "
+            f"access cover the whole of {settings.bucket!r}, with any other data in it; set labelstudio:folder "
+            "to Label Studio's prefix, e.g. media/label-studio"
+        )
+    if settings.manage_cors:
+        found.append(
+            f"labelstudio:manageCors is true: the CORS rules of {settings.storage} storage {settings.bucket!r} "
+            "will be REPLACED wholesale by this stack's (origins: " + ", ".join(settings.cors_origins) + ")"
+        )
+    else:
+        found.append(
+            f"labelstudio:manageCors is false: the CORS rules of {settings.storage} storage {settings.bucket!r} "
+            "are left as they are; browsers upload straight to storage only if they allow "
+            + ", ".join(settings.cors_origins)
+            + " (set labelstudio:manageCors to true to replace them with this stack's)"
+        )
+    return found

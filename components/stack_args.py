@@ -55,6 +55,12 @@ def setting_input(
     return output.apply(checked)
 
 
+def storage_mode_args(settings: Settings) -> dict[str, Any]:
+    """The arguments every storage component takes about storage that may exist already:
+    `storage` (create, existing or adopt) and `manage_cors` (declare the CORS rules)."""
+    return {"storage": settings.storage, "manage_cors": bool(settings.manage_cors)}
+
+
 def storage_args(settings: Settings, backend_args: Any) -> Any:
     """The chosen cloud's storage arguments (`backend_args` is the registered cloud's mapping)."""
     return backend_args(settings, trusted_workloads(settings))

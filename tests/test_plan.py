@@ -285,3 +285,26 @@ def test_a_stack_name_the_cli_would_refuse_is_refused(tmp_path, name):
     result = plan_stack(stack_file(tmp_path, name, AWS))
     assert result.failed and result.declaration.resources == []
     assert "is not a stack name" in str(result.declaration.error)
+
+
+def test_the_plan_shows_what_it_would_import_with_the_ids_given(tmp_path, capsys):
+    """Adopting storage imports it: the engine gets `importId`, and the plan must say which
+    resources are imported, with which id, rather than show them as created."""
+    (tmp_path / "Pulumi.yaml").write_text("name: imports\nruntime: python\n")
+    (tmp_path / "__main__.py").write_text(
+        "import pulumi\n"
+        "pulumi.CustomResource('test:index:Bucket', 'kept', {}, "
+        "opts=pulumi.ResourceOptions(import_='acme-labels', protect=True))\n"
+        "pulumi.CustomResource('test:index:Rule', 'made', {})\n"
+    )
+    path = stack_file(tmp_path, "adopt", {})
+    declared = plan_stack(path).declaration
+    assert [(r.name, r.import_id) for r in declared.resources] == [("kept", "acme-labels"), ("made", "")]
+    assert [r.name for r in declared.imports] == ["kept"]
+    assert tools.plan.main([str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "test:index:Bucket  kept  [import acme-labels; protected]" in out
+    assert "Imports (1: existing resources taken into the stack, not created)" in out
+    assert "test:index:Rule  made\n" in out
+    assert tools.plan.main(["--format", "markdown", str(path)]) == 0
+    assert "2 resources, 1 imported, all policies pass" in capsys.readouterr().out

@@ -237,6 +237,7 @@ def test_compose_declares_no_cluster_and_hands_out_a_secret_env_list():
         "LABEL_STUDIO_HOST=https://label.example.com",
     ]
     assert declaration.outputs["access"] == "access-keys"
+    assert declaration.outputs["storage"] == "create"  # `check` holds existing storage to warnings only
     assert_no_plain_text(declaration, STAND_IN_SECRETS)
 
 

@@ -480,3 +480,41 @@ def problems_with_secret(raw: dict[str, Any], key: str) -> list[str]:
     with pytest.raises(SettingsError) as caught:
         load_settings(raw, frozenset({key}))
     return caught.value.problems
+
+
+# -- storage that exists already --------------------------------------------------------------------
+
+
+def test_storage_defaults_to_create_with_cors_managed_and_nothing_to_warn():
+    settings, warnings = load_settings(aws())
+    assert settings.storage == "create" and settings.manage_cors is True
+    assert warnings == []
+
+
+@pytest.mark.parametrize("mode", ["existing", "adopt"])
+def test_existing_storage_leaves_cors_alone_unless_asked_and_the_plan_says_so(mode):
+    settings, warnings = load_settings(aws(storage=mode, folder="media"))
+    assert settings.manage_cors is False
+    assert [w for w in warnings if "left as they are" in w and "labelstudio:manageCors" in w]
+    settings, warnings = load_settings(aws(storage=mode, folder="media", manageCors="true"))
+    assert settings.manage_cors is True
+    assert [w for w in warnings if "REPLACED wholesale" in w and "https://label.example.com" in w]
+
+
+def test_create_may_opt_out_of_cors():
+    settings, warnings = load_settings(aws(manageCors="false"))
+    assert settings.manage_cors is False and warnings == []
+
+
+@pytest.mark.parametrize("mode", ["existing", "adopt"])
+def test_existing_storage_with_an_empty_folder_warns_that_the_whole_bucket_is_shared(mode):
+    _, warnings = load_settings(aws(storage=mode))
+    assert [w for w in warnings if w.startswith("labelstudio:folder is empty") and "'acme-labels'" in w]
+    _, warnings = load_settings(aws(storage=mode, folder="media/label-studio"))
+    assert not [w for w in warnings if "labelstudio:folder" in w]
+
+
+def test_an_unknown_storage_mode_is_refused_naming_the_choices():
+    found = problems(aws(storage="import"))
+    assert len(found) == 1 and "labelstudio:storage" in found[0]
+    assert "'create'" in found[0] and "'existing'" in found[0] and "'adopt'" in found[0]

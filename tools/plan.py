@@ -117,6 +117,8 @@ def _yaml(value: Any, indent: int = 0) -> str:
 
 def _options(resource: Registration, parents: set[str]) -> str:
     notes = []
+    if resource.import_id:
+        notes.append(f"import {resource.import_id}")
     if resource.protect:
         notes.append("protected")
     if resource.retain_on_delete:
@@ -163,7 +165,16 @@ def _summary(plan: StackPlan) -> str:
     count = sum(r.custom for r in declaration.resources)
     broken = sorted({v.policy for v in plan.violations})
     verdict = f"{len(broken)} polic{'y' if len(broken) == 1 else 'ies'} violated" if broken else "all policies pass"
-    return f"{count} resources, {verdict}"
+    imports = f", {len(declaration.imports)} imported" if declaration.imports else ""
+    return f"{count} resources{imports}, {verdict}"
+
+
+def _imports_text(declaration: Declaration) -> list[str]:
+    """The resources `pulumi up` would import rather than create, with the ids it imports."""
+    if not declaration.imports:
+        return []
+    lines = ["", f"Imports ({len(declaration.imports)}: existing resources taken into the stack, not created)"]
+    return lines + [f"  {r.type}  {r.name}  [import {r.import_id}]" for r in declaration.imports]
 
 
 # -- text -------------------------------------------------------------------------------------------
@@ -184,6 +195,7 @@ def render_text(plan: StackPlan) -> str:
     grouping = f"in {components} component{'s' if components != 1 else ''}"
     lines += ["", f"Resources ({sum(r.custom for r in declaration.resources)}, {grouping})"]
     lines += ["  " + line for line in _resource_tree(declaration)]
+    lines += _imports_text(declaration)
     for release in declaration.of_type(RELEASE):
         chart = f"{release.inputs.get('chart')} {release.inputs.get('version')}"
         lines += ["", f"Helm values of release {release.inputs.get('name')} (chart {chart})"]
@@ -219,7 +231,8 @@ def render_markdown(plans: Sequence[StackPlan]) -> str:
         for name, verdict, found in _verdicts(plan):
             detail = "<br>".join(f"`{line}`" for line in found)
             parts.append(f"| {name} | {'✅ pass' if verdict == 'pass' else '❌ ' + detail} |")
-        parts += ["", "<details><summary>Resources</summary>", "", _fence("\n".join(_resource_tree(declaration)))]
+        tree = _resource_tree(declaration) + _imports_text(declaration)
+        parts += ["", "<details><summary>Resources</summary>", "", _fence("\n".join(tree))]
         parts += ["", "</details>"]
         for release in declaration.of_type(RELEASE):
             values = _yaml(_readable(release.inputs.get("values", {})))

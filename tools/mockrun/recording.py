@@ -29,6 +29,7 @@ class Registration:
     retain_on_delete: bool
     delete_before_replace: bool
     ignore_changes: list[str]
+    import_id: str  # the `import_` option: the provider's id of what exists, or empty
     # As the engine receives them: {"urn": ...}, or a spec whose empty fields mean "as now".
     aliases: list[dict[str, Any]] = field(default_factory=list)
 
@@ -50,6 +51,11 @@ class Declaration:
 
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.resources if r.type == type_]
+
+    @property
+    def imports(self) -> list[Registration]:
+        """The resources the engine would import (adopt existing storage), not create."""
+        return [r for r in self.resources if r.import_id]
 
     def one(self, type_: str) -> Registration:
         found = self.of_type(type_)
@@ -91,6 +97,7 @@ def registration_of(request: Any, urn: str, stack_urn: str) -> Registration:
         retain_on_delete=bool(request.retainOnDelete),
         delete_before_replace=bool(request.deleteBeforeReplace),
         ignore_changes=list(request.ignoreChanges),
+        import_id=request.importId,
         aliases=[_alias(alias) for alias in request.aliases],
     )
 
