@@ -140,6 +140,7 @@ def test_outputs_name_the_bucket_the_account_and_where_they_live():
         "cloud": "gcp",
         "target": "kubernetes",
         "access": "workload-identity",
+        "storage": "create",
         "bucketName": "acme-labels",
         "bucketUrl": "gs://acme-labels",
         "serviceAccountEmail": EMAIL,

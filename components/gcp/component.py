@@ -128,18 +128,6 @@ def gcp_storage_problems(args: GcpStorageArgs) -> list[str]:
     return problems
 
 
-def cors_plan_note(mode: str, manage_cors: bool, where: str) -> str | None:
-    """What the plan says about CORS on storage this stack did not create, or None when it created it."""
-    if mode == "create":
-        return None
-    if manage_cors:
-        return f"manageCors is on: the CORS rules of existing {where} will be replaced wholesale by this stack's"
-    return (
-        f"CORS of existing {where} is left alone (manageCors false): browsers need it to allow "
-        "corsOrigins; `check` reports what it lacks"
-    )
-
-
 class GcpStorage(StorageComponent):
     """The bucket with its hardening inline, a bucket-scoped service account and the chosen access mode.
 
@@ -174,9 +162,6 @@ class GcpStorage(StorageComponent):
 
         mode = args.get("storage", "create")
         manage_cors = args.get("manage_cors", mode == "create")
-        note = cors_plan_note(mode, manage_cors, f"bucket {bucket_name}")
-        if note:
-            pulumi.log.warn(note, self)
         self.bucket: gcp.storage.Bucket | None = None
         if mode == "existing":
             # Used as is: read, never declared, so no step of this stack can change or delete it.

@@ -13,6 +13,8 @@ from components.stand_ins import Answer, auto_name, suffix
 
 PROVIDER = "gcp"
 # The project's Cloud Storage service agent, as getProjectServiceAccount answers.
+# Where the stand-in's existing buckets are: not the settings' default, so the plan shows the location read.
+EXISTING_LOCATION = "EUROPE-WEST4"
 SERVICE_AGENT = "service-000000000000@gs-project-accounts.iam.gserviceaccount.com"
 
 
@@ -51,7 +53,7 @@ class StandIns:
             return {
                 "name": bucket,
                 "project": args.get("project") or self.project,
-                "location": "US",
+                "location": EXISTING_LOCATION,
                 "url": f"gs://{bucket}",
                 "selfLink": f"https://www.googleapis.com/storage/v1/b/{bucket}",
                 "uniformBucketLevelAccess": False,
