@@ -5,10 +5,10 @@ import pytest
 
 from components.azure.existing import (
     account_hardening_differences,
-    adoptable_sku_problem,
     blob_container_id,
-    blob_service_id,
     blob_service_differences,
+    blob_service_id,
+    sku_note,
     storage_account_id,
     subscription_id_problem,
 )
@@ -131,7 +131,7 @@ def test_azure_blob_service_differences():
     assert ["soft delete" in differences[0], "versioning" in differences[1], "CORS" in differences[2]] == [True] * 3
 
 
-def test_adopting_another_sku_is_refused_naming_what_would_be_lost():
-    assert adoptable_sku_problem("Premium_LRS", "BlockBlobStorage", "Premium_LRS", "BlockBlobStorage") is None
-    problem = adoptable_sku_problem("Standard_LRS", "StorageV2", "Premium_LRS", "BlockBlobStorage")
-    assert "Standard_LRS StorageV2" in problem and "delete its data" in problem
+def test_an_adopted_account_of_another_sku_is_kept_and_the_plan_says_so():
+    assert sku_note("Premium_LRS", "BlockBlobStorage", "Premium_LRS", "BlockBlobStorage") is None
+    note = sku_note("Standard_LRS", "StorageV2", "Premium_LRS", "BlockBlobStorage")
+    assert "Standard_LRS StorageV2, kept as it is" in note

@@ -76,13 +76,15 @@ def blob_service_differences(service: Mapping[str, Any], cors_origins: Sequence[
     return differences
 
 
-def adoptable_sku_problem(sku: str | None, kind: str | None, wanted_sku: str, wanted_kind: str) -> str | None:
-    """Why the account cannot be adopted as declared, or None: SKU and kind change only by replacing
-    the account, and replacing a storage account deletes its data, so adoption refuses instead.
+def sku_note(sku: str | None, kind: str | None, wanted_sku: str, wanted_kind: str) -> str | None:
+    """What the plan says when an adopted account is not the SKU and kind this project creates, or None.
+
+    SKU and kind are adopted as they are: changing them replaces the account (deleting its data)
+    or migrates it, neither of which adoption may do.
     """
     if (sku, kind) == (wanted_sku, wanted_kind):
         return None
     return (
-        f"is a {sku} {kind} account; adopting it as {wanted_sku} {wanted_kind} would replace it and delete "
-        "its data: use labelstudio:storage existing for it, or copy the data to a new account"
+        f"the adopted storage account is {sku} {kind}, kept as it is (this project creates {wanted_sku} "
+        f"{wanted_kind}, which Label Studio's guide recommends: on Standard accounts it may be slow)"
     )
