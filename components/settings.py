@@ -243,6 +243,11 @@ class Settings(Model):
         refused = cloud_settings(cloud).force_destroy_problem if cloud else None
         if refused:
             raise problem(refused)
+        storage = info.data.get("storage")
+        if value and storage in ("existing", "adopt"):
+            raise problem(
+                f"never empties storage the stack did not create (labelstudio:storage is {storage}); remove it"
+            )
         return value
 
     @field_validator("folder")
@@ -481,12 +486,16 @@ def load_settings(raw: Mapping[str, Any], secret_keys: frozenset[str] = frozense
     return settings, warnings + storage_warnings(settings)
 
 
+_STORAGE_WORDS = {"create": "created", "existing": "existing", "adopt": "adopted"}
+
+
 def storage_warnings(settings: Settings) -> list[str]:
     """What the plan must say about storage that was there before the stack: a bucket shared with
     other data when `folder` is empty, and whether its CORS rules are left alone or replaced."""
     if settings.storage == "create":
         return []
     found = []
+    storage = f"{_STORAGE_WORDS[settings.storage]} storage {settings.bucket!r}"
     if not settings.folder:
         found.append(
             f"labelstudio:folder is empty with labelstudio:storage {settings.storage}: Label Studio and its "
@@ -495,12 +504,12 @@ def storage_warnings(settings: Settings) -> list[str]:
         )
     if settings.manage_cors:
         found.append(
-            f"labelstudio:manageCors is true: the CORS rules of {settings.storage} storage {settings.bucket!r} "
+            f"labelstudio:manageCors is true: the CORS rules of {storage} "
             "will be REPLACED wholesale by this stack's (origins: " + ", ".join(settings.cors_origins) + ")"
         )
     else:
         found.append(
-            f"labelstudio:manageCors is false: the CORS rules of {settings.storage} storage {settings.bucket!r} "
+            f"labelstudio:manageCors is false: the CORS rules of {storage} "
             "are left as they are; browsers upload straight to storage only if they allow "
             + ", ".join(settings.cors_origins)
             + " (set labelstudio:manageCors to true to replace them with this stack's)"

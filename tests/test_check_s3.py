@@ -14,6 +14,7 @@ from tests.servers import enforce_iam, moto_server
 from tools.mockrun import Declaration, mask, reveal
 
 ORIGINS = ["https://label.example.com", "http://localhost:8080"]
+TLS_WARNING = "has no bucket policy denying requests without TLS (aws:SecureTransport)"
 
 
 @pytest.fixture(scope="module")
@@ -132,3 +133,32 @@ def test_masked_keys_are_refused_even_where_the_callers_credentials_would_pass(t
     assert result.returncode == 2, result.stdout + result.stderr
     assert "`envList` is masked ([secret])" in result.stderr and "--show-secrets" in result.stderr
     assert result.stdout == ""
+
+
+def test_an_existing_bucket_is_checked_and_its_missing_hardening_warned_without_failing(tmp_path, declared):
+    """Storage used as is keeps its own settings: `check` says how they differ from the hardening
+    a created bucket gets, as warnings, and the exit code stays the verdict on Label Studio's access."""
+    existing = run(aws_stack(target="compose", storage="existing", folder="media", corsOrigins=ORIGINS, aws=None))
+    with moto_server() as endpoint:
+        s3 = client("s3", endpoint)
+        s3.create_bucket(Bucket="acme-labels", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        cors = {"AllowedOrigins": ORIGINS, "AllowedMethods": ["GET", "PUT"], "AllowedHeaders": ["*"]}
+        s3.put_bucket_cors(Bucket="acme-labels", CORSConfiguration={"CORSRules": [cors]})
+        policy = reveal(existing.one("aws:iam/policy:Policy").inputs)["policy"]
+        key_id, secret = user_keys(endpoint, policy)
+        result = run_check(tmp_path, outputs_with_keys(existing, key_id, secret), endpoint)
+        assert result.returncode == 0, result.stdout + result.stderr
+        warned = [line for line in result.stdout.splitlines() if line.startswith("Warning: s3://acme-labels ")]
+        assert any("no public access block" in line for line in warned), result.stdout
+        assert any("is not versioned" in line for line in warned)
+        assert any("aws:SecureTransport" in line for line in warned)
+
+    # The same bucket hardened as the project hardens one: nothing else to warn about (the
+    # TLS-only policy stays off: moto would then refuse this plain-HTTP test itself).
+    with moto_server() as endpoint:
+        assert apply_bucket(declared, endpoint) == "acme-labels"
+        key_id, secret = user_keys(endpoint, policy)
+        result = run_check(tmp_path, outputs_with_keys(existing, key_id, secret), endpoint)
+        assert result.returncode == 0, result.stdout + result.stderr
+        warned = [line for line in result.stdout.splitlines() if line.startswith("Warning: ")]
+        assert warned == [f"Warning: s3://acme-labels {TLS_WARNING}"], result.stdout

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ISSUER, OIDC_ARN, assert_no_plain_text, aws_stack, problems_of, run
-from tools.mockrun import Declaration, Secret, reveal
+from tools.mockrun import Declaration, Secret, declare, reveal
 
 BUCKET = "aws:s3/bucket:Bucket"
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -334,3 +334,74 @@ def test_user_values_cannot_turn_sigv2_back_on_or_contradict_the_host():
     )
     assert "labelstudio:helmValues" in message
     assert "STORAGE_AWS_S3_SIGNATURE_VERSION" in message and "LABEL_STUDIO_HOST" in message
+
+
+# -- existing and adopted buckets ---------------------------------------------------------------------
+
+STORAGE_TYPES = ("aws:s3/", "aws:kms/")
+
+
+def storage_resources(declaration: Declaration) -> list[str]:
+    return [r.type for r in declaration.resources if r.type.startswith(STORAGE_TYPES)]
+
+
+@pytest.mark.parametrize("access", ["irsa", "pod-identity", "node-role", "access-keys"])
+def test_an_existing_bucket_is_read_not_declared_and_only_access_is(access):
+    aws = {"oidcProviderArn": OIDC_ARN, "clusterName": "prod", "nodeRoleName": "nodes"}
+    aws = {key: value for key, value in aws.items() if access != "access-keys" or key == "oidcProviderArn"}
+    declaration = run(
+        aws_stack(storage="existing", folder="media", access=access, aws=aws if access != "access-keys" else None)
+    )
+    assert storage_resources(declaration) == []
+    assert declaration.imports == []
+    policy = json.loads(declaration.one("aws:iam/policy:Policy").inputs["policy"])
+    assert "arn:aws:s3:::acme-labels/media/*" in json.dumps(policy)
+    assert declaration.outputs["bucketArn"] == "arn:aws:s3:::acme-labels"  # read with aws.s3.get_bucket
+    assert declaration.outputs["storage"] == "existing"
+    assert s3_config(declaration)["bucket"] == "acme-labels" if access != "access-keys" else True
+
+
+def test_an_existing_bucket_gets_cors_only_when_asked_and_then_the_whole_rule():
+    declaration = run(aws_stack(storage="existing", folder="media", manageCors=True))
+    assert storage_resources(declaration) == ["aws:s3/bucketCorsConfiguration:BucketCorsConfiguration"]
+    cors = declaration.one("aws:s3/bucketCorsConfiguration:BucketCorsConfiguration").inputs
+    assert cors["bucket"] == "acme-labels"
+    assert cors["corsRules"][0]["allowedOrigins"] == ["https://label.example.com"]
+
+
+def test_an_existing_bucket_with_kms_needs_its_key_and_creates_none():
+    refused = declare(aws_stack(storage="existing", aws={"oidcProviderArn": OIDC_ARN, "encryption": "kms"}))
+    assert refused.error is not None and "kmsKeyArn" in refused.error and "creates no key" in refused.error
+    assert [r.type for r in refused.resources if r.custom] == []
+    key = "arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-4000-8000-000000000001"
+    declaration = run(aws_stack(storage="existing", aws={"oidcProviderArn": OIDC_ARN, "kmsKeyArn": key}))
+    assert storage_resources(declaration) == []
+    assert key in declaration.one("aws:iam/policy:Policy").inputs["policy"]
+
+
+def test_adopting_imports_the_bucket_by_its_name_protected_and_keeps_old_versions():
+    declaration = run(aws_stack(storage="adopt", folder="media", protect=False))
+    bucket = declaration.one(BUCKET)
+    assert bucket.import_id == "acme-labels"  # the id pulumi_aws documents for aws.s3.Bucket
+    assert bucket.protect is True
+    assert set(bucket.inputs) <= {"bucket", "forceDestroy"} and "tags" not in bucket.inputs
+    assert [r.name for r in declaration.imports] == ["labelstudio-bucket"]
+    kinds = storage_resources(declaration)
+    for hardening in ("BucketPublicAccessBlock", "BucketVersioning", "BucketPolicy", "BucketOwnershipControls"):
+        assert any(kind.endswith(":" + hardening) for kind in kinds)
+    assert not [kind for kind in kinds if "Lifecycle" in kind]  # would expire versions it already holds
+    assert not [kind for kind in kinds if "Cors" in kind]
+
+
+def test_existing_then_adopt_then_create_never_replaces_the_bucket():
+    """The same logical names in every mode: the engine sees one bucket, updated, never replaced."""
+    modes = {mode: run(aws_stack(storage=mode, folder="media")) for mode in ("existing", "adopt", "create")}
+    urns = {mode: {r.urn for r in declared.resources} for mode, declared in modes.items()}
+    assert urns["existing"] <= urns["adopt"] <= urns["create"] | {r.urn for r in modes["adopt"].imports}
+    assert modes["adopt"].one(BUCKET).urn == modes["create"].one(BUCKET).urn
+    assert modes["adopt"].one(BUCKET).inputs["bucket"] == modes["create"].one(BUCKET).inputs["bucket"]
+
+
+@pytest.mark.parametrize("mode", ["existing", "adopt"])
+def test_force_destroy_is_refused_on_a_bucket_the_stack_did_not_create(mode):
+    assert "forceDestroy" in problems_of(aws_stack(storage=mode, forceDestroy=True))

@@ -122,6 +122,7 @@ class Report:
     progress: TextIO | None = None
     steps: list[Step] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # said, but no check fails for them
 
     @property
     def ok(self) -> bool:
@@ -162,6 +163,7 @@ class Report:
         for step in self.steps:
             lines.append(f"  {step.name.ljust(width)}  {'PASS' if step.ok else 'FAIL':<6}  {step.detail}".rstrip())
         lines += [""] + [f"Note: {note}" for note in self.notes]
+        lines += [f"Warning: {warning}" for warning in self.warnings]
         passed = sum(step.ok for step in self.steps)
         lines.append(f"{passed} of {len(self.steps)} checks passed" + ("" if self.ok else "; storage is NOT ready"))
         return "\n".join(lines) + "\n"
@@ -368,6 +370,20 @@ def check(
     return report
 
 
+def hardening_warnings(storage: StorageCheck, outputs: Mapping[str, Any], secrets: Sequence[str] = ()) -> list[str]:
+    """For storage the stack did not create (`storage` output existing or adopt), how it differs
+    from the hardening this project gives created storage; warnings only, never a failure."""
+    if outputs.get("storage") not in ("existing", "adopt"):
+        return []
+    differences = getattr(storage, "hardening_warnings", None)
+    if differences is None:
+        return []
+    try:
+        return [one_line(found, secrets) for found in differences()]
+    except Exception as error:
+        return [f"cannot tell how the storage differs from this project's hardening: {one_line(error, secrets)}"]
+
+
 def _preflight_response(storage: StorageCheck, key: str, origin: str) -> requests.Response:
     headers = {
         "Origin": origin,
@@ -463,6 +479,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         report = Report(storage.description, deadline, credentials_in(outputs), sys.stderr)
         check(storage, folder, origins, args.refused_origin, report)
         report.notes += reached.notes
+        report.warnings += hardening_warnings(storage, outputs, report.secrets)
         sys.stdout.write(report.table())
         sys.stdout.flush()
         return PASSED if report.ok else FAILED

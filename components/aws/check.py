@@ -5,6 +5,7 @@ tools/check.py drives it (deadline, steps, table); importing this module loads n
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -83,3 +84,64 @@ class S3Check:
         if self.endpoint_url:
             return f"{self.endpoint_url.rstrip('/')}/{self.bucket}/{quote(key)}"
         return f"https://{self.bucket}.s3.{self.region}.amazonaws.com/{quote(key)}"
+
+    def hardening_warnings(self) -> Sequence[str]:
+        """How this bucket differs from the hardening the project gives a bucket it creates
+        (for storage the stack uses as is or adopted): public access, default encryption,
+        versioning and the TLS-only bucket policy. CORS is proven by the check's own steps."""
+        from botocore.exceptions import ClientError
+
+        found: Sequence[str] = []
+        for what, read in _HARDENING_READS.items():
+            try:
+                problem = read(self.client, self.bucket)
+            except ClientError as error:
+                code = error.response.get("Error", {}).get("Code", "")
+                problem = _MISSING.get(code) or (
+                    f"cannot tell whether it has {what} ({code or error}); check with credentials that may read "
+                    "the bucket's settings"
+                )
+            if problem:
+                found = [*found, f"s3://{self.bucket} {problem}"]
+        return found
+
+
+def _public_access(client: Any, bucket: str) -> str | None:
+    block = client.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    open_ = sorted(name for name in _BLOCK_FLAGS if not block.get(name))
+    return f"does not block all public access ({', '.join(open_)} off)" if open_ else None
+
+
+def _encryption(client: Any, bucket: str) -> str | None:
+    rules = client.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"].get("Rules", [])
+    return None if rules else _MISSING["ServerSideEncryptionConfigurationNotFoundError"]
+
+
+def _versioning(client: Any, bucket: str) -> str | None:
+    status = client.get_bucket_versioning(Bucket=bucket).get("Status")
+    return None if status == "Enabled" else "is not versioned: an overwrite or delete is final"
+
+
+def _tls_only(client: Any, bucket: str) -> str | None:
+    policy = json.loads(client.get_bucket_policy(Bucket=bucket)["Policy"])
+    statements = policy.get("Statement", [])
+    for statement in statements if isinstance(statements, list) else [statements]:
+        condition = statement.get("Condition", {}).get("Bool", {}) if isinstance(statement, dict) else {}
+        if statement.get("Effect") == "Deny" and str(condition.get("aws:SecureTransport")).lower() == "false":
+            return None
+    return _MISSING["NoSuchBucketPolicy"]
+
+
+_BLOCK_FLAGS = ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")
+_HARDENING_READS = {
+    "a public access block": _public_access,
+    "default encryption": _encryption,
+    "versioning": _versioning,
+    "a TLS-only bucket policy": _tls_only,
+}
+# What S3 answers when a bucket lacks the setting, as the warning says it.
+_MISSING = {
+    "NoSuchPublicAccessBlockConfiguration": "has no public access block",
+    "ServerSideEncryptionConfigurationNotFoundError": "has no default encryption",
+    "NoSuchBucketPolicy": "has no bucket policy denying requests without TLS (aws:SecureTransport)",
+}

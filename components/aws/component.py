@@ -29,6 +29,7 @@ IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 
 
 ACCESS_MODES = CLOUD.access_modes
+STORAGE_MODES = ("create", "existing", "adopt")
 _TRUSTING_MODES = ("irsa", "pod-identity")
 
 
@@ -63,6 +64,11 @@ class AwsStorageArgs(TypedDict):
     """Name of the node group's IAM role (access node-role)."""
     trusted_workloads: NotRequired[TrustedWorkloads]
     """The Kubernetes service accounts that may use the bucket (access irsa and pod-identity)."""
+    storage: NotRequired[str]
+    """create (default) the bucket; use an existing one as it is (declaring only access); or adopt
+    it: import it, protected, and harden it."""
+    manage_cors: NotRequired[bool]
+    """Declare the bucket's CORS rules, replacing an existing bucket's wholesale (default: create only)."""
 
 
 def aws_storage_problems(args: AwsStorageArgs) -> list[str]:
@@ -75,6 +81,15 @@ def aws_storage_problems(args: AwsStorageArgs) -> list[str]:
         problems.append(f"{argument}: access {access} needs {needed.what}")
     if args.get("encryption", "aes256") not in ("aes256", "kms"):
         problems.append(f"encryption {args.get('encryption')!r} is not aes256 or kms")
+    storage = args.get("storage", "create")
+    if storage not in STORAGE_MODES:
+        problems.append(f"storage {storage!r} is not a storage mode; use {', '.join(STORAGE_MODES)}")
+    if storage == "existing" and args.get("encryption") == "kms" and not args.get("kms_key_arn"):
+        problems.append(
+            "kmsKeyArn: storage existing creates no key; give the ARN of the key that seals the bucket's objects"
+        )
+    if storage != "create" and args.get("force_destroy"):
+        problems.append(f"forceDestroy: storage {storage} never empties a bucket the stack did not create")
     return problems
 
 
@@ -118,61 +133,35 @@ class AwsStorage(StorageComponent):
         hardening = pulumi.ResourceOptions(parent=self, retain_on_delete=protect)
         tags = storage_tags(pulumi.get_stack())
 
-        self.bucket = aws.s3.Bucket(
-            f"{name}-bucket", bucket=bucket_name, force_destroy=args.get("force_destroy", False), tags=tags, opts=keep
-        )
-        public_access = aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access-block",
-            bucket=self.bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=hardening,
-        )
-        aws.s3.BucketOwnershipControls(
-            f"{name}-ownership", bucket=self.bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=hardening
-        )
-        versioning = aws.s3.BucketVersioning(
-            f"{name}-versioning", bucket=self.bucket.id, versioning_configuration={"status": "Enabled"}, opts=hardening
-        )
-        aws.s3.BucketLifecycleConfiguration(
-            f"{name}-lifecycle",
-            bucket=self.bucket.id,
-            rules=[
-                {
-                    "id": "keep-old-versions-for-retention-days",
-                    "status": "Enabled",
-                    "filter": {},
-                    "noncurrent_version_expiration": {"noncurrent_days": args.get("retention_days", 30)},
-                    "abort_incomplete_multipart_upload": {"days_after_initiation": ABORT_INCOMPLETE_UPLOADS_DAYS},
-                }
-            ],
-            opts=pulumi.ResourceOptions.merge(hardening, pulumi.ResourceOptions(depends_on=[versioning])),
-        )
-
-        key_arn = self._encryption(name, keep, hardening, tags)
-        self.cors = aws.s3.BucketCorsConfiguration(
-            f"{name}-cors",
-            bucket=self.bucket.id,
-            cors_rules=[
-                {
-                    "allowed_headers": ["*"],
-                    "allowed_methods": CORS_METHODS,
-                    "allowed_origins": list(args["cors_origins"]),
-                    "expose_headers": CORS_EXPOSED_HEADERS,
-                    "max_age_seconds": CORS_MAX_AGE_SECONDS,
-                }
-            ],
-            opts=child,
-        )
-        # S3 answers 409 when a bucket policy races the public-access block: wait for it.
-        aws.s3.BucketPolicy(
-            f"{name}-tls-only",
-            bucket=self.bucket.id,
-            policy=json.dumps(documents.tls_only_bucket_policy(bucket_name, region)),
-            opts=pulumi.ResourceOptions.merge(hardening, pulumi.ResourceOptions(depends_on=[public_access])),
-        )
+        storage = args.get("storage", "create")
+        self.storage = storage
+        if storage == "existing":
+            # Declared by nobody here: read for its ARN and to prove it exists in the region.
+            existing = aws.s3.get_bucket_output(bucket=bucket_name, opts=pulumi.InvokeOptions(parent=self))
+            bucket_id: pulumi.Input[str] = existing.id
+            bucket_arn: pulumi.Output[str] = pulumi.Output.all(existing.arn, existing.region).apply(
+                lambda found: _in_region(bucket_name, region, found[0], found[1])
+            )
+            key_arn = args.get("kms_key_arn")
+        else:
+            bucket_id, bucket_arn, key_arn = self._bucket(name, storage, keep, hardening, tags)
+        self.cors = None
+        if args.get("manage_cors", storage == "create"):
+            # One resource holds all of a bucket's CORS rules: declaring it replaces what is there.
+            self.cors = aws.s3.BucketCorsConfiguration(
+                f"{name}-cors",
+                bucket=bucket_id,
+                cors_rules=[
+                    {
+                        "allowed_headers": ["*"],
+                        "allowed_methods": CORS_METHODS,
+                        "allowed_origins": list(args["cors_origins"]),
+                        "expose_headers": CORS_EXPOSED_HEADERS,
+                        "max_age_seconds": CORS_MAX_AGE_SECONDS,
+                    }
+                ],
+                opts=child,
+            )
 
         policy_document = pulumi.Output.from_input(key_arn).apply(
             lambda arn: json.dumps(documents.storage_policy(bucket_name, region, folder, arn))
@@ -193,12 +182,13 @@ class AwsStorage(StorageComponent):
         }[args["access"]]
         access_facts = access(name, child, tags)
 
+        access_facts["ready"] = [ready for ready in access_facts["ready"] if ready is not None]
         self._facts = StorageFacts(
             storage_type="s3",
             settings={"bucket": bucket_name, "region": region, "folder": folder},
             exports={
-                "bucketName": self.bucket.bucket,
-                "bucketArn": self.bucket.arn,
+                "bucketName": bucket_name,
+                "bucketArn": bucket_arn,
                 "region": region,
                 "folder": folder,
                 "corsOrigins": list(args["cors_origins"]),
@@ -208,14 +198,83 @@ class AwsStorage(StorageComponent):
             },
             **access_facts,
         )
-        self.bucket_name = self.bucket.bucket
-        self.bucket_arn = self.bucket.arn
+        self.bucket_name = pulumi.Output.from_input(bucket_name)
+        self.bucket_arn = bucket_arn
         self.policy_arn = self.policy.arn
         self.kms_key_arn = pulumi.Output.from_input(key_arn) if key_arn is not None else None
         self.connection = self._facts.connection()
-        self.register_outputs(
-            {"bucketName": self.bucket.bucket, "bucketArn": self.bucket.arn, "policyArn": self.policy.arn}
+        self.register_outputs({"bucketName": bucket_name, "bucketArn": bucket_arn, "policyArn": self.policy.arn})
+
+    def _bucket(
+        self,
+        name: str,
+        storage: str,
+        keep: pulumi.ResourceOptions,
+        hardening: pulumi.ResourceOptions,
+        tags: dict[str, str],
+    ) -> tuple[pulumi.Output[str], pulumi.Output[str], pulumi.Input[str] | None]:
+        """The bucket this stack owns, created or adopted, and its hardening: (id, ARN, KMS key ARN).
+
+        Adopted, it is imported under the same name as a created one (so the same URN), protected,
+        with only the inputs an import can match (its name); its hardening is declared as for a
+        created bucket, as settings that touch no object, except the lifecycle rules: they would
+        replace the bucket's own and expire old versions it already holds.
+        """
+        args, bucket_name = self._args, self._args["bucket"]
+        if storage == "adopt":
+            adopted = pulumi.ResourceOptions(import_=bucket_name, protect=True)
+            self.bucket = aws.s3.Bucket(
+                f"{name}-bucket", bucket=bucket_name, opts=pulumi.ResourceOptions.merge(keep, adopted)
+            )
+            # Imported hardening stays on the bucket if the stack lets go of it.
+            hardening = pulumi.ResourceOptions.merge(hardening, pulumi.ResourceOptions(retain_on_delete=True))
+        else:
+            self.bucket = aws.s3.Bucket(
+                f"{name}-bucket",
+                bucket=bucket_name,
+                force_destroy=args.get("force_destroy", False),
+                tags=tags,
+                opts=keep,
+            )
+        public_access = aws.s3.BucketPublicAccessBlock(
+            f"{name}-public-access-block",
+            bucket=self.bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=hardening,
         )
+        aws.s3.BucketOwnershipControls(
+            f"{name}-ownership", bucket=self.bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=hardening
+        )
+        versioning = aws.s3.BucketVersioning(
+            f"{name}-versioning", bucket=self.bucket.id, versioning_configuration={"status": "Enabled"}, opts=hardening
+        )
+        if storage == "create":
+            aws.s3.BucketLifecycleConfiguration(
+                f"{name}-lifecycle",
+                bucket=self.bucket.id,
+                rules=[
+                    {
+                        "id": "keep-old-versions-for-retention-days",
+                        "status": "Enabled",
+                        "filter": {},
+                        "noncurrent_version_expiration": {"noncurrent_days": args.get("retention_days", 30)},
+                        "abort_incomplete_multipart_upload": {"days_after_initiation": ABORT_INCOMPLETE_UPLOADS_DAYS},
+                    }
+                ],
+                opts=pulumi.ResourceOptions.merge(hardening, pulumi.ResourceOptions(depends_on=[versioning])),
+            )
+        key_arn = self._encryption(name, keep, hardening, tags)
+        # S3 answers 409 when a bucket policy races the public-access block: wait for it.
+        aws.s3.BucketPolicy(
+            f"{name}-tls-only",
+            bucket=self.bucket.id,
+            policy=json.dumps(documents.tls_only_bucket_policy(bucket_name, args["region"])),
+            opts=pulumi.ResourceOptions.merge(hardening, pulumi.ResourceOptions(depends_on=[public_access])),
+        )
+        return self.bucket.id, self.bucket.arn, key_arn
 
     def _encryption(
         self, name: str, keep: pulumi.ResourceOptions, hardening: pulumi.ResourceOptions, tags: dict[str, str]
@@ -326,6 +385,17 @@ class AwsStorage(StorageComponent):
             "ready": [attachment, self.cors],
             "exports": {"userName": user.name},
         }
+
+
+def _in_region(bucket: str, region: str, arn: str, found_region: str) -> str:
+    """The existing bucket's ARN, once it is known to be in the stack's region (its IAM policy,
+    endpoints and Label Studio's region all name that region)."""
+    if found_region and found_region != region:
+        raise pulumi.RunError(
+            f"labelstudio:bucket: the existing bucket {bucket} is in region {found_region}, not {region}; "
+            f"set aws:region to {found_region}"
+        )
+    return arn
 
 
 # The storage component the registry (components/registry.py) builds for this cloud.

@@ -8,7 +8,7 @@ from components.aws.settings import CLUSTER_FACTS, AwsSettings
 from components.facts import TrustedWorkloads
 from components.problems import setting_name
 from components.settings import Settings
-from components.stack_args import setting_input
+from components.stack_args import setting_input, storage_mode_args
 
 if TYPE_CHECKING:
     from components.aws.component import AwsStorageArgs
@@ -29,6 +29,7 @@ def storage_args(settings: Settings, workloads: TrustedWorkloads) -> AwsStorageA
         "force_destroy": settings.force_destroy,
         "encryption": "kms" if aws.uses_kms else "aes256",
         "trusted_workloads": workloads,
+        **storage_mode_args(settings),  # type: ignore[typeddict-item]
     }
     optional: dict[str, Any] = {"kms_key_arn": aws.kms_key_arn}
     for name, rule in CLUSTER_FACTS.items():

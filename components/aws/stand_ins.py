@@ -21,8 +21,7 @@ class StandIns:
 
     def new_resource(self, kind: str, name: str, inputs: dict[str, Any]) -> Answer | None:
         if kind == "aws:s3/bucket:Bucket":
-            bucket = inputs.get("bucket") or auto_name(name)
-            return bucket, {"bucket": bucket, "arn": f"arn:aws:s3:::{bucket}", "region": self.region}
+            return self._bucket(inputs.get("bucket") or auto_name(name))
         if kind in IAM_TYPES:
             iam_name = inputs.get("name") or auto_name(name)
             noun = kind.split(":")[-1].lower()
@@ -37,7 +36,15 @@ class StandIns:
             return str(inputs.get("name") or auto_name(name)), {"associationId": f"a-{suffix(name)}"}
         return None
 
+    def _bucket(self, bucket: str) -> Answer:
+        arn = f"arn:{aws_partition(self.region)}:s3:::{bucket}"
+        return bucket, {"bucket": bucket, "arn": arn, "region": self.region}
+
     def call(self, token: str, args: dict[str, Any]) -> dict[str, Any] | None:
+        if token == "aws:s3/getBucket:getBucket" and isinstance(args.get("bucket"), str):
+            # An existing bucket, found in the stack's region.
+            bucket_id, state = self._bucket(args["bucket"])
+            return {**state, "id": bucket_id}
         return None
 
     def stack_output(self, setting: str) -> Any | None:
