@@ -11,6 +11,7 @@ from components.azure.check import AzureBlobCheck
 from components.gcp.check import GcsCheck
 from tests.test_azurite import ACCOUNT_KEY, ACCOUNT_NAME, azurite  # noqa: F401 - azurite is a fixture
 from tests.test_gcs_emulator import client, emulator  # noqa: F401 - pytest fixtures
+from tools.check import hardening_warnings
 
 ORIGIN = "https://label.example.com"
 METHODS = ["GET", "PUT", "POST", "DELETE", "HEAD"]
@@ -53,4 +54,18 @@ def test_an_azure_container_without_soft_delete_or_cors_gets_warnings(azurite): 
         assert [w for w in warnings if "plain HTTP" not in w] == []  # Azurite serves HTTP
     finally:
         service.set_service_properties(cors=[])
+        container.delete_container()
+
+
+def test_check_prints_them_only_for_storage_it_did_not_create(azurite):  # noqa: F811
+    service = BlobServiceClient(azurite, credential={"account_name": ACCOUNT_NAME, "account_key": ACCOUNT_KEY})
+    name = f"existing-{uuid.uuid4().hex[:8]}"
+    container = service.create_container(name, public_access="container")
+    try:
+        check = AzureBlobCheck(ACCOUNT_NAME, ACCOUNT_KEY, name, azurite)
+        assert f"container {name} allows anonymous public read access" in hardening_warnings(
+            check, {"storage": "existing"}
+        )
+        assert hardening_warnings(check, {"storage": "create"}) == []
+    finally:
         container.delete_container()
