@@ -68,3 +68,20 @@ def apply_bucket(declaration: Declaration, endpoint: str) -> str:
     # The TLS-only bucket policy is applied by the test about it: moto would refuse every
     # plain-HTTP request once it is on, CORS preflights included (S3 exempts those).
     return bucket
+
+
+def stand_up_existing_bucket(declaration: Declaration, endpoint: str) -> str:
+    """The bucket a stack with `storage: existing` names, as a team that made it by hand has it:
+    another application's data beside Label Studio's folder, and (declared only with manageCors)
+    this stack's CORS rules; the program declares no bucket to apply."""
+    s3 = client("s3", endpoint)
+    bucket = reveal(declaration.outputs["bucketName"])
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.put_object(Bucket=bucket, Key=OTHER_APPLICATION_KEY, Body=b"{}")
+    if declaration.of_type("aws:s3/bucketCorsConfiguration:BucketCorsConfiguration"):
+        cors = cap(inputs(declaration, "bucketCorsConfiguration:BucketCorsConfiguration")["corsRules"])
+        s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": cors})
+    return bucket
+
+
+OTHER_APPLICATION_KEY = "reports/other-application.json"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.s3_world import REGION, apply_bucket, client
+from tests.s3_world import REGION, apply_bucket, client, stand_up_existing_bucket
 from tools.mockrun import Declaration, reveal
 
 OTHER_BUCKET = "someone-elses-bucket"
@@ -29,7 +29,8 @@ def stand_up(declaration: Declaration, endpoint: str, policy: str | None = None)
     """The declared bucket with all its settings, a bucket the principal must not reach, the
     declared policy, and an operator who sees everything (moto's root keys stop working once IAM is
     enforced). `policy` replaces the declared policy, to show what a wrong one lets through."""
-    bucket = apply_bucket(declaration, endpoint)
+    existing = reveal(declaration.outputs.get("storage")) == "existing"
+    bucket = stand_up_existing_bucket(declaration, endpoint) if existing else apply_bucket(declaration, endpoint)
     client("s3", endpoint).create_bucket(Bucket=OTHER_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
     client("s3", endpoint).put_object(Bucket=OTHER_BUCKET, Key="media/theirs.json", Body=b"{}")
     iam = client("iam", endpoint)

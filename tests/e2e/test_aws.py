@@ -45,7 +45,7 @@ from tests.e2e.browser import page_server, run_page
 from tests.e2e.labelstudio import LabelStudio, label_studio
 from tests.e2e.pod import app_pod
 from tests.e2e.s3_front import S3Front, s3_front
-from tests.s3_world import REGION, client
+from tests.s3_world import OTHER_APPLICATION_KEY, REGION, client
 from tests.servers import enforce_iam, free_port, moto_server
 from tests.test_s3_against_moto import denied
 from tools.mockrun import Declaration, reveal
@@ -65,6 +65,8 @@ CASES = {
     "kubernetes-keys-in-secret": aws_stack(credentials="secret", **KEYS),
     "kubernetes-keys-inline": aws_stack(credentials="inline", **KEYS),
     "kubernetes-irsa": aws_stack(access="irsa", aws={"oidcProviderArn": OIDC_ARN}, folder=FOLDER, corsOrigins=ALLOWED),
+    # A bucket made by hand that holds another application's data: only access and wiring declared.
+    "kubernetes-existing-bucket": aws_stack(credentials="secret", storage="existing", manageCors=True, **KEYS),
 }
 
 
@@ -216,7 +218,7 @@ def s3_client(endpoint: str, credentials: Credentials, **options: Any) -> Any:
 def test_the_upload_lands_under_the_folder_and_label_studio_reads_it_back(case):
     listed = case.world.operator.list_objects_v2(Bucket=case.world.bucket)
     keys = [item["Key"] for item in listed.get("Contents", [])]
-    (key,) = keys
+    (key,) = [key for key in keys if key != OTHER_APPLICATION_KEY]  # an existing bucket holds other data
     assert key.startswith(f"{FOLDER}/upload/{case.project}/"), key
     assert case.world.operator.get_object(Bucket=case.world.bucket, Key=key)["Body"].read() == TASKS
     # Label Studio made its tasks by reading the file back from the bucket.
@@ -255,6 +257,15 @@ def test_the_principal_is_denied_another_bucket_and_objects_outside_the_folder(c
     s3, bucket = case.principal, case.world.bucket
     assert s3.get_object(Bucket=bucket, Key=f"{FOLDER}/{uploaded_name(case)}")["Body"].read() == TASKS
     assert reached_outside(s3, bucket) == []
+
+
+def test_on_an_existing_bucket_the_other_applications_data_is_out_of_reach_and_untouched(case):
+    if reveal(case.declaration.outputs["storage"]) != "existing":
+        pytest.skip("only an existing bucket holds another application's data")
+    assert not case.declaration.of_type("aws:s3/bucket:Bucket")
+    assert denied(case.principal.get_object, Bucket=case.world.bucket, Key=OTHER_APPLICATION_KEY)
+    assert denied(case.principal.delete_object, Bucket=case.world.bucket, Key=OTHER_APPLICATION_KEY)
+    assert case.world.operator.get_object(Bucket=case.world.bucket, Key=OTHER_APPLICATION_KEY)["Body"].read() == b"{}"
 
 
 def test_a_policy_without_the_folder_would_fail_the_suite():
