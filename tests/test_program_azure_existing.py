@@ -79,3 +79,10 @@ def test_adopt_without_a_subscription_id_gets_one_message_naming_the_setting():
 def test_existing_without_the_account_names_the_missing_setting():
     error = declare(azure_stack(storage="existing", azure={"resourceGroup": "media-rg"})).error
     assert error is not None and "storageAccount" in error and "labelstudio:storage existing" in error
+
+
+def test_the_account_may_be_named_account_name_as_in_the_shared_design():
+    declaration = run(
+        azure_stack(storage="existing", folder="media", azure={"accountName": "acmemedia", "resourceGroup": "media-rg"})
+    )
+    assert declaration.outputs["storageAccountName"] == "acmemedia"

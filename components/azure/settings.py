@@ -7,7 +7,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 
 from components.cloud_settings import CloudSettings, Model, ProviderKey, RequiredSetting
 from components.problems import problem
@@ -45,8 +45,11 @@ class AzureSettings(Model):
     )
     storage_account: str | None = Field(
         None,
+        # `accountName` is the name the shared design gives the existing account's setting.
+        validation_alias=AliasChoices("storageAccount", "accountName"),
         description="the storage account's name: 3-24 lowercase letters and digits, unique across all of Azure; "
-        "with `storage` `existing` or `adopt`, the existing account's name (required there)",
+        "with `storage` `existing` or `adopt`, the existing account's name (required there; also accepted as "
+        "`accountName`)",
         json_schema_extra={"default_doc": "derived from project and stack, e.g. `labelstudioprod1f3a9c2e`"},
     )
     allowed_ip_ranges: list[str] = Field(
