@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -20,7 +19,7 @@ from azure.storage.blob import BlobServiceClient, ContainerClient, CorsRule
 from tests.conftest import azure_stack, run
 from tests.e2e import stand_ins
 from tests.e2e.labelstudio import LabelStudio, label_studio
-from tests.e2e.test_azure import FOLDER, SETTINGS, SETTINGS_MODULE, TASKS, account_key
+from tests.e2e.test_azure import FOLDER, TASKS, account_key, pointed_at_azurite
 from tests.servers import free_port, serving
 from tests.test_azurite import AZURITE, require_azurite
 from tools.mockrun import Declaration, reveal
@@ -65,14 +64,7 @@ def case(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Case]:
         container = service.create_container(CONTAINER)
         for name, body in THEIRS.items():
             container.upload_blob(name, body)
-        settings = root / "settings"
-        settings.mkdir()
-        (settings / f"{SETTINGS_MODULE}.py").write_text(SETTINGS)
-        environment |= {
-            "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
-            "E2E_AZURITE_HOST": urlsplit(endpoint).netloc,
-            "DJANGO_DB": "sqlite",
-        }
+        settings = pointed_at_azurite(root, endpoint, environment)
         with label_studio(environment, root / "label-studio", extra_pythonpath=settings) as server:
             project = server.create_project("existing")
             server.upload(project, "tasks.json", TASKS)

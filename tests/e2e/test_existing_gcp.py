@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pytest
@@ -23,27 +22,16 @@ from google.cloud import storage
 from tests.conftest import GCP_PROJECT, gcp_stack, run
 from tests.e2e import stand_ins
 from tests.e2e.google import IAM_HOST, Google, goog4_problems, tls_identity, token_server
-from tests.e2e.labelstudio import Interception, LabelStudio, label_studio
-from tests.e2e.test_gcp import FOLDER, KEY_FILE_VARIABLE, TASKS
+from tests.e2e.labelstudio import Interception, label_studio
+from tests.e2e.test_gcp import FOLDER, KEY_FILE_VARIABLE, TASKS, Case
 from tests.servers import free_port, serving
-from tools.mockrun import Declaration, reveal
+from tools.mockrun import reveal
 
 pytestmark = pytest.mark.e2e
 
 BUCKET = "acme-annotations"
 THEIRS = {"images/cat-001.jpg": b"\xff\xd8 a cat", "exports/2025.json": b"[]"}
 STACK = gcp_stack(target="compose", access="key", storage="existing", bucket=BUCKET, folder=FOLDER)
-
-
-@dataclass
-class Case:
-    declaration: Declaration
-    google: Google
-    label_studio: LabelStudio
-    bucket: storage.Bucket
-    emulator: str
-    email: str
-    project: int
 
 
 @pytest.fixture(scope="module")
