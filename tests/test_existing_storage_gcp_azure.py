@@ -3,6 +3,7 @@ warnings for how an existing bucket or account differs from the project's harden
 
 import pytest
 
+from components.azure.component import azure_storage_problems
 from components.azure.existing import (
     account_hardening_differences,
     blob_container_id,
@@ -13,9 +14,13 @@ from components.azure.existing import (
     subscription_id_problem,
 )
 from components.cors import cors_differences
+from components.gcp.component import gcp_storage_problems
 from components.gcp.existing import bucket_import_id, hardening_differences
 
 SUBSCRIPTION = "11111111-2222-3333-4444-555555555555"
+GCP = {"bucket": "acme", "project": "acme-ml", "access": "key", "cors_origins": []}
+AZURE = {"container": "media", "location": "westeurope", "cors_origins": []}
+AZURE_EXISTING = {"storage_account": "acmemedia", "resource_group": "media-rg"}
 ORIGIN = "https://label.example.com"
 LABEL_STUDIO_METHODS = ["GET", "PUT", "POST", "DELETE", "HEAD"]
 HARDENED_BUCKET = {
@@ -135,3 +140,29 @@ def test_an_adopted_account_of_another_sku_is_kept_and_the_plan_says_so():
     assert sku_note("Premium_LRS", "BlockBlobStorage", "Premium_LRS", "BlockBlobStorage") is None
     note = sku_note("Standard_LRS", "StorageV2", "Premium_LRS", "BlockBlobStorage")
     assert "Standard_LRS StorageV2, kept as it is" in note
+
+
+@pytest.mark.parametrize(
+    ("check", "args", "expected"),
+    [
+        (gcp_storage_problems, {**GCP, "storage": "borrow"}, "storage 'borrow' is not a storage mode"),
+        (gcp_storage_problems, {**GCP, "storage": "existing", "manage_cors": True}, "use storage adopt"),
+        (azure_storage_problems, {**AZURE, "storage": "existing"}, "storageAccount: storage existing needs"),
+        (azure_storage_problems, {**AZURE, **AZURE_EXISTING, "storage": "adopt"}, "subscriptionId '' is not set"),
+        (
+            azure_storage_problems,
+            {**AZURE, **AZURE_EXISTING, "storage": "adopt", "subscription_id": "abc"},
+            "subscriptionId 'abc' is not an Azure subscription id",
+        ),
+    ],
+)
+def test_components_refuse_storage_modes_they_cannot_build(check, args, expected):
+    assert any(expected in problem for problem in check(args)), check(args)
+
+
+def test_components_accept_what_each_storage_mode_needs():
+    assert gcp_storage_problems({**GCP, "storage": "adopt", "manage_cors": True}) == []
+    assert azure_storage_problems({**AZURE, **AZURE_EXISTING, "storage": "existing"}) == []
+    assert (
+        azure_storage_problems({**AZURE, **AZURE_EXISTING, "storage": "adopt", "subscription_id": SUBSCRIPTION}) == []
+    )

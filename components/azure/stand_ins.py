@@ -11,8 +11,7 @@ from typing import Any
 from components.stand_ins import Answer, auto_name
 
 PROVIDER = "azure-native"
-SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000000"
-SUBSCRIPTION = f"/subscriptions/{SUBSCRIPTION_ID}"
+SUBSCRIPTION = "/subscriptions/00000000-0000-0000-0000-000000000000"
 ACCOUNT_KEY = "stand-in-account-key=="
 
 
@@ -54,8 +53,6 @@ class StandIns:
     def call(self, token: str, args: dict[str, Any]) -> dict[str, Any] | None:
         if token == "azure-native:storage:listStorageAccountKeys":
             return {"keys": [{"keyName": "key1", "value": ACCOUNT_KEY, "permissions": "FULL"}]}
-        if token == "azure-native:authorization:getClientConfig":
-            return {"subscriptionId": SUBSCRIPTION_ID, "tenantId": SUBSCRIPTION_ID, "clientId": SUBSCRIPTION_ID}
         if token == "azure-native:storage:getStorageAccount":
             # An existing account read as is: a general-purpose v2 account as the portal creates it.
             account, group = args.get("accountName"), args.get("resourceGroupName")
