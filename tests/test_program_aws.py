@@ -405,3 +405,13 @@ def test_existing_then_adopt_then_create_never_replaces_the_bucket():
 @pytest.mark.parametrize("mode", ["existing", "adopt"])
 def test_force_destroy_is_refused_on_a_bucket_the_stack_did_not_create(mode):
     assert "forceDestroy" in problems_of(aws_stack(storage=mode, forceDestroy=True))
+
+
+def test_an_existing_bucket_in_another_region_stops_the_run_naming_the_region_to_set():
+    from pulumi import RunError
+
+    from components.aws.component import _in_region
+
+    assert _in_region("acme-labels", "eu-west-1", "arn:aws:s3:::acme-labels", "eu-west-1") == "arn:aws:s3:::acme-labels"
+    with pytest.raises(RunError, match="is in region us-east-2, not eu-west-1; set aws:region to us-east-2"):
+        _in_region("acme-labels", "eu-west-1", "arn:aws:s3:::acme-labels", "us-east-2")
