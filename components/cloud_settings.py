@@ -106,6 +106,8 @@ class CloudSettings:
     # Why the cloud has only the modes it has, when that is not obvious.
     access_why: str | None = None
     required_for_access: dict[str, RequiredSetting] = dataclasses.field(default_factory=dict)
+    # Settings of the object that name storage which exists already (labelstudio:storage existing, adopt).
+    required_for_existing: tuple[RequiredSetting, ...] = ()
     # Why `forceDestroy` does not apply to this cloud, when it does not.
     force_destroy_problem: str | None = None
     # Checks of the object against the provider key's value: (key in the object, message) or None.

@@ -417,6 +417,11 @@ def _object_check(cloud: str, rules: CloudSettings) -> Any:
         if required and getattr(value, required.name) is None:
             alias = rules.model.model_fields[required.name].alias
             raise problem(f"is required with access {access}; set it to {required.what}", alias)
+        storage = info.data.get("storage")
+        for required in rules.required_for_existing if storage in ("existing", "adopt") else ():
+            if getattr(value, required.name) is None:
+                alias = rules.model.model_fields[required.name].alias
+                raise problem(f"is required with labelstudio:storage {storage}; set it to {required.what}", alias)
         provider_value = info.data.get(rules.provider_key.field_name) if rules.provider_key else None
         found = rules.object_problem(value, provider_value) if rules.object_problem else None
         if found:

@@ -5,6 +5,7 @@ tools/check.py drives it (deadline, steps, table); importing this module loads n
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -51,6 +52,7 @@ class AzureBlobCheck:
             # The SDK's own retry waits 15 s and more between attempts; one retry after a second will do.
             retry_policy=LinearRetry(backoff=1, retry_total=timeouts.attempts - 1, random_jitter_range=0),
         )
+        self.service = service
         self.container = service.get_container_client(container)
         self.description = f"{self.endpoint}/{container}"
 
@@ -88,3 +90,32 @@ class AzureBlobCheck:
 
     def object_url(self, key: str) -> str:
         return f"{self.endpoint}/{self.container_name}/{quote(key)}"
+
+    def hardening_warnings(self, cors_origins: Sequence[str] = ()) -> builtins.list[str]:
+        """How the account differs from this project's hardening, as far as the account key shows it:
+        blob soft delete and CORS (the blob service), public access (the container) and HTTPS (the
+        endpoint). Versioning, TLS and the account-wide settings need the management plane: the
+        plan and `pulumi up` of storage adopt set them."""
+        from components.azure.existing import blob_service_differences
+
+        found = self.service.get_service_properties()
+        retention, rules = found.get("delete_retention_policy"), found.get("cors") or []
+        service = {
+            "deleteRetentionPolicy": {"enabled": bool(retention and retention.enabled)},
+            "cors": {"corsRules": [_cors_rule(rule) for rule in rules]},
+        }
+        warnings = blob_service_differences(service, cors_origins)
+        if self.container.get_container_properties().public_access:
+            warnings.insert(0, f"container {self.container_name} allows anonymous public read access")
+        if not self.endpoint.startswith("https://"):
+            warnings.append(f"the blob endpoint {self.endpoint} is plain HTTP")
+        return warnings
+
+
+def _cors_rule(rule: Any) -> dict[str, list[str]]:
+    """A data-plane CorsRule (comma-separated text) in the management plane's form (lists)."""
+
+    def split(text: str) -> list[str]:
+        return [item.strip() for item in (text or "").split(",") if item.strip()]
+
+    return {"allowedOrigins": split(rule.allowed_origins), "allowedMethods": split(rule.allowed_methods)}

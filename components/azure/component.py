@@ -7,12 +7,19 @@ account is switched on here instead, where no stack can forget one.
 
 import hashlib
 import re
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import pulumi
 from pulumi_azure_native import resources, storage
 from typing_extensions import NotRequired
 
+from components.azure.existing import (
+    blob_container_id,
+    blob_service_id,
+    sku_note,
+    storage_account_id,
+    subscription_id_problem,
+)
 from components.azure.settings import azure_container_problem
 from components.facts import (
     CORS_MAX_AGE_SECONDS,
@@ -115,11 +122,44 @@ class AzureStorageArgs(TypedDict):
     """Virtual network subnets allowed through the account's firewall."""
     trusted_workloads: NotRequired[TrustedWorkloads]
     """Unused: Label Studio reaches Azure only with the account key. Accepted like on every cloud."""
+    storage: NotRequired[str]
+    """create (default); existing: use the account and container as they are; adopt: import them, then harden them."""
+    manage_cors: NotRequired[bool]
+    """Replace the account's Blob CORS rules with the origins' rule (default: true only when creating)."""
+    subscription_id: NotRequired[str]
+    """The existing account's subscription (storage adopt), for the ids the resources are imported by."""
+
+
+STORAGE_MODES = ("create", "existing", "adopt")
 
 
 def azure_storage_problems(args: AzureStorageArgs) -> list[str]:
     """What in `args` AzureStorage cannot build, each naming the argument and the fix."""
-    return storage_problems(args, "container", azure_container_problem)
+    problems = storage_problems(args, "container", azure_container_problem)
+    mode = args.get("storage", "create")
+    if mode not in STORAGE_MODES:
+        return [*problems, f"storage {mode!r} is not a storage mode; use {', '.join(STORAGE_MODES)}"]
+    if mode != "create":
+        problems += [
+            f"{key}: storage {mode} needs the existing account's {what}"
+            for key, what in (("storageAccount", "name"), ("resourceGroup", "resource group"))
+            if not args.get("storage_account" if key == "storageAccount" else "resource_group")
+        ]
+    if mode == "existing" and args.get("manage_cors"):
+        problems.append(
+            "manageCors: the account's CORS rules are part of its blob service, which storage existing leaves "
+            "alone; use storage adopt to manage them"
+        )
+    if mode == "adopt":
+        subscription = args.get("subscription_id") or ""
+        found = subscription_id_problem(subscription) if subscription else "is not set"
+        if found:
+            problems.append(
+                f"subscriptionId {subscription!r} {found}: storage adopt imports the account by an id that "
+                "names its subscription; run `pulumi config set azure-native:subscriptionId <subscription-id>` "
+                "(`az account show --query id -o tsv` prints it)"
+            )
+    return problems
 
 
 class AzureStorage(StorageComponent):
@@ -143,8 +183,11 @@ class AzureStorage(StorageComponent):
     def __init__(self, name: str, args: AzureStorageArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE_TOKEN, name, None, opts)
         refuse_problems("AzureStorage", name, self.argument_problems(args))
+        self._args = args
         location, folder, container = args["location"], args.get("folder", ""), args["container"]
         retention_days, protect = args.get("retention_days", 30), args.get("protect", True)
+        # What this stack adopts it protects, whatever labelstudio:protect says.
+        protect = protect or args.get("storage") == "adopt"
         project, stack = pulumi.get_project(), pulumi.get_stack()
         # The account and container hold the data, and a created group holds the account: all
         # three are protected, like the S3 bucket, from deletion and replacement.
@@ -154,6 +197,8 @@ class AzureStorage(StorageComponent):
         self._hardening = pulumi.ResourceOptions(parent=self, retain_on_delete=protect)
         tags = storage_tags(stack)
 
+        mode = args.get("storage", "create")
+        manage_cors = args.get("manage_cors", mode == "create")
         resource_group_name: pulumi.Input[str]
         if args.get("resource_group"):
             resource_group_name = args["resource_group"]
@@ -166,21 +211,149 @@ class AzureStorage(StorageComponent):
                 opts=keep,
             )
             resource_group_name = group.name
+        account_name_in = args.get("storage_account") or default_storage_account_name(project, stack)
 
-        self.account = storage.StorageAccount(
-            f"{name}-account",
-            account_name=args.get("storage_account") or default_storage_account_name(project, stack),
+        ready: list[pulumi.Resource] = []
+        if mode == "existing":
+            # Used as is: read, never declared, so no step of this stack can change or delete it.
+            existing = storage.get_storage_account_output(
+                account_name=account_name_in,
+                resource_group_name=resource_group_name,
+                opts=pulumi.InvokeOutputOptions(parent=self),
+            )
+            account_ref: pulumi.Input[str] = existing.name
+            blob_endpoint = existing.primary_endpoints.blob
+            location_out: pulumi.Input[str] = existing.location
+            container_ref: pulumi.Input[str] = container
+        else:
+            ids = self._import_ids(mode, account_name_in, container)
+            self.account = self._declare_account(name, account_name_in, resource_group_name, ids, tags)
+            self.blob_service = self._declare_blob_service(name, resource_group_name, manage_cors, ids)
+            if mode == "create":
+                # On an adopted account its own lifecycle policy (a singleton) is left in place.
+                self._expire_previous_versions(name, resource_group_name, container, retention_days)
+            # Through the management plane, so the data-plane firewall never stands in the way.
+            self.container = storage.BlobContainer(
+                f"{name}-container",
+                account_name=self.account.name,
+                resource_group_name=resource_group_name,
+                container_name=container,
+                public_access=storage.PublicAccess.NONE,
+                opts=pulumi.ResourceOptions.merge(keep, self._adopting(ids.get("container"))),
+            )
+            account_ref, blob_endpoint = self.account.name, self.account.primary_endpoints.blob
+            location_out, container_ref = self.account.location, self.container.name
+            ready = [self.container, self.blob_service]
+
+        keys = storage.list_storage_account_keys_output(
+            account_name=account_ref,
             resource_group_name=resource_group_name,
-            location=location,
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        )
+        account_key: pulumi.Output[str] = pulumi.Output.secret(keys.keys[0].value)
+        account_name: pulumi.Output[str] = pulumi.Output.secret(account_ref)
+
+        self._facts = StorageFacts(
+            storage_type="azure",
+            settings={"container": container, "folder": folder},
+            credentials={"account_name": account_name, "account_key": account_key},
+            exports={
+                "bucketName": container_ref,
+                "containerName": container_ref,
+                "storageAccountName": account_ref,
+                "resourceGroupName": resource_group_name,
+                "location": location_out,
+                "blobEndpoint": blob_endpoint,
+                "folder": folder,
+                "corsOrigins": list(args["cors_origins"]),
+            },
+            ready=ready,
+        )
+        self.storage_account_name = pulumi.Output.from_input(account_ref)
+        self.container_name = pulumi.Output.from_input(container_ref)
+        self.resource_group_name = pulumi.Output.from_input(resource_group_name)
+        self.blob_endpoint = blob_endpoint
+        self.account_key = account_key
+        self.connection = self._facts.connection()
+        self.register_outputs(
+            {
+                "storageAccountName": account_ref,
+                "containerName": container_ref,
+                "blobEndpoint": blob_endpoint,
+            }
+        )
+
+    def _import_ids(self, mode: str, account: str, container: str) -> dict[str, str]:
+        """The ARM ids of the account, its blob service and the container to import (adopt), else none."""
+        if mode != "adopt":
+            return {}
+        subscription = self._args["subscription_id"]  # checked with the arguments
+        group = self._args["resource_group"]  # required with adopt
+        return {
+            "account": storage_account_id(subscription, group, account),
+            "blob_service": blob_service_id(subscription, group, account),
+            "container": blob_container_id(subscription, group, account, container),
+        }
+
+    @staticmethod
+    def _adopting(import_id: str | None) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(import_=import_id) if import_id else pulumi.ResourceOptions()
+
+    def _declare_account(
+        self,
+        name: str,
+        account_name: str,
+        resource_group_name: pulumi.Input[str],
+        ids: dict[str, str],
+        tags: dict[str, str],
+    ) -> storage.StorageAccount:
+        """The account, created Premium block blob with every protection, or adopted as it is where a
+        change would replace it (SKU, kind, location, encryption chosen at creation, tags it has), and
+        hardened in every setting Azure changes in place."""
+        args = self._args
+        hardening: dict[str, Any] = {
+            # Required: Label Studio authenticates with the account key and signs SAS URLs with it.
+            "allow_shared_key_access": True,
+            "enable_https_traffic_only": True,
+            "minimum_tls_version": storage.MinimumTlsVersion.TLS1_2,
+            "allow_blob_public_access": False,
+            "allow_cross_tenant_replication": False,
+            "sas_policy": {
+                "sas_expiration_period": SAS_EXPIRATION_PERIOD,
+                "expiration_action": storage.ExpirationAction.LOG,
+            },
+            "key_policy": {"key_expiration_period_in_days": KEY_EXPIRATION_DAYS},
+        }
+        ip_ranges, subnets = args.get("allowed_ip_ranges", []), args.get("allowed_subnet_ids", [])
+        keep = pulumi.ResourceOptions(parent=self, protect=args.get("protect", True) or bool(ids))
+        if ids:
+            existing = storage.get_storage_account_output(
+                account_name=account_name,
+                resource_group_name=resource_group_name,
+                opts=pulumi.InvokeOutputOptions(parent=self),
+            )
+            pulumi.Output.all(existing.sku.name, existing.kind).apply(lambda found: self._note_sku(*found))
+            return storage.StorageAccount(
+                f"{name}-account",
+                account_name=account_name,
+                resource_group_name=resource_group_name,
+                location=existing.location,
+                sku={"name": existing.sku.name},
+                kind=existing.kind,
+                # Its firewall stays as it is unless this stack is given rules.
+                network_rule_set=network_rule_set(ip_ranges, subnets) if ip_ranges or subnets else None,
+                **hardening,
+                opts=pulumi.ResourceOptions.merge(keep, self._adopting(ids["account"])),
+            )
+        return storage.StorageAccount(
+            f"{name}-account",
+            account_name=account_name,
+            resource_group_name=resource_group_name,
+            location=args["location"],
             sku={"name": SKU},
             kind=KIND,
-            # Required: Label Studio authenticates with the account key and signs SAS URLs with it.
-            allow_shared_key_access=True,
-            enable_https_traffic_only=True,
-            minimum_tls_version=storage.MinimumTlsVersion.TLS1_2,
-            allow_blob_public_access=False,
             public_network_access=storage.PublicNetworkAccess.ENABLED,
-            network_rule_set=network_rule_set(args.get("allowed_ip_ranges", []), args.get("allowed_subnet_ids", [])),
+            network_rule_set=network_rule_set(ip_ranges, subnets),
             # Premium block blob accounts support infrastructure (double) encryption; it can only
             # be chosen when the account is created.
             encryption={
@@ -188,98 +361,53 @@ class AzureStorage(StorageComponent):
                 "require_infrastructure_encryption": True,
                 "services": {"blob": {"enabled": True, "key_type": storage.KeyType.ACCOUNT}},
             },
-            allow_cross_tenant_replication=False,
             allowed_copy_scope=storage.AllowedCopyScope.AAD,
             default_to_o_auth_authentication=True,
             is_local_user_enabled=False,
             is_sftp_enabled=False,
             is_hns_enabled=False,
             enable_nfs_v3=False,
-            sas_policy={
-                "sas_expiration_period": SAS_EXPIRATION_PERIOD,
-                "expiration_action": storage.ExpirationAction.LOG,
-            },
-            key_policy={"key_expiration_period_in_days": KEY_EXPIRATION_DAYS},
             tags=tags,
+            **hardening,
             opts=keep,
         )
 
+    def _note_sku(self, sku: str, kind: str) -> None:
+        note = sku_note(sku, kind, SKU, KIND)
+        if note:
+            pulumi.log.warn(note, self)
+
+    def _declare_blob_service(
+        self, name: str, resource_group_name: pulumi.Input[str], manage_cors: bool, ids: dict[str, str]
+    ) -> storage.BlobServiceProperties:
+        """Versioning, blob and container soft delete, and (manage_cors) the CORS rules of the account's
+        one blob service; on an adopted account, CORS not managed is left as it is."""
+        retention_days = self._args.get("retention_days", 30)
+        rule: storage.CorsRuleArgsDict = {
+            "allowed_origins": list(self._args["cors_origins"]),
+            "allowed_methods": CORS_METHODS,
+            "allowed_headers": CORS_ALLOWED_HEADERS,
+            "exposed_headers": CORS_EXPOSED_HEADERS,
+            "max_age_in_seconds": CORS_MAX_AGE_SECONDS,
+        }
+        cors: storage.CorsRulesArgsDict = {"cors_rules": [rule]}
         # Premium block blob accounts support blob versioning, blob soft delete and container
         # soft delete (Azure's "Blob Storage feature support in Azure Storage accounts" table).
-        self.blob_service = storage.BlobServiceProperties(
+        return storage.BlobServiceProperties(
             f"{name}-blob-service",
             account_name=self.account.name,
             resource_group_name=resource_group_name,
             blob_services_name="default",
             is_versioning_enabled=True,
-            delete_retention_policy={
-                "enabled": True,
-                "days": retention_days,
-                "allow_permanent_delete": False,
-            },
+            delete_retention_policy={"enabled": True, "days": retention_days, "allow_permanent_delete": False},
             container_delete_retention_policy={"enabled": True, "days": retention_days},
-            cors={
-                "cors_rules": [
-                    {
-                        "allowed_origins": list(args["cors_origins"]),
-                        "allowed_methods": CORS_METHODS,
-                        "allowed_headers": CORS_ALLOWED_HEADERS,
-                        "exposed_headers": CORS_EXPOSED_HEADERS,
-                        "max_age_in_seconds": CORS_MAX_AGE_SECONDS,
-                    }
-                ]
-            },
-            opts=self._hardening,
-        )
-        self._expire_previous_versions(name, resource_group_name, container, retention_days)
-
-        # Through the management plane, so the data-plane firewall never stands in the way.
-        self.container = storage.BlobContainer(
-            f"{name}-container",
-            account_name=self.account.name,
-            resource_group_name=resource_group_name,
-            container_name=container,
-            public_access=storage.PublicAccess.NONE,
-            opts=keep,
-        )
-
-        keys = storage.list_storage_account_keys_output(
-            account_name=self.account.name,
-            resource_group_name=resource_group_name,
-            opts=pulumi.InvokeOutputOptions(parent=self),
-        )
-        account_key: pulumi.Output[str] = pulumi.Output.secret(keys.keys[0].value)
-        account_name: pulumi.Output[str] = pulumi.Output.secret(self.account.name)
-        blob_endpoint = self.account.primary_endpoints.blob
-
-        self._facts = StorageFacts(
-            storage_type="azure",
-            settings={"container": container, "folder": folder},
-            credentials={"account_name": account_name, "account_key": account_key},
-            exports={
-                "bucketName": self.container.name,
-                "containerName": self.container.name,
-                "storageAccountName": self.account.name,
-                "resourceGroupName": resource_group_name,
-                "location": location,
-                "blobEndpoint": blob_endpoint,
-                "folder": folder,
-                "corsOrigins": list(args["cors_origins"]),
-            },
-            ready=[self.container, self.blob_service],
-        )
-        self.storage_account_name = self.account.name
-        self.container_name = self.container.name
-        self.resource_group_name = pulumi.Output.from_input(resource_group_name)
-        self.blob_endpoint = blob_endpoint
-        self.account_key = account_key
-        self.connection = self._facts.connection()
-        self.register_outputs(
-            {
-                "storageAccountName": self.account.name,
-                "containerName": self.container.name,
-                "blobEndpoint": blob_endpoint,
-            }
+            cors=cors if manage_cors else None,
+            opts=pulumi.ResourceOptions.merge(
+                self._hardening,
+                pulumi.ResourceOptions(
+                    import_=ids.get("blob_service"), ignore_changes=None if manage_cors else ["cors"]
+                ),
+            ),
         )
 
     def _expire_previous_versions(

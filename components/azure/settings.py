@@ -7,9 +7,9 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 
-from components.cloud_settings import CloudSettings, Model, ProviderKey
+from components.cloud_settings import CloudSettings, Model, ProviderKey, RequiredSetting
 from components.problems import problem
 
 _AZURE_ACCOUNT = re.compile(r"[a-z0-9]{3,24}", re.ASCII)
@@ -39,12 +39,17 @@ class AzureSettings(Model):
 
     resource_group: str | None = Field(
         None,
-        description="an existing resource group for the account",
+        description="an existing resource group for the account; with `storage` `existing` or `adopt`, the "
+        "existing account's group (required there)",
         json_schema_extra={"default_doc": "a new group named `<project>-<stack>`, protected"},
     )
     storage_account: str | None = Field(
         None,
-        description="the storage account's name: 3-24 lowercase letters and digits, unique across all of Azure",
+        # `accountName` is the name the shared design gives the existing account's setting.
+        validation_alias=AliasChoices("storageAccount", "accountName"),
+        description="the storage account's name: 3-24 lowercase letters and digits, unique across all of Azure; "
+        "with `storage` `existing` or `adopt`, the existing account's name (required there; also accepted as "
+        "`accountName`)",
         json_schema_extra={"default_doc": "derived from project and stack, e.g. `labelstudioprod1f3a9c2e`"},
     )
     allowed_ip_ranges: list[str] = Field(
@@ -152,6 +157,10 @@ CLOUD = CloudSettings(
         how_to_set="run `pulumi config set azure-native:location <location>`, e.g. westeurope",
         problem=location_problem,
         environment=("ARM_LOCATION",),
+    ),
+    required_for_existing=(
+        RequiredSetting("storage_account", "the existing storage account's name"),
+        RequiredSetting("resource_group", "the existing storage account's resource group"),
     ),
     access_why="Label Studio reads Azure Blob Storage only with the storage account's shared key; "
     "it has no managed-identity or workload-identity path",

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pulumi
+
 from components.azure.settings import AzureSettings
 from components.facts import TrustedWorkloads
 from components.settings import Settings
+from components.stack_args import storage_mode_args
 
 if TYPE_CHECKING:
     from components.azure.component import AzureStorageArgs
@@ -26,7 +29,11 @@ def storage_args(settings: Settings, workloads: TrustedWorkloads) -> AzureStorag
         "allowed_ip_ranges": list(azure.allowed_ip_ranges),
         "allowed_subnet_ids": list(azure.allowed_subnet_ids),
         "trusted_workloads": workloads,
+        **storage_mode_args(settings),  # type: ignore[typeddict-item]
     }
+    if settings.storage == "adopt":
+        # The provider's own setting: the subscription it works in is the one the import ids name.
+        args["subscription_id"] = pulumi.Config("azure-native").get("subscriptionId") or ""
     if azure.resource_group:
         args["resource_group"] = azure.resource_group
     if azure.storage_account:

@@ -53,6 +53,20 @@ class StandIns:
     def call(self, token: str, args: dict[str, Any]) -> dict[str, Any] | None:
         if token == "azure-native:storage:listStorageAccountKeys":
             return {"keys": [{"keyName": "key1", "value": ACCOUNT_KEY, "permissions": "FULL"}]}
+        if token == "azure-native:storage:getStorageAccount":
+            # An existing account read as is: a general-purpose v2 account as the portal creates it.
+            account, group = args.get("accountName"), args.get("resourceGroupName")
+            return {
+                "id": f"{SUBSCRIPTION}/resourceGroups/{group}/providers/Microsoft.Storage/storageAccounts/{account}",
+                "name": account,
+                "location": self.location,
+                "kind": "StorageV2",
+                "sku": {"name": "Standard_LRS", "tier": "Standard"},
+                "primaryEndpoints": {"blob": f"https://{account}.blob.core.windows.net/"},
+                "allowBlobPublicAccess": False,
+                "enableHttpsTrafficOnly": True,
+                "minimumTlsVersion": "TLS1_2",
+            }
         return None
 
     def stack_output(self, setting: str) -> Any | None:

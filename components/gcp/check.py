@@ -5,6 +5,7 @@ tools/check.py drives it (deadline, steps, table); importing this module loads n
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -109,3 +110,12 @@ class GcsCheck:
     def object_url(self, key: str) -> str:
         endpoint = (self.endpoint_url or "https://storage.googleapis.com").rstrip("/")
         return f"{endpoint}/{self.bucket.name}/{quote(key)}"
+
+    def hardening_warnings(self, cors_origins: Sequence[str] = ()) -> builtins.list[str]:
+        """How the bucket differs from this project's hardening: public access prevention, uniform
+        access, versioning and CORS. Reading the bucket's settings needs `storage.buckets.get`, which
+        Label Studio's own grant (objects only) lacks: run `check` with your own credentials for it."""
+        from components.gcp.existing import hardening_differences
+
+        self.bucket.reload(timeout=self.timeouts.pair)
+        return hardening_differences(self.bucket._properties, cors_origins)

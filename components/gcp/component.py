@@ -24,11 +24,13 @@ from components.facts import (
     storage_problems,
     storage_tags,
 )
+from components.gcp.existing import bucket_import_id
 from components.gcp.settings import CLOUD, gcs_bucket_problem
 
 # Today's type token: stacks created before the package keep their URNs (no alias needed).
 TYPE_TOKEN = "labelstudio:gcp:Storage"
 ACCESS_MODES = CLOUD.access_modes
+STORAGE_MODES = ("create", "existing", "adopt")
 
 CORS_RESPONSE_HEADERS = ["Content-Type", "Access-Control-Allow-Origin"]
 OBJECT_ROLE = "roles/storage.objectAdmin"
@@ -106,11 +108,24 @@ class GcpStorageArgs(TypedDict):
     """The Kubernetes service accounts that may act as the service account (access workload-identity)."""
     cluster_project: NotRequired[pulumi.Input[str]]
     """Project of the GKE cluster whose workload identity pool the workloads belong to; the bucket's when absent."""
+    storage: NotRequired[str]
+    """create (default); existing: use the bucket as is, declaring only access; adopt: import it, then harden it."""
+    manage_cors: NotRequired[bool]
+    """Replace the bucket's CORS with the origins' rule (default: true only when creating)."""
 
 
 def gcp_storage_problems(args: GcpStorageArgs) -> list[str]:
     """What in `args` GcpStorage cannot build, each naming the argument and the fix."""
-    return storage_problems(args, "bucket", gcs_bucket_problem, ACCESS_MODES, ("workload-identity",))
+    problems = storage_problems(args, "bucket", gcs_bucket_problem, ACCESS_MODES, ("workload-identity",))
+    mode = args.get("storage", "create")
+    if mode not in STORAGE_MODES:
+        problems.append(f"storage {mode!r} is not a storage mode; use {', '.join(STORAGE_MODES)}")
+    elif mode == "existing" and args.get("manage_cors"):
+        problems.append(
+            "manageCors: Cloud Storage keeps CORS on the bucket itself, which storage existing leaves alone; "
+            "use storage adopt to manage the bucket's CORS"
+        )
+    return problems
 
 
 class GcpStorage(StorageComponent):
@@ -139,47 +154,34 @@ class GcpStorage(StorageComponent):
         self.service_account_key_json = None
         project, folder, bucket_name = args["project"], args.get("folder", ""), args["bucket"]
         kms_key_name, location = args.get("kms_key_name"), args.get("location", "US")
-        retention_days = args.get("retention_days", 30)
         workloads = args.get("trusted_workloads") or TrustedWorkloads(namespace="", service_accounts={})
         workloads_name = workloads.get("name") or name
-        protect = args.get("protect", True)
         stack = pulumi.get_stack()
         child = pulumi.ResourceOptions(parent=self)
         labels = storage_tags(label_value(stack))
 
-        kms_grant = self._kms_grant(name, project, kms_key_name) if kms_key_name else None
-        self.bucket = gcp.storage.Bucket(
-            f"{name}-bucket",
-            name=bucket_name,
-            project=project,
-            location=location,
-            uniform_bucket_level_access=True,
-            public_access_prevention="enforced",
-            versioning={"enabled": True},
-            lifecycle_rules=[
-                {
-                    "action": {"type": "Delete"},
-                    "condition": {
-                        "days_since_noncurrent_time": retention_days,
-                        "with_state": "ARCHIVED",
-                    },
-                }
-            ],
-            cors=[
-                {
-                    "origins": list(args["cors_origins"]),
-                    "methods": CORS_METHODS,
-                    "response_headers": CORS_RESPONSE_HEADERS,
-                    "max_age_seconds": CORS_MAX_AGE_SECONDS,
-                }
-            ],
-            encryption={"default_kms_key_name": kms_key_name} if kms_key_name else None,
-            force_destroy=args.get("force_destroy", False),
-            labels=labels,
-            # Data lives in the bucket: protected from deletion. With CMEK, Cloud Storage refuses
-            # writes until its service agent may use the key, so the bucket waits for that grant.
-            opts=pulumi.ResourceOptions(parent=self, protect=protect, depends_on=[kms_grant] if kms_grant else None),
-        )
+        mode = args.get("storage", "create")
+        manage_cors = args.get("manage_cors", mode == "create")
+        self.bucket: gcp.storage.Bucket | None = None
+        if mode == "existing":
+            # Used as is: read, never declared, so no step of this stack can change or delete it.
+            existing = gcp.storage.get_bucket_output(
+                name=bucket_name, project=project, opts=pulumi.InvokeOutputOptions(parent=self)
+            )
+            bucket_ref, bucket_url = existing.name, existing.url
+            location_out: pulumi.Input[str] = existing.location
+        else:
+            location_out = location
+            if mode == "adopt":
+                # A bucket's location is fixed: declare the one it has, so adoption never plans a replacement.
+                location_out = gcp.storage.get_bucket_output(
+                    name=bucket_name, project=project, opts=pulumi.InvokeOutputOptions(parent=self)
+                ).location
+            kms_grant = self._kms_grant(name, project, kms_key_name) if kms_key_name else None
+            self.bucket = self._declare_bucket(
+                name, bucket_name, location_out, labels, manage_cors, kms_key_name, kms_grant, mode
+            )
+            bucket_ref, bucket_url = self.bucket.name, self.bucket.url
 
         account_id = args.get("service_account_id") or default_service_account_id(workloads_name, stack)
         self.service_account = gcp.serviceaccount.Account(
@@ -192,7 +194,7 @@ class GcpStorage(StorageComponent):
         )
         bucket_grant = gcp.storage.BucketIAMMember(
             f"{name}-object-admin",
-            bucket=self.bucket.name,
+            bucket=bucket_ref,
             role=OBJECT_ROLE,
             member=self.service_account.member,
             opts=child,
@@ -213,27 +215,86 @@ class GcpStorage(StorageComponent):
             storage_type="gcs",
             settings={"project": project, "bucket": bucket_name, "folder": folder},
             exports={
-                "bucketName": self.bucket.name,
-                "bucketUrl": self.bucket.url,
+                "bucketName": bucket_ref,
+                "bucketUrl": bucket_url,
                 "serviceAccountEmail": self.service_account.email,
                 "project": project,
-                "location": location,
+                "location": location_out,
                 "folder": folder,
                 "corsOrigins": list(args["cors_origins"]),
                 **({"kmsKeyName": kms_key_name} if kms_key_name else {}),
             },
             **access_facts,
         )
-        self.bucket_name = self.bucket.name
-        self.bucket_url = self.bucket.url
+        self.bucket_name = pulumi.Output.from_input(bucket_ref)
+        self.bucket_url = pulumi.Output.from_input(bucket_url)
         self.service_account_email = self.service_account.email
         self.connection = self._facts.connection()
         self.register_outputs(
             {
-                "bucketName": self.bucket.name,
-                "bucketUrl": self.bucket.url,
+                "bucketName": bucket_ref,
+                "bucketUrl": bucket_url,
                 "serviceAccountEmail": self.service_account.email,
             }
+        )
+
+    def _declare_bucket(
+        self,
+        name: str,
+        bucket_name: str,
+        location: pulumi.Input[str],
+        labels: dict[str, str],
+        manage_cors: bool,
+        kms_key_name: str | None,
+        kms_grant: gcp.kms.CryptoKeyIAMMember | None,
+        mode: str,
+    ) -> gcp.storage.Bucket:
+        """The bucket with its hardening inline: created, or adopted (imported, then hardened).
+
+        Adopted or created, the logical name is the same, so switching between the modes never
+        replaces the bucket. An adopted bucket is always protected.
+        """
+        args = self._args
+        adopt = mode == "adopt"
+        cors: list[gcp.storage.BucketCorArgsDict] = [
+            {
+                "origins": list(args["cors_origins"]),
+                "methods": CORS_METHODS,
+                "response_headers": CORS_RESPONSE_HEADERS,
+                "max_age_seconds": CORS_MAX_AGE_SECONDS,
+            }
+        ]
+        return gcp.storage.Bucket(
+            f"{name}-bucket",
+            name=bucket_name,
+            project=args["project"],
+            location=location,
+            uniform_bucket_level_access=True,
+            public_access_prevention="enforced",
+            versioning={"enabled": True},
+            lifecycle_rules=[
+                {
+                    "action": {"type": "Delete"},
+                    "condition": {
+                        "days_since_noncurrent_time": args.get("retention_days", 30),
+                        "with_state": "ARCHIVED",
+                    },
+                }
+            ],
+            cors=cors if manage_cors else None,
+            encryption={"default_kms_key_name": kms_key_name} if kms_key_name else None,
+            force_destroy=args.get("force_destroy", False),
+            labels=labels,
+            # Data lives in the bucket: protected from deletion. With CMEK, Cloud Storage refuses
+            # writes until its service agent may use the key, so the bucket waits for that grant.
+            # CORS not managed is left as it is (the provider would otherwise clear it).
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                protect=adopt or args.get("protect", True),
+                depends_on=[kms_grant] if kms_grant else None,
+                import_=bucket_import_id(args["project"], bucket_name) if adopt else None,
+                ignore_changes=None if manage_cors else ["cors"],
+            ),
         )
 
     def _kms_grant(self, name: str, project: str, key_name: str) -> gcp.kms.CryptoKeyIAMMember:

@@ -8,7 +8,7 @@ from components.facts import TrustedWorkloads
 from components.gcp.settings import GcpSettings, project_problem
 from components.problems import setting_name
 from components.settings import Settings
-from components.stack_args import setting_input
+from components.stack_args import setting_input, storage_mode_args
 
 if TYPE_CHECKING:
     from components.gcp.component import GcpStorageArgs
@@ -29,6 +29,7 @@ def storage_args(settings: Settings, workloads: TrustedWorkloads) -> GcpStorageA
         "protect": settings.protect,
         "force_destroy": settings.force_destroy,
         "trusted_workloads": workloads,
+        **storage_mode_args(settings),  # type: ignore[typeddict-item]
     }
     if gcp.kms_key_name:
         args["kms_key_name"] = gcp.kms_key_name

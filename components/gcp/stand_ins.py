@@ -13,6 +13,8 @@ from components.stand_ins import Answer, auto_name, suffix
 
 PROVIDER = "gcp"
 # The project's Cloud Storage service agent, as getProjectServiceAccount answers.
+# Where the stand-in's existing buckets are: not the settings' default, so the plan shows the location read.
+EXISTING_LOCATION = "EUROPE-WEST4"
 SERVICE_AGENT = "service-000000000000@gs-project-accounts.iam.gserviceaccount.com"
 
 
@@ -45,6 +47,20 @@ class StandIns:
     def call(self, token: str, args: dict[str, Any]) -> dict[str, Any] | None:
         if token == "gcp:storage/getProjectServiceAccount:getProjectServiceAccount":
             return {"emailAddress": SERVICE_AGENT, "project": self.project}
+        if token == "gcp:storage/getBucket:getBucket":
+            # An existing bucket read as is: Cloud Storage's defaults, which `check` warns about.
+            bucket = args.get("name")
+            return {
+                "name": bucket,
+                "project": args.get("project") or self.project,
+                "location": EXISTING_LOCATION,
+                "url": f"gs://{bucket}",
+                "selfLink": f"https://www.googleapis.com/storage/v1/b/{bucket}",
+                "uniformBucketLevelAccess": False,
+                "publicAccessPrevention": "inherited",
+                "versionings": [],
+                "cors": [],
+            }
         return None
 
     def stack_output(self, setting: str) -> Any | None:

@@ -20,6 +20,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -103,19 +104,25 @@ def case(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
             f"{endpoint}/{OTHER_ACCOUNT}", credential={"account_name": OTHER_ACCOUNT, "account_key": other_key}
         )
         other.create_container(container.container_name).upload_blob(f"{FOLDER}/theirs.json", b"{}")
-        settings = root / "settings"
-        settings.mkdir()
-        (settings / f"{SETTINGS_MODULE}.py").write_text(SETTINGS)
-        # Replaced: Azurite's address (through the settings module), SQLite for PostgreSQL.
-        environment |= {
-            "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
-            "E2E_AZURITE_HOST": urlsplit(endpoint).netloc,
-            "DJANGO_DB": "sqlite",
-        }
+        settings = pointed_at_azurite(root, endpoint, environment)
         with label_studio(environment, root / "label-studio", extra_pythonpath=settings) as server:
             project = server.create_project(request.param)
             server.upload(project, "tasks.json", TASKS)
             yield Case(declaration, server, container, environment, f"{endpoint}/{OTHER_ACCOUNT}", project)
+
+
+def pointed_at_azurite(root: Path, endpoint: str, environment: dict[str, str]) -> Path:
+    """Label Studio's settings module pointed at Azurite (its folder, returned) and the environment
+    that loads it. Replaced: Azurite's address (through the settings module), SQLite for PostgreSQL."""
+    settings = root / "settings"
+    settings.mkdir()
+    (settings / f"{SETTINGS_MODULE}.py").write_text(SETTINGS)
+    environment |= {
+        "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
+        "E2E_AZURITE_HOST": urlsplit(endpoint).netloc,
+        "DJANGO_DB": "sqlite",
+    }
+    return settings
 
 
 def apply_declared(declaration: Declaration, service: BlobServiceClient) -> ContainerClient:

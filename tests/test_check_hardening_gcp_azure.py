@@ -1,0 +1,71 @@
+"""`check`'s warnings for existing storage on Google Cloud and Azure, read from the emulators: a bucket
+or account left at the cloud's defaults is reported, one hardened as this project does is not."""
+
+from __future__ import annotations
+
+import uuid
+
+from azure.storage.blob import BlobServiceClient, CorsRule, RetentionPolicy
+
+from components.azure.check import AzureBlobCheck
+from components.gcp.check import GcsCheck
+from tests.test_azurite import ACCOUNT_KEY, ACCOUNT_NAME, azurite  # noqa: F401 - azurite is a fixture
+from tests.test_gcs_emulator import client, emulator  # noqa: F401 - pytest fixtures
+from tools.check import hardening_warnings
+
+ORIGIN = "https://label.example.com"
+METHODS = ["GET", "PUT", "POST", "DELETE", "HEAD"]
+
+
+def test_a_gcs_bucket_at_its_defaults_gets_every_warning_and_a_hardened_one_none(client, emulator):  # noqa: F811
+    name = f"existing-{uuid.uuid4().hex[:8]}"
+    bucket = client.create_bucket(name)
+    check = GcsCheck(name, "test-project", None, endpoint_url=emulator)
+    warnings = check.hardening_warnings([ORIGIN])
+    assert any("public access prevention" in w for w in warnings)
+    assert any("versioning is off" in w for w in warnings)
+    assert any(f"CORS does not let {ORIGIN}" in w for w in warnings)
+
+    bucket.versioning_enabled = True
+    bucket.cors = [{"origin": [ORIGIN], "method": METHODS}]
+    bucket.iam_configuration.uniform_bucket_level_access_enabled = True
+    bucket.iam_configuration.public_access_prevention = "enforced"
+    bucket.patch()
+    assert check.hardening_warnings([ORIGIN]) == []
+
+
+def test_an_azure_container_without_soft_delete_or_cors_gets_warnings(azurite):  # noqa: F811
+    service = BlobServiceClient(azurite, credential={"account_name": ACCOUNT_NAME, "account_key": ACCOUNT_KEY})
+    name = f"existing-{uuid.uuid4().hex[:8]}"
+    container = service.create_container(name, public_access="blob")
+    try:
+        service.set_service_properties(cors=[], delete_retention_policy=RetentionPolicy(enabled=False))
+        check = AzureBlobCheck(ACCOUNT_NAME, ACCOUNT_KEY, name, azurite)
+        warnings = check.hardening_warnings([ORIGIN])
+        assert warnings[0] == f"container {name} allows anonymous public read access"
+        assert any("soft delete is off" in w for w in warnings)
+        assert any(f"CORS does not let {ORIGIN}" in w for w in warnings)
+
+        container.set_container_access_policy(signed_identifiers={}, public_access=None)
+        service.set_service_properties(
+            cors=[CorsRule([ORIGIN], METHODS)], delete_retention_policy=RetentionPolicy(enabled=True, days=7)
+        )
+        warnings = check.hardening_warnings([ORIGIN])
+        assert [w for w in warnings if "plain HTTP" not in w] == []  # Azurite serves HTTP
+    finally:
+        service.set_service_properties(cors=[])
+        container.delete_container()
+
+
+def test_check_prints_them_only_for_storage_it_did_not_create(azurite):  # noqa: F811
+    service = BlobServiceClient(azurite, credential={"account_name": ACCOUNT_NAME, "account_key": ACCOUNT_KEY})
+    name = f"existing-{uuid.uuid4().hex[:8]}"
+    container = service.create_container(name, public_access="container")
+    try:
+        check = AzureBlobCheck(ACCOUNT_NAME, ACCOUNT_KEY, name, azurite)
+        assert f"container {name} allows anonymous public read access" in hardening_warnings(
+            check, {"storage": "existing"}
+        )
+        assert hardening_warnings(check, {"storage": "create"}) == []
+    finally:
+        container.delete_container()
