@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import datetime
-import hashlib
 import json
 import secrets
 import threading
@@ -24,13 +23,14 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
+from tests.signed_links import string_to_sign
 from tools.mockrun import Declaration, reveal
 
 IAM_HOST = "iamcredentials.googleapis.com"
@@ -193,13 +193,17 @@ def goog4_problems(link: str, public_key: rsa.RSAPublicKey, email: str) -> list[
         problems.append(f"signed as {credential[0]}, not as Label Studio's own account {email}")
     if fields.get("X-Goog-SignedHeaders") != "host":
         problems.append(f"signed headers {fields.get('X-Goog-SignedHeaders')!r}: this check knows only host")
-    canonical_query = "&".join(
-        f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in sorted(pairs) if k != "X-Goog-Signature"
-    )
-    canonical = "\n".join(["GET", parts.path, canonical_query, f"host:{parts.netloc}\n", "host", "UNSIGNED-PAYLOAD"])
     scope = "/".join(credential[1:])
-    to_sign = "\n".join(
-        ["GOOG4-RSA-SHA256", fields["X-Goog-Date"], scope, hashlib.sha256(canonical.encode()).hexdigest()]
+    to_sign = string_to_sign(
+        "GOOG4-RSA-SHA256",
+        "GET",
+        parts.path,
+        pairs,
+        "X-Goog-Signature",
+        f"host:{parts.netloc}\n",
+        "host",
+        fields["X-Goog-Date"],
+        scope,
     )
     try:
         public_key.verify(

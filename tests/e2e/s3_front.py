@@ -16,7 +16,6 @@ client and moto, on 127.0.0.1:
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import threading
@@ -24,19 +23,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import requests
 from botocore.auth import S3SigV4Auth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from tests.signed_links import sigv4_signature, string_to_sign
+
 PREFLIGHT_HEADERS = frozenset({"origin", "access-control-request-method", "access-control-request-headers"})
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "server", "date"}
-
-
-def _sign(key: bytes, text: str) -> bytes:
-    return hmac.new(key, text.encode(), hashlib.sha256).digest()
 
 
 def sigv4_query_problem(method: str, host: str, path: str, query: str, secret: str) -> str | None:
@@ -45,17 +42,22 @@ def sigv4_query_problem(method: str, host: str, path: str, query: str, secret: s
     fields = dict(pairs)
     if fields.get("X-Amz-SignedHeaders") != "host":
         return f"signed headers {fields.get('X-Amz-SignedHeaders')!r}: this front checks links signing only host"
-    canonical_query = "&".join(
-        f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in sorted(pairs) if k != "X-Amz-Signature"
+    credential = fields.get("X-Amz-Credential", "").split("/")
+    if len(credential) != 5:
+        return f"credential {fields.get('X-Amz-Credential')!r} is not <key>/<date>/<region>/<service>/aws4_request"
+    scope = "/".join(credential[1:])
+    to_sign = string_to_sign(
+        "AWS4-HMAC-SHA256",
+        method,
+        path,
+        pairs,
+        "X-Amz-Signature",
+        f"host:{host}\n",
+        "host",
+        fields["X-Amz-Date"],
+        scope,
     )
-    canonical = "\n".join([method, path, canonical_query, f"host:{host}\n", "host", "UNSIGNED-PAYLOAD"])
-    _, date, region, service, _ = fields["X-Amz-Credential"].split("/")
-    scope = f"{date}/{region}/{service}/aws4_request"
-    to_sign = "\n".join(
-        ["AWS4-HMAC-SHA256", fields["X-Amz-Date"], scope, hashlib.sha256(canonical.encode()).hexdigest()]
-    )
-    key = _sign(_sign(_sign(_sign(f"AWS4{secret}".encode(), date), region), service), "aws4_request")
-    expected = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    expected = sigv4_signature(secret, scope, to_sign)
     return None if hmac.compare_digest(expected, fields.get("X-Amz-Signature", "")) else "SignatureDoesNotMatch"
 
 

@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from tests.keyless.cluster import Pod
 from tests.keyless.loopback import App, Request, Response
+from tests.signed_links import string_to_sign
 from tools.mockrun import Declaration, reveal
 
 IAM_CREDENTIALS_HOST = "iamcredentials.googleapis.com"
@@ -253,22 +254,22 @@ def verify_v4_link(request: Request, keys: Keys, now: datetime.datetime) -> Sign
     canonical_headers = "".join(
         f"{name}:{(request.header(name) or '').strip()}\n" for name in sorted(signed_headers.split(";"))
     )
-    canonical_query = "&".join(
-        f"{quote(name, safe='-_.~')}={quote(value, safe='-_.~')}"
-        for name, value in sorted(pairs)
-        if name != "X-Goog-Signature"
-    )
-    canonical_request = "\n".join(
-        [request.method, request.path, canonical_query, canonical_headers, signed_headers, "UNSIGNED-PAYLOAD"]
-    )
-    string_to_sign = "\n".join(
-        ["GOOG4-RSA-SHA256", query["X-Goog-Date"], scope, hashlib.sha256(canonical_request.encode()).hexdigest()]
+    to_sign = string_to_sign(
+        "GOOG4-RSA-SHA256",
+        request.method,
+        request.path,
+        pairs,
+        "X-Goog-Signature",
+        canonical_headers,
+        signed_headers,
+        query["X-Goog-Date"],
+        scope,
     )
     try:
         signature = binascii.unhexlify(query.get("X-Goog-Signature", ""))
     except binascii.Error:
         return "the signature is not hex"
-    if not signer or not keys.verifies(signer, signature, string_to_sign.encode()):
+    if not signer or not keys.verifies(signer, signature, to_sign.encode()):
         return f"the signature does not verify with the key of {signer or '(no signer)'}"
     return SignedLink(signer=signer, method=request.method)
 
