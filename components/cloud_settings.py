@@ -7,7 +7,7 @@ the stack's model. Importing it loads no cloud SDK.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -112,3 +112,13 @@ class CloudSettings:
     force_destroy_problem: str | None = None
     # Checks of the object against the provider key's value: (key in the object, message) or None.
     object_problem: Callable[[Any, str | None], tuple[str, str] | None] | None = None
+    # Checks of the object against the shared settings validated before it (target, access,
+    # credentials, storage, ...) and whether the stack file holds the object as a secret:
+    # (key in the object, message) or None.
+    settings_problem: Callable[[Any, Mapping[str, Any], bool], tuple[str, str] | None] | None = None
+    # The `labelstudio:storage` modes the cloud supports; the first is the default.
+    storage_modes: tuple[str, ...] = ("create", "existing", "adopt")
+    # Why the cloud has only the storage modes it has, when it lacks some.
+    storage_why: str | None = None
+    # Why `manageCors` cannot be true on this cloud, when it cannot.
+    manage_cors_problem: str | None = None

@@ -67,6 +67,15 @@ def refuse_problems(component: str, name: str, problems: Sequence[str]) -> None:
         raise pulumi.RunError(f"{component} {name!r} cannot be built from its arguments:\n{listed}")
 
 
+class CredentialsSecretRef(TypedDict):
+    """An existing Kubernetes Secret, in the release's namespace, that holds a storage's credentials."""
+
+    name: str
+    """The Secret's name."""
+    keys: dict[str, str]
+    """The Secret's key for each credential, by its name in StorageConnection's credentials (access_key_id, ...)."""
+
+
 class StorageConnection(TypedDict):
     """What Label Studio needs to reach a storage component's storage, whatever the cloud."""
 
@@ -79,6 +88,8 @@ class StorageConnection(TypedDict):
     secret_access_key, credentials_json, or account_name and account_key. Secret."""
     service_account_annotations: NotRequired[dict[str, pulumi.Input[str]]]
     """Annotations Label Studio's service accounts need, e.g. the IRSA role ARN."""
+    credentials_secret: NotRequired[CredentialsSecretRef]
+    """Credentials Label Studio reads from a Secret that exists already (instead of `credentials`)."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +104,7 @@ class StorageFacts:
     settings: Mapping[str, Any]  # non-secret: bucket, folder, region, project, container
     credentials: Mapping[str, pulumi.Output[str]] = field(default_factory=dict)  # always Pulumi secrets
     service_account_annotations: Mapping[str, Any] = field(default_factory=dict)
+    credentials_secret: CredentialsSecretRef | None = None  # credentials in a Secret that exists already
     compose_outputs: Mapping[str, Any] = field(default_factory=dict)  # extra secret outputs for compose
     exports: Mapping[str, Any] = field(default_factory=dict)  # cloud-specific stack outputs
     ready: Sequence[pulumi.Resource] = ()  # what must exist before Label Studio starts
@@ -106,6 +118,8 @@ class StorageFacts:
         )
         if self.credentials:
             connection["credentials"] = dict(self.credentials)
+        if self.credentials_secret:
+            connection["credentials_secret"] = self.credentials_secret
         return connection
 
     @staticmethod
@@ -118,6 +132,7 @@ class StorageFacts:
                 name: pulumi.Output.secret(value) for name, value in (connection.get("credentials") or {}).items()
             },
             service_account_annotations=dict(connection.get("service_account_annotations") or {}),
+            credentials_secret=connection.get("credentials_secret") or None,
             ready=ready,
         )
 

@@ -162,13 +162,26 @@ def _field_keys(model: type[BaseModel]) -> list[str]:
 
 
 def _object_models(model: type[BaseModel]) -> dict[str, type[BaseModel]]:
-    """The model's object fields (the clouds' objects) by name, each with its own model."""
+    """The model's object fields (the clouds' objects) by key, each with its own model."""
     found = {}
     for name, field in model.model_fields.items():
         for candidate in (field.annotation, *typing.get_args(field.annotation)):
             if isinstance(candidate, type) and issubclass(candidate, BaseModel):
-                found[name] = candidate
+                found[field.alias or name] = candidate
     return found
+
+
+def _holds_no_secret(model: type[BaseModel] | None, key: str) -> bool:
+    """Whether `key` of an object is a setting that is never secret itself: the object's model marks
+    which of its settings are secrets (the keys beside an S3-compatible endpoint), and the stack
+    file holds the whole object as a secret because of them. Without marks, every key may be."""
+    fields = model.model_fields if model else {}
+    marked = {name for name, field in fields.items() if _extra(field).get("secret")}
+    return bool(marked) and any(key in (name, field.alias) and name not in marked for name, field in fields.items())
+
+
+def _extra(field: Any) -> dict[str, Any]:
+    return field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
 
 
 def describe(
@@ -178,7 +191,8 @@ def describe(
     and what would be valid; an unknown key gets the closest known one."""
     aliases = {name: field.alias for name, field in model.model_fields.items() if field.alias}
     top_level = _field_keys(model)
-    nested = {name: _field_keys(child) for name, child in _object_models(model).items()}
+    objects = _object_models(model)
+    nested = {name: _field_keys(child) for name, child in objects.items()}
     problems = []
     for item in error.errors(include_url=False):
         loc = tuple(item["loc"])
@@ -213,7 +227,8 @@ def describe(
             text = f"{key}{shown} must be {'true or false' if kind == 'bool_parsing' else 'a whole number'}"
         else:
             text = f"{key}{shown}: {item['msg'][:1].lower()}{item['msg'][1:]}"
-        if kind == "labelstudio" and secret and _repeats_part_of(item["msg"], data.get(str(loc[0]))):
+        guarded = not (len(loc) > 1 and _holds_no_secret(objects.get(str(loc[0])), str(loc[1])))
+        if kind == "labelstudio" and secret and guarded and _repeats_part_of(item["msg"], data.get(str(loc[0]))):
             # The fix would spell out (part of) the secret value, e.g. a corrected origin.
             text = (
                 f"{key}: is not valid; the details would repeat part of its value, which is secret: "

@@ -28,6 +28,7 @@ BACKENDS: dict[str, str] = {
     "aws": "components.aws",
     "gcp": "components.gcp",
     "azure": "components.azure",
+    "s3-compatible": "components.s3_compatible",
 }
 # What each backend package must provide: (module, attribute).
 REQUIRED_PARTS = (

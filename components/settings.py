@@ -67,6 +67,16 @@ def cloud_settings(cloud: str) -> CloudSettings:
     return registry.cloud_settings(cloud)
 
 
+def object_field(cloud: str) -> str:
+    """The stack model's field for `labelstudio:<cloud>` (a cloud's name may hold '-')."""
+    return cloud.replace("-", "_")
+
+
+def object_key(cloud: str) -> str:
+    """How the stack file names the cloud's object: its field's alias, else the cloud's name."""
+    return cloud_settings(cloud).field.alias or cloud
+
+
 def provider_keys() -> tuple[str, ...]:
     """The provider settings the registered clouds read, e.g. `aws:region`."""
     keys = (cloud_settings(cloud).provider_key for cloud in registry.BACKENDS)
@@ -96,8 +106,8 @@ class Settings(Model):
     earlier fields. `settings_model()` adds each registered cloud's provider key and object."""
 
     cloud: str = Field(
-        description="`aws`, `gcp` or `azure`: the cloud that holds the storage",
-        json_schema_extra={"prompt": "Cloud that holds the storage: aws, gcp or azure"},
+        description="`aws`, `gcp`, `azure`, or `s3-compatible` (MinIO, Ceph, ...): what holds the storage",
+        json_schema_extra={"prompt": "What holds the storage: aws, gcp, azure or s3-compatible"},
     )
     target: Target = Field(
         "kubernetes",
@@ -118,10 +128,12 @@ class Settings(Model):
         json_schema_extra={"default_doc": "`secret`"},
     )
     storage: StorageMode = Field(
-        "create",
+        None,  # type: ignore[arg-type]  # the cloud's default, set by _storage
+        validate_default=True,
         description="`create` the storage; use an `existing` bucket (or account and container) as it is, "
         "declaring only access and the Label Studio wiring; or `adopt` it: import it into the stack, "
         "protected, and harden it like a created one",
+        json_schema_extra={"default_doc": "`create`; `existing` with cloud `s3-compatible` (its only mode)"},
     )
     bucket: str = Field(
         description="the S3 or Cloud Storage bucket, or the Azure blob container (created, existing or adopted, "
@@ -227,6 +239,21 @@ class Settings(Model):
 
     # -- storage names ---------------------------------------------------------------------------
 
+    @field_validator("storage", mode="before")
+    @classmethod
+    def _storage(cls, value: Any, info: ValidationInfo) -> Any:
+        cloud = info.data.get("cloud")
+        if cloud is None:
+            return "create" if value is None else value
+        rules = cloud_settings(cloud)
+        if value is None:
+            return rules.storage_modes[0]
+        if isinstance(value, str) and value in ("create", "existing", "adopt") and value not in rules.storage_modes:
+            modes = " or ".join(rules.storage_modes)
+            why = f": {rules.storage_why}" if rules.storage_why else ""
+            raise problem(f"is not a storage mode of cloud {cloud}; use {modes}{why}")
+        return value
+
     @field_validator("bucket")
     @classmethod
     def _bucket(cls, value: str, info: ValidationInfo) -> str:
@@ -299,10 +326,14 @@ class Settings(Model):
     @field_validator("manage_cors")
     @classmethod
     def _manage_cors(cls, value: bool | None, info: ValidationInfo) -> bool | None:
+        cloud = info.data.get("cloud")
+        refused = cloud_settings(cloud).manage_cors_problem if cloud else None
+        if value and refused:
+            raise problem(f"cannot be true with cloud {cloud}: {refused}")
         if value is not None:
             return value
         storage = info.data.get("storage")
-        return None if storage is None else storage == "create"
+        return None if storage is None else storage == "create" and not refused
 
     # -- Kubernetes ------------------------------------------------------------------------------
 
@@ -372,7 +403,7 @@ class Settings(Model):
     @property
     def cloud_object(self) -> Any:
         """The chosen cloud's object (`labelstudio:<cloud>`), e.g. components.aws.settings.AwsSettings."""
-        return getattr(self, self.cloud)
+        return getattr(self, object_field(self.cloud))
 
     @property
     def provider_setting(self) -> str | None:
@@ -424,11 +455,14 @@ def _object_check(cloud: str, rules: CloudSettings) -> Any:
                 raise problem(f"is required with labelstudio:storage {storage}; set it to {required.what}", alias)
         provider_value = info.data.get(rules.provider_key.field_name) if rules.provider_key else None
         found = rules.object_problem(value, provider_value) if rules.object_problem else None
+        if not found and rules.settings_problem:
+            secret = object_key(cloud) in ((info.context or {}).get("secret_keys") or ())
+            found = rules.settings_problem(value, info.data, secret)
         if found:
             raise problem(found[1], found[0])
         return value
 
-    return field_validator(cloud)(check)
+    return field_validator(object_field(cloud))(check)
 
 
 _MODELS: dict[tuple[tuple[str, str], ...], type[Settings]] = {}
@@ -449,8 +483,8 @@ def settings_model() -> type[Settings]:
                 fields[key.field_name] = (str | None, copy.copy(key.field))
                 validators[f"_{cloud}_provider_key"] = _provider_key_check(cloud, key)
         for cloud, rules in clouds.items():
-            fields[cloud] = (rules.model | None, copy.copy(rules.field))
-            validators[f"_{cloud}_object"] = _object_check(cloud, rules)
+            fields[object_field(cloud)] = (rules.model | None, copy.copy(rules.field))
+            validators[f"_{object_field(cloud)}_object"] = _object_check(cloud, rules)
         _MODELS[registered] = create_model(
             "Settings", __base__=Settings, __module__=__name__, __validators__=validators, **fields
         )
@@ -459,7 +493,7 @@ def settings_model() -> type[Settings]:
 
 def decode_config(raw: Mapping[str, Any]) -> dict[str, Any]:
     """Pulumi's string-encoded configuration as the values written in the stack file."""
-    return decode_strings(raw, {"corsOrigins", "helmValues", *registry.BACKENDS})
+    return decode_strings(raw, {"corsOrigins", "helmValues", *map(object_key, registry.BACKENDS)})
 
 
 def load_settings(raw: Mapping[str, Any], secret_keys: frozenset[str] = frozenset()) -> tuple[Settings, list[str]]:
@@ -477,7 +511,7 @@ def load_settings(raw: Mapping[str, Any], secret_keys: frozenset[str] = frozense
         raise SettingsError(shape_problems)
     model = settings_model()
     try:
-        settings = model.model_validate(data)
+        settings = model.model_validate(data, context={"secret_keys": secret_keys})
     except ValidationError as error:
         raise SettingsError(describe(error, data, secret_keys, model)) from None
     warnings = []
@@ -508,10 +542,15 @@ def storage_warnings(settings: Settings) -> list[str]:
             "will be REPLACED wholesale by this stack's (origins: " + ", ".join(settings.cors_origins) + ")"
         )
     else:
+        fix = (
+            "set them on the server, see docs/s3-compatible.md"
+            if cloud_settings(settings.cloud).manage_cors_problem
+            else "set labelstudio:manageCors to true to replace them with this stack's"
+        )
         found.append(
             f"labelstudio:manageCors is false: the CORS rules of {storage} "
             "are left as they are; browsers upload straight to storage only if they allow "
             + ", ".join(settings.cors_origins)
-            + " (set labelstudio:manageCors to true to replace them with this stack's)"
+            + f" ({fix})"
         )
     return found

@@ -78,7 +78,7 @@ def release_args(settings: Settings, storage: StorageConnection, secret_helm_val
         "helm_values": settings.helm_values,
         "secret_helm_values": secret_helm_values,
     }
-    if settings.credentials:
+    if settings.credentials and storage.get("credentials"):  # not for keys in a Secret that exists already
         args["credentials"] = settings.credentials
     if settings.host:
         args["host"] = settings.host

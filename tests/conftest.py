@@ -66,6 +66,20 @@ def azure_stack(**settings: Any) -> dict[str, Any]:
     return stack(base, settings)
 
 
+S3_COMPATIBLE_KEYS = {"accessKeyId": {"secure": "v1:id"}, "secretAccessKey": {"secure": "v1:key"}}
+
+
+def s3_compatible_stack(**settings: Any) -> dict[str, Any]:
+    """A valid S3-compatible stack file's config (keys as secure values), with `settings` on top."""
+    base = {
+        "labelstudio:cloud": "s3-compatible",
+        "labelstudio:bucket": "label-studio",
+        "labelstudio:host": "https://label.example.com",
+        "labelstudio:s3-compatible": {"endpointUrl": "https://minio.example.com", **S3_COMPATIBLE_KEYS},
+    }
+    return stack(base, settings)
+
+
 @pytest.fixture(autouse=True)
 def settings_only_from_the_stack(monkeypatch: pytest.MonkeyPatch) -> None:
     """The program falls back to the providers' environment variables (AWS_REGION...), as the

@@ -84,7 +84,7 @@ def test_several_stack_files_in_one_run_and_any_failure_fails_the_run(tmp_path):
     result = plan(str(good), str(bad))
     assert result.returncode == 1
     assert "stack 'good'" in result.stdout and "stack 'bad'" in result.stdout
-    assert "labelstudio:cloud 'oracle' must be one of 'aws', 'gcp' or 'azure'" in result.stderr
+    assert "labelstudio:cloud 'oracle' must be one of 'aws', 'gcp', 'azure' or 's3-compatible'" in result.stderr
 
 
 def test_a_missing_or_unreadable_stack_file_is_a_plain_error(tmp_path):

@@ -20,8 +20,17 @@ from pulumi.provider.experimental.util import camel_case
 
 from components import stack_args
 from components.registry import backend
-from components.settings import Settings, load_settings, provider_keys
-from tests.conftest import ISSUER, KMS_KEY_NAME, OIDC_ARN, aws_stack, azure_stack, gcp_stack, run
+from components.settings import Settings, decode_config, load_settings, provider_keys
+from tests.conftest import (
+    ISSUER,
+    KMS_KEY_NAME,
+    OIDC_ARN,
+    aws_stack,
+    azure_stack,
+    gcp_stack,
+    run,
+    s3_compatible_stack,
+)
 from tests.provider_host import Plugin, running_plugin
 from tests.test_examples import EXAMPLES, ConfigValue, read_yaml_program
 from tools.mockrun import Registration, Secret, encode_config, reveal
@@ -30,12 +39,14 @@ COMPONENT_TOKENS = {
     "aws": "labelstudio:aws:Storage",
     "gcp": "labelstudio:gcp:Storage",
     "azure": "labelstudio:azure:Storage",
+    "s3-compatible": "labelstudio:s3compatible:Storage",
 }
 RELEASE_TOKEN = "labelstudio:kubernetes:LabelStudio"
 SECRET_OUTPUTS = {
     "labelstudio:aws:Storage": {"accessKeyId", "secretAccessKey"},
     "labelstudio:gcp:Storage": {"serviceAccountKeyJson"},
     "labelstudio:azure:Storage": {"accountKey"},
+    "labelstudio:s3compatible:Storage": {"accessKeyId", "secretAccessKey"},
     RELEASE_TOKEN: set(),
 }
 _SNAKE = re.compile(r"^[a-z]+(_[a-z]+)+$")
@@ -49,9 +60,10 @@ def plugin() -> Iterator[Plugin]:
 
 def settings_of(config: dict[str, Any]) -> Settings:
     """The settings a stack file's config (as Python values) validates to."""
-    raw = {key.removeprefix("labelstudio:"): value for key, value in config.items() if key.startswith("labelstudio:")}
-    raw |= {key: value for key, value in config.items() if key in provider_keys()}
-    return load_settings(raw)[0]
+    encoded, secret_keys = encode_config(config, "labelstudio")  # as the CLI hands it over, secure values too
+    ours = {key.removeprefix("labelstudio:"): value for key, value in encoded.items() if key.startswith("labelstudio:")}
+    raw = decode_config(ours) | {key: value for key, value in encoded.items() if key in provider_keys()}
+    return load_settings(raw, frozenset(key.removeprefix("labelstudio:") for key in secret_keys))[0]
 
 
 def wire(value: Any) -> Any:
@@ -125,6 +137,11 @@ CASES = {
     "azure in a given group behind a firewall": azure_stack(
         azure={"resourceGroup": "ml", "storageAccount": "acmels", "allowedIpRanges": ["81.2.69.0/24"]}
     ),
+    "s3-compatible keys for compose": s3_compatible_stack(target="compose"),
+    "s3-compatible keys in a secret that exists": s3_compatible_stack(
+        createNamespace=False,
+        **{"s3-compatible": {"endpointUrl": "http://10.1.2.3:9000", "credentialsSecret": {"name": "minio-ls"}}},
+    ),
 }
 
 
@@ -132,8 +149,11 @@ def construct_storage(plugin: Plugin, config: dict[str, Any]) -> tuple[Any, Any,
     settings = settings_of(config)
     args = stack_args.storage_args(settings, backend(settings.cloud).storage_args)
     provider_config, _ = encode_config({k: v for k, v in config.items() if k in provider_keys()}, "labelstudio")
+    wired = wire({key: value for key, value in args.items() if key != "credentials_secret"})
+    if "credentials_secret" in args:  # its `keys` map is data, keyed like a connection's credentials
+        wired["credentialsSecret"] = args["credentials_secret"]
     response, monitor = plugin.construct(
-        COMPONENT_TOKENS[settings.cloud], "labelstudio", wire(args), stack="test", config=provider_config
+        COMPONENT_TOKENS[settings.cloud], "labelstudio", wired, stack="test", config=provider_config
     )
     return response, monitor, settings
 
@@ -164,7 +184,15 @@ def test_secret_outputs_stay_secret_over_the_wire(plugin):
     assert all(c.struct_value.fields["value"].string_value for c in credentials.values()), "secret values"
 
 
-@pytest.mark.parametrize("config", [azure_stack(), gcp_stack(access="key"), aws_stack(enterprise=True)])
+@pytest.mark.parametrize(
+    "config",
+    [
+        azure_stack(),
+        gcp_stack(access="key"),
+        aws_stack(enterprise=True),
+        CASES["s3-compatible keys in a secret that exists"],
+    ],
+)
 def test_the_release_built_from_a_storage_components_connection_matches_the_program(plugin, config):
     """Across languages: a storage component's `connection` output, given to the release, declares
     what the program declares: the namespace, the credentials Secret (when there are keys) and

@@ -82,7 +82,7 @@ def test_kms_key_arn_implies_kms_encryption():
 @pytest.mark.parametrize(
     ("overrides", "key", "fragment"),
     [
-        ({"cloud": "aws-cloud"}, "labelstudio:cloud", "'aws', 'gcp' or 'azure'"),
+        ({"cloud": "aws-cloud"}, "labelstudio:cloud", "'aws', 'gcp', 'azure' or 's3-compatible'"),
         ({"cloud": None}, "labelstudio:cloud", "is required"),
         ({"bucket": None}, "labelstudio:bucket", "is required"),
         ({"target": "swarm"}, "labelstudio:target", "'kubernetes' or 'compose'"),

@@ -228,7 +228,13 @@ def table(path: Path, name: str) -> dict[str, dict[str, str]]:
 
 
 DOCS = ROOT / "docs"
-TABLES = {"top": DOCS / "settings.md", "aws": DOCS / "aws.md", "gcp": DOCS / "gcp.md", "azure": DOCS / "azure.md"}
+TABLES = {
+    "top": DOCS / "settings.md",
+    "aws": DOCS / "aws.md",
+    "gcp": DOCS / "gcp.md",
+    "azure": DOCS / "azure.md",
+    "s3-compatible": DOCS / "s3-compatible.md",
+}
 
 
 def test_generated_files_are_current():

@@ -267,8 +267,8 @@ def storage_from_outputs(
     reader.text("bucketName")  # every cloud's outputs name it: a first sign these are a stack's outputs
     keyed = access == registry.cloud_settings(cloud).keyed_access
     storage = registry.check_client(cloud).reach(reader, keyed, endpoint_url, timeouts)
-    if keyed:
-        return Reached(storage)
+    if keyed:  # a client may still have had to use yours (keys in a Kubernetes Secret), and says so
+        return Reached(storage, list(getattr(storage, "notes", ())))
     note = (
         f"access is {access or 'keyless'}: Label Studio's pods get their own identity, so this check used YOUR "
         "credentials; it proves the bucket, CORS and signed URLs, not the pods' identity"

@@ -51,6 +51,8 @@ STORAGE_KEYS: dict[str, dict[str, StorageKey]] = {
         "bucket": StorageKey("bucket", "STORAGE_AWS_BUCKET_NAME"),
         "region": StorageKey("region", "STORAGE_AWS_REGION_NAME"),
         "folder": StorageKey("folder", "STORAGE_AWS_FOLDER"),
+        # S3-compatible servers; with it botocore addresses the bucket path-style (<endpoint>/<bucket>/<key>).
+        "endpoint_url": StorageKey("endpointUrl", "STORAGE_AWS_ENDPOINT_URL"),
     },
     "gcs": {
         "bucket": StorageKey("bucket", "STORAGE_GCS_BUCKET_NAME"),

@@ -172,6 +172,25 @@ class _ReleaseValues:
     service_accounts: dict[str, str]
 
     def build(self, facts: StorageFacts, style: str | None, secret_name: str) -> dict[str, Any]:
+        return chart.label_studio_values(
+            persistence=self._persistence(facts, style, secret_name),
+            service_accounts=self.service_accounts,
+            annotations=facts.service_account_annotations,
+            environment=chart.label_studio_environment(chart.storage_environment(facts.storage_type), self.host),
+            enterprise=self.enterprise,
+            user_values=self.user_values,
+        )
+
+    @staticmethod
+    def _persistence(facts: StorageFacts, style: str | None, secret_name: str) -> dict[str, Any]:
+        settings = chart.chart_settings(facts.storage_type, facts.settings)
+        if facts.credentials_secret:
+            # The keys are in a Secret that exists already: the chart reads it, and nothing is created.
+            their_keys = chart.chart_credentials(facts.storage_type, facts.credentials_secret["keys"])
+            references = {chart_key: key for chart_key, (_, key) in their_keys.items()}
+            return chart.persistence_values(
+                facts.storage_type, settings, references, "secret", facts.credentials_secret["name"], references
+            )
         by_chart_key = chart.chart_credentials(facts.storage_type, facts.credentials)
         credentials = {chart_key: value for chart_key, (_, value) in by_chart_key.items()}
         if credentials and style is None:
@@ -180,23 +199,14 @@ class _ReleaseValues:
                 "to secret (a Kubernetes Secret) or inline"
             )
         by_secret = style == "secret" and bool(credentials)
-        secret_keys = (
-            {chart_key: secret_key for chart_key, (secret_key, _) in by_chart_key.items()} if by_secret else {}
-        )
-        return chart.label_studio_values(
-            persistence=chart.persistence_values(
-                facts.storage_type,
-                chart.chart_settings(facts.storage_type, facts.settings),
-                credentials,
-                style if credentials else None,
-                secret_name if by_secret else None,
-                secret_keys,
-            ),
-            service_accounts=self.service_accounts,
-            annotations=facts.service_account_annotations,
-            environment=chart.label_studio_environment(chart.storage_environment(facts.storage_type), self.host),
-            enterprise=self.enterprise,
-            user_values=self.user_values,
+        secret_keys = {chart_key: secret_key for chart_key, (secret_key, _) in by_chart_key.items()}
+        return chart.persistence_values(
+            facts.storage_type,
+            settings,
+            credentials,
+            style if credentials else None,
+            secret_name if by_secret else None,
+            secret_keys if by_secret else {},
         )
 
 

@@ -1,0 +1,81 @@
+"""The `check` command's client for an S3-compatible server: S3's client, at the stack's endpoint.
+
+tools/check.py drives it (deadline, steps, table); importing this module loads no cloud SDK.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from components.aws.check import KEYED_ENV, S3Check, _encryption, _versioning
+from components.aws.check import secrets_in as s3_secrets_in
+from components.storage_check import StackOutputs, Timeouts
+
+
+def secrets_in(outputs: Mapping[str, Any]) -> list[str]:
+    """Label Studio's keys in these outputs (env.list, as on S3), to keep out of everything printed."""
+    return s3_secrets_in(outputs)
+
+
+def reach(outputs: StackOutputs, keyed: bool, endpoint_url: str | None, timeouts: Timeouts) -> S3CompatibleCheck:
+    """The bucket at the stack's endpoint (or `endpoint_url`), with exactly Label Studio's keys when
+    the stack holds them; when they live in a Kubernetes Secret, with the keys in your environment."""
+    endpoint = endpoint_url or outputs.text("endpointUrl")
+    secret = outputs.optional_text("credentialsSecret")
+    notes: list[str] = []
+    keys = None
+    if secret:
+        notes.append(
+            f"Label Studio's keys are in the Kubernetes Secret {secret}, which the stack never reads: this check "
+            "used the keys in YOUR environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY); export the "
+            "Secret's keys to prove Label Studio's user"
+        )
+    else:
+        env = outputs.label_studio_env(KEYED_ENV)
+        keys = (env[KEYED_ENV[0]].strip(), env[KEYED_ENV[1]].strip())
+    return S3CompatibleCheck(outputs.text("bucketName"), outputs.text("region"), keys, endpoint, timeouts, notes)
+
+
+class S3CompatibleCheck(S3Check):
+    """S3 through boto3 at the server's endpoint, path-style, signing with SigV4 as Label Studio does."""
+
+    def __init__(
+        self,
+        bucket: str,
+        region: str,
+        keys: tuple[str, str] | None,
+        endpoint_url: str,
+        timeouts: Timeouts,
+        notes: Sequence[str] = (),
+    ):
+        super().__init__(bucket, region, keys, endpoint_url, timeouts)
+        self.description = f"{endpoint_url.rstrip('/')}/{bucket} (S3-compatible, region {region})"
+        self.notes = list(notes)
+
+    def hardening_warnings(self) -> Sequence[str]:
+        """How the bucket differs from the hardening this project gives buckets it creates, as far as
+        the S3 API shows it on any server: anonymous reads, versioning and default encryption."""
+        import requests
+        from botocore.exceptions import ClientError
+
+        where = f"{self.endpoint_url}/{self.bucket}"
+        found: list[str] = []
+        if str(self.endpoint_url).startswith("http://"):
+            found.append(f"{where} is reached over plain http: objects and signed links travel unencrypted")
+        anonymous = requests.get(f"{where}?list-type=2&max-keys=1", timeout=self.timeouts.pair)
+        if anonymous.status_code == 200:
+            found.append(f"{where} lets anyone list it without keys (an anonymous bucket policy): remove it")
+        for what, read in (("versioning", _versioning), ("default encryption", _encryption)):
+            try:
+                problem = read(self.client, self.bucket)
+            except ClientError as error:
+                code = error.response.get("Error", {}).get("Code", "")
+                problem = (
+                    "has no default encryption"
+                    if code == "ServerSideEncryptionConfigurationNotFoundError"
+                    else f"cannot tell whether it has {what} ({code or error})"
+                )
+            if problem:
+                found.append(f"{where} {problem}")
+        return found
