@@ -25,6 +25,7 @@ from tools.mockrun.run import declare, run_program, run_stack_file
 from tools.mockrun.stack_files import (
     PROJECT_DIR,
     SECURE_PLACEHOLDER,
+    Decrypted,
     StackFileError,
     config_problems,
     encode_config,
@@ -48,6 +49,7 @@ __all__ = [
     "SECURE_PLACEHOLDER",
     "SIG_KEY",
     "Declaration",
+    "Decrypted",
     "Ref",
     "Registration",
     "Secret",
