@@ -12,8 +12,17 @@ from hypothesis import strategies as st
 
 from components.names import origin_problem
 from components.settings import SettingsError, decode_config, load_settings
-from tests.conftest import KMS_KEY_NAME, OIDC_ARN, aws_stack, azure_stack, exposed_strings, gcp_stack
-from tools.mockrun import declare, encode_config
+from tests.conftest import (
+    KMS_KEY_NAME,
+    OIDC_ARN,
+    S3_COMPATIBLE_KEYS,
+    aws_stack,
+    azure_stack,
+    exposed_strings,
+    gcp_stack,
+    s3_compatible_stack,
+)
+from tools.mockrun import Decrypted, declare, encode_config
 
 HOSTILE_STRINGS = st.sampled_from(
     [
@@ -87,6 +96,17 @@ CLOUDS = {
         "azure",
         ["resourceGroup", "storageAccount", "allowedIpRanges", "allowedSubnetIds"],
     ),
+    "s3-compatible": (
+        s3_compatible_stack,
+        None,
+        "s3-compatible",
+        ["endpointUrl", "region", "credentialsSecret", "accessKeyId", "secretAccessKey"],
+    ),
+}
+# What each cloud's object needs beside the key a mutation sets.
+OBJECT_BASE = {
+    "aws": {"oidcProviderArn": OIDC_ARN},
+    "s3-compatible": {"endpointUrl": "https://minio.example.com", **S3_COMPATIBLE_KEYS},
 }
 
 
@@ -95,7 +115,7 @@ def top_level_mutation(draw: st.DrawFn) -> tuple[dict[str, Any], str]:
     """A valid stack of some cloud with one top-level key set to a hostile value."""
     cloud = draw(st.sampled_from(sorted(CLOUDS)))
     build, provider_key, object_key, _ = CLOUDS[cloud]
-    key = draw(st.sampled_from([*SHARED_KEYS, provider_key, object_key]))
+    key = draw(st.sampled_from([*SHARED_KEYS, *filter(None, [provider_key]), object_key]))
     return build(**{key: draw(HOSTILE)}), key
 
 
@@ -104,8 +124,7 @@ def object_mutation(draw: st.DrawFn) -> tuple[dict[str, Any], str]:
     """A valid stack of some cloud with one key of its object set to a hostile value."""
     cloud = draw(st.sampled_from(sorted(CLOUDS)))
     build, _, object_key, keys = CLOUDS[cloud]
-    base = {"oidcProviderArn": OIDC_ARN} if cloud == "aws" else {}
-    return build(**{object_key: {**base, draw(st.sampled_from(keys)): draw(HOSTILE)}}), object_key
+    return build(**{object_key: {**OBJECT_BASE.get(cloud, {}), draw(st.sampled_from(keys)): draw(HOSTILE)}}), object_key
 
 
 def as_the_cli_passes_it(config: dict[str, Any]) -> dict[str, Any]:
@@ -120,10 +139,15 @@ def key_name(key: str) -> str:
     return key if ":" in key else f"labelstudio:{key}"
 
 
+def secret_keys_of(config: dict[str, Any]) -> frozenset[str]:
+    _, secret = encode_config(config, "labelstudio")
+    return frozenset(key.removeprefix("labelstudio:") for key in secret)
+
+
 def assert_one_clear_problem(config: dict[str, Any], key: str) -> None:
     raw = as_the_cli_passes_it(config)
     try:
-        load_settings(raw)
+        load_settings(raw, secret_keys_of(config))
     except SettingsError as error:
         # One problem, or one per offending entry of an object or list value (JSON text like
         # '[1, 2]' reaches the program as a list, as it does from the CLI).
@@ -170,6 +194,8 @@ def test_the_program_either_declares_everything_or_nothing(mutation):
         assert declaration.resources == []
         assert key_name(key) in declaration.error
         assert "Traceback" not in declaration.error
+    elif declaration.outputs["cloud"] == "s3-compatible":  # the server's bucket: nothing declared on it
+        assert declaration.outputs["bucketName"] and declaration.one("labelstudio:s3compatible:Storage")
     else:
         assert declaration.outputs["bucketName"]
         assert any(r.type.endswith(("/bucket:Bucket", ":BlobContainer")) for r in declaration.resources)
@@ -218,7 +244,9 @@ PROVIDER = {
     "gcp": ("gcp:project", "acme-ml-prod"),
     "azure": ("azure-native:location", "westeurope"),
 }
-BUCKET = {"aws": "acme-labels", "gcp": "acme-labels", "azure": "label-media"}
+BUCKET = {"aws": "acme-labels", "gcp": "acme-labels", "azure": "label-media", "s3-compatible": "label-studio"}
+# Settings the stack file holds as secrets, by cloud: the S3-compatible server's keys.
+SECRET_KEYS = {"s3-compatible": frozenset({"s3-compatible"})}
 # A valid value for every string setting of each cloud, which the strategies below corrupt.
 VALID_TOP = {
     "folder": "media/label-studio",
@@ -243,6 +271,12 @@ VALID_OBJECT = {
         "storageAccount": "acmelabels",
         "allowedIpRanges": "52.1.2.3",
         "allowedSubnetIds": SUBNET,
+    },
+    "s3-compatible": {
+        "endpointUrl": "https://minio.example.com:9000",
+        "region": "us-east-1",
+        "accessKeyId": "AKIAIOSFODNN7EXAMPLE",
+        "secretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
     },
 }
 LIST_ENTRIES = {"allowedIpRanges", "allowedSubnetIds"}
@@ -288,10 +322,14 @@ def corrupted(draw: st.DrawFn, valid: str) -> Any:
 
 def base_settings(cloud: str, target: str) -> dict[str, Any]:
     """Valid decoded settings (as `load_settings` takes them) for a cloud and target."""
-    provider, value = PROVIDER[cloud]
-    raw: dict[str, Any] = {"cloud": cloud, provider: value, "bucket": BUCKET[cloud], "host": HOST, "target": target}
+    raw: dict[str, Any] = {"cloud": cloud, "bucket": BUCKET[cloud], "host": HOST, "target": target}
+    if cloud in PROVIDER:
+        provider, value = PROVIDER[cloud]
+        raw[provider] = value
     if cloud == "aws" and target == "kubernetes":
         raw["aws"] = {"oidcProviderArn": OIDC_ARN}
+    if cloud == "s3-compatible":
+        raw[cloud] = dict(VALID_OBJECT[cloud])
     return raw
 
 
@@ -299,11 +337,11 @@ def base_settings(cloud: str, target: str) -> dict[str, Any]:
 def hostile_settings(draw: st.DrawFn, cloud: str, target: str) -> tuple[dict[str, Any], str]:
     """Valid settings with one string corrupted; and the name every resulting problem must start with."""
     raw = base_settings(cloud, target)
-    provider, _ = PROVIDER[cloud]
+    provider = dict([PROVIDER[cloud]]) if cloud in PROVIDER else {}
     place = draw(st.sampled_from(["top", "object", "origin"]))
     if place == "top":
-        key = draw(st.sampled_from([*VALID_TOP, "bucket", provider]))
-        valid = {**VALID_TOP, "bucket": BUCKET[cloud], provider: PROVIDER[cloud][1], "target": target}[key]
+        key = draw(st.sampled_from([*VALID_TOP, "bucket", *provider]))
+        valid = {**VALID_TOP, "bucket": BUCKET[cloud], **provider, "target": target}[key]
         raw[key] = draw(corrupted(valid))
         return raw, key_name(key)
     if place == "origin":
@@ -317,7 +355,7 @@ def hostile_settings(draw: st.DrawFn, cloud: str, target: str) -> tuple[dict[str
 
 def assert_refused_by_name_or_exactly_valid(raw: dict[str, Any], name: str) -> None:
     try:
-        settings, _ = load_settings(raw)
+        settings, _ = load_settings(raw, SECRET_KEYS.get(raw["cloud"], frozenset()))
     except SettingsError as error:
         assert error.problems
         for problem in error.problems:
@@ -342,7 +380,15 @@ def test_hostile_alphabets_are_refused_by_name_or_yield_exactly_valid_settings(c
 
 
 def as_stack_file_config(raw: dict[str, Any]) -> dict[str, Any]:
-    return {key if ":" in key else f"labelstudio:{key}": value for key, value in raw.items()}
+    """Decoded settings as a stack file holds them: the S3-compatible server's keys as secrets."""
+    config = {key if ":" in key else f"labelstudio:{key}": value for key, value in raw.items()}
+    server = config.get("labelstudio:s3-compatible")
+    if isinstance(server, dict):
+        config["labelstudio:s3-compatible"] = {
+            key: Decrypted(value) if key in ("accessKeyId", "secretAccessKey") and isinstance(value, str) else value
+            for key, value in server.items()
+        }
+    return config
 
 
 @pytest.mark.parametrize("target", ["kubernetes", "compose"])
