@@ -104,7 +104,7 @@ CLOUDS = {
     ),
 }
 # What each cloud's object needs beside the key a mutation sets.
-OBJECT_BASE = {
+OBJECT_BASE: dict[str, dict[str, Any]] = {
     "aws": {"oidcProviderArn": OIDC_ARN},
     "s3-compatible": {"endpointUrl": "https://minio.example.com", **S3_COMPATIBLE_KEYS},
 }
