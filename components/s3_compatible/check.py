@@ -53,9 +53,10 @@ class S3CompatibleCheck(S3Check):
         self.description = f"{endpoint_url.rstrip('/')}/{bucket} (S3-compatible, region {region})"
         self.notes = list(notes)
 
-    def hardening_warnings(self) -> Sequence[str]:
+    def hardening_warnings(self, cors_origins: Sequence[str] = ()) -> Sequence[str]:
         """How the bucket differs from the hardening this project gives buckets it creates, as far as
-        the S3 API shows it on any server: anonymous reads, versioning and default encryption."""
+        the S3 API shows it on any server: anonymous reads, versioning and default encryption. CORS
+        is left to the check's own browser requests: MinIO sets it server-wide, with no bucket API."""
         import requests
         from botocore.exceptions import ClientError
 
