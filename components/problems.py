@@ -218,6 +218,9 @@ def describe(
             known = nested.get(parent, []) if parent else [k for k in top_level if ":" not in k]
             close = difflib.get_close_matches(str(loc[-1]), known, n=1)
             hint = f"did you mean {close[0]}? " if close else ""
+            elsewhere = [name for name, keys in nested.items() if name != parent and str(loc[-1]) in keys]
+            if elsewhere and not close:  # e.g. an S3-compatible endpoint written into the AWS object
+                hint = f"it is a setting of {', '.join(f'{NAMESPACE}:{name}' for name in elsewhere)}; "
             text = f"{key}: is not a setting; {hint}known keys are {', '.join(known)}"
         elif kind == "literal_error":
             text = f"{key}{shown} must be one of {ctx.get('expected')}"

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.conftest import assert_no_plain_text, problems_of, run, s3_compatible_stack
+from tests.conftest import OIDC_ARN, assert_no_plain_text, aws_stack, problems_of, run, s3_compatible_stack
 from tools.mockrun import Decrypted, Secret, reveal
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -175,3 +175,12 @@ def test_a_secret_key_is_never_repeated_in_a_message():
     bad = {"accessKeyId": Decrypted("good-id"), "secretAccessKey": Decrypted("has a space\nand a line")}
     error = problems_of(s3_compatible_stack(**server(**bad)))
     assert "labelstudio:s3-compatible.secretAccessKey" in error and "has a space" not in error
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{"aws": {"oidcProviderArn": OIDC_ARN, "endpointUrl": "http://minio:9000"}}, {"endpointUrl": "http://minio:9000"}],
+)
+def test_an_endpoint_written_for_aws_points_to_the_s3_compatible_object(settings):
+    error = problems_of(aws_stack(**settings))
+    assert "endpointUrl: is not a setting; it is a setting of labelstudio:s3-compatible" in error
