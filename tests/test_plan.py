@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import resource
 import subprocess
 import sys
@@ -309,3 +310,17 @@ def test_the_plan_shows_what_it_would_import_with_the_ids_given(tmp_path, capsys
     assert "test:index:Rule  made\n" in out
     assert tools.plan.main(["--format", "markdown", str(path)]) == 0
     assert "2 resources, 1 imported, all policies pass" in capsys.readouterr().out
+
+
+def test_one_output_is_printed_before_anything_is_deployed_and_never_a_secret(tmp_path):
+    """The S3-compatible server's user policy is needed before `pulumi up`: the plan prints it as JSON
+    an administrator feeds to `mc admin policy create`; a secret output is refused by name."""
+    result = plan("examples/Pulumi.s3-compatible.yaml", "--output", "serverPolicy")
+    assert result.returncode == 0, result.stderr
+    policy = json.loads(result.stdout)
+    assert policy["Statement"][1]["Resource"] == "arn:aws:s3:::label-studio/media/label-studio/*"
+    compose = stack_file(tmp_path, "compose", {**AWS, "labelstudio:target": "compose"})
+    secret = plan(str(compose), "--output", "envList")
+    assert secret.returncode == 1 and "is secret" in secret.stderr and "STORAGE_AWS" not in secret.stdout
+    missing = plan(str(compose), "--output", "serverPolicy")
+    assert missing.returncode == 1 and "has no output 'serverPolicy'" in missing.stderr

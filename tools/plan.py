@@ -1,12 +1,15 @@
 """Credential-free plan: what a stack file declares, with no cloud, cluster or Pulumi CLI.
 
     python -m tools.plan [--format text|markdown] [Pulumi.dev.yaml ...]
+    python -m tools.plan Pulumi.onprem.yaml --output serverPolicy
 
 It runs `__main__.py` under the Pulumi SDK's mocks with each stack file's configuration and
 prints every resource with its settings, the Helm values (credentials as [secret]), the stack
 outputs and the verdict of each policy of the policy pack. It shows what is declared, not a
 diff against live state. Without stack files it plans every Pulumi.<stack>.yaml of the project
-and of examples/. Exit code 1 when a stack file is refused or a policy is violated.
+and of examples/. Exit code 1 when a stack file is refused or a policy is violated. With
+`--output NAME` it prints one stack output of one stack file instead, as `pulumi stack output`
+would after a deploy (never a secret one).
 """
 
 from __future__ import annotations
@@ -251,11 +254,40 @@ def every_stack_file() -> list[Path]:
     return [path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path for path in found]
 
 
+def print_output(stack_file: Path, name: str) -> int:
+    """One stack output's value, known before anything is deployed: text as is, anything else as JSON."""
+    declaration = plan_stack(stack_file).declaration
+    if declaration.error:
+        print(f"{stack_file}: {declaration.error}", file=sys.stderr)
+        return 1
+    if name not in declaration.outputs:
+        print(f"{stack_file}: the stack has no output {name!r}; it has {', '.join(sorted(declaration.outputs))}",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    value = declaration.outputs[name]
+    if mask(value) != reveal(value):
+        print(f"{stack_file}: the output {name!r} is secret, and the plan never prints secrets", file=sys.stderr)
+        return 1
+    sys.stdout.write(value if isinstance(value, str) else json.dumps(value, indent=2))
+    sys.stdout.write("\n")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.plan", description=__doc__.split("\n\n")[0])
     parser.add_argument("stack_files", nargs="*", type=Path, help="Pulumi.<stack>.yaml files (default: all)")
     parser.add_argument("--format", choices=("text", "markdown"), default="text")
+    parser.add_argument(
+        "--output",
+        metavar="NAME",
+        help="print only this stack output of the one stack file, as `pulumi stack output NAME` would after "
+        "`pulumi up` (e.g. serverPolicy, before the server's user exists); never a secret one",
+    )
     args = parser.parse_args(argv)
+    if args.output:
+        if len(args.stack_files) != 1:
+            parser.error("--output takes exactly one stack file")
+        return print_output(args.stack_files[0], args.output)
     failed = False
     plans = []
     for stack_file in args.stack_files or every_stack_file():
