@@ -27,7 +27,8 @@ def cors_differences(
     named = [origin for origins, _ in rules for origin in origins if origin]
     if "*" in named:
         differences.append(
-            "CORS lets any origin ('*') use the storage from browsers, not only this stack's corsOrigins"
+            f"CORS lets any origin ('*') use the storage from browsers, not only this stack's corsOrigins "
+            f"({MANAGE_CORS})"
         )
     else:
         foreign = list(dict.fromkeys(origin for origin in named if origin not in cors_origins))

@@ -110,9 +110,8 @@ def test_check_compares_the_accounts_cors_with_the_stacks_own_origins_on_azure(a
         assert warned[1].startswith(f"CORS does not let {LOCAL} use")
 
         service.set_service_properties(cors=[CorsRule(["*"], METHODS)])
-        assert cors_lines(hardening_warnings(check, outputs)) == [
-            "CORS lets any origin ('*') use the storage from browsers, not only this stack's corsOrigins"
-        ]
+        [any_origin] = cors_lines(hardening_warnings(check, outputs))
+        assert any_origin.startswith("CORS lets any origin ('*') use the storage from browsers")
 
         service.set_service_properties(cors=[CorsRule([ORIGIN, LOCAL], METHODS)])
         assert cors_lines(hardening_warnings(check, outputs)) == []

@@ -194,10 +194,8 @@ def test_an_existing_buckets_cors_is_compared_with_the_stacks_own_origins(tmp_pa
         s3.put_bucket_cors(Bucket="acme-labels", CORSConfiguration={"CORSRules": [{**rule, "AllowedOrigins": ["*"]}]})
         table, warned = cors_warnings()
         assert table["CORS refuses https://storage-check.invalid"] == "FAIL"
-        assert warned == [
-            "Warning: s3://acme-labels: CORS lets any origin ('*') use the storage from browsers, "
-            "not only this stack's corsOrigins"
-        ]
+        assert len(warned) == 1, warned
+        assert warned[0].startswith("Warning: s3://acme-labels: CORS lets any origin ('*') use the storage")
 
         s3.delete_bucket_cors(Bucket="acme-labels")  # S3 then answers NoSuchCORSConfiguration: no rule
         table, warned = cors_warnings()
