@@ -35,9 +35,16 @@ def client(service: str, endpoint: str, key_id: str = "admin", secret: str = "ad
 
 def apply_bucket(declaration: Declaration, endpoint: str) -> str:
     """Create the bucket and every setting the program declares for it, the way the provider would."""
-    s3 = client("s3", endpoint)
     bucket = inputs(declaration, "bucket:Bucket")["bucket"]
-    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    client("s3", endpoint).create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    apply_bucket_settings(declaration, endpoint, bucket)
+    return bucket
+
+
+def apply_bucket_settings(declaration: Declaration, endpoint: str, bucket: str) -> None:
+    """Every setting the program declares for the bucket, applied to it: all of them for a created
+    bucket; an adopted one keeps its own lifecycle rules, and its CORS unless the stack manages it."""
+    s3 = client("s3", endpoint)
     block = inputs(declaration, "bucketPublicAccessBlock:BucketPublicAccessBlock")
     s3.put_public_access_block(
         Bucket=bucket,
@@ -59,29 +66,47 @@ def apply_bucket(declaration: Declaration, endpoint: str) -> str:
         "rules"
     ]
     s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": cap(rules)})
-    lifecycle = cap(inputs(declaration, "bucketLifecycleConfiguration:BucketLifecycleConfiguration")["rules"])
-    for rule in lifecycle:
-        rule["Filter"] = rule["Filter"] or {"Prefix": ""}
-    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": lifecycle})
-    cors = cap(inputs(declaration, "bucketCorsConfiguration:BucketCorsConfiguration")["corsRules"])
-    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": cors})
+    created = reveal(declaration.outputs.get("storage", "create")) == "create"
+    if created or declaration.of_type(f"aws:s3/{LIFECYCLE}"):  # adopted, the bucket keeps its own rules
+        lifecycle = cap(inputs(declaration, LIFECYCLE)["rules"])
+        for rule in lifecycle:
+            rule["Filter"] = rule["Filter"] or {"Prefix": ""}
+        s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": lifecycle})
+    if created or declaration.of_type(f"aws:s3/{CORS}"):  # adopted, only with manageCors
+        s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": cap(inputs(declaration, CORS)["corsRules"])})
     # The TLS-only bucket policy is applied by the test about it: moto would refuse every
     # plain-HTTP request once it is on, CORS preflights included (S3 exempts those).
-    return bucket
 
 
 def stand_up_existing_bucket(declaration: Declaration, endpoint: str) -> str:
-    """The bucket a stack with `storage: existing` names, as a team that made it by hand has it:
-    another application's data beside Label Studio's folder, and (declared only with manageCors)
-    this stack's CORS rules; the program declares no bucket to apply."""
+    """The bucket a stack with `storage: existing` or `adopt` names, as a team that made it by hand
+    has it: another application's data beside Label Studio's folder, and the CORS rule the team
+    set by hand for the stack's origins (OPERATOR_CORS_ID), unless the stack declares its own
+    (manageCors), which replaces it.
+
+    Adopted, the bucket is the one the declaration imports (the `import` id), and then gets every
+    setting the program declares for it, over the data it holds, as `pulumi up` would after the import.
+    """
     s3 = client("s3", endpoint)
-    bucket = reveal(declaration.outputs["bucketName"])
+    adopted = declaration.of_type("aws:s3/bucket:Bucket")
+    bucket = adopted[0].import_id if adopted else reveal(declaration.outputs["bucketName"])
     s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
     s3.put_object(Bucket=bucket, Key=OTHER_APPLICATION_KEY, Body=b"{}")
-    if declaration.of_type("aws:s3/bucketCorsConfiguration:BucketCorsConfiguration"):
-        cors = cap(inputs(declaration, "bucketCorsConfiguration:BucketCorsConfiguration")["corsRules"])
-        s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": cors})
+    by_hand = {
+        "ID": OPERATOR_CORS_ID,
+        "AllowedOrigins": list(reveal(declaration.outputs["corsOrigins"])),
+        "AllowedMethods": ["GET", "PUT", "POST", "DELETE", "HEAD"],
+        "AllowedHeaders": ["*"],
+    }
+    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [by_hand]})
+    if adopted:
+        apply_bucket_settings(declaration, endpoint, bucket)
+    elif declaration.of_type(f"aws:s3/{CORS}"):
+        s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": cap(inputs(declaration, CORS)["corsRules"])})
     return bucket
 
 
 OTHER_APPLICATION_KEY = "reports/other-application.json"
+OPERATOR_CORS_ID = "set-by-hand"
+LIFECYCLE = "bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+CORS = "bucketCorsConfiguration:BucketCorsConfiguration"

@@ -69,3 +69,52 @@ def test_check_prints_them_only_for_storage_it_did_not_create(azurite):  # noqa:
         assert hardening_warnings(check, {"storage": "create"}) == []
     finally:
         container.delete_container()
+
+
+OLD = "https://old-host.example.com"
+LOCAL = "http://localhost:8080"
+
+
+def cors_lines(warnings: list[str]) -> list[str]:
+    return [w for w in warnings if "CORS" in w]
+
+
+def test_check_compares_the_buckets_cors_with_the_stacks_own_origins_on_gcs(client, emulator):  # noqa: F811
+    name = f"existing-{uuid.uuid4().hex[:8]}"
+    bucket = client.create_bucket(name)
+    bucket.cors = [{"origin": [ORIGIN, OLD], "method": METHODS}]
+    bucket.patch()
+    check = GcsCheck(name, "test-project", None, endpoint_url=emulator)
+    outputs = {"storage": "adopt", "corsOrigins": [ORIGIN, LOCAL]}
+    warned = cors_lines(hardening_warnings(check, outputs))
+    assert len(warned) == 2, warned
+    assert warned[0].startswith(f"CORS lets {OLD} use the storage") and ORIGIN not in warned[0]
+    assert warned[1].startswith(f"CORS does not let {LOCAL} use")
+
+    bucket.cors = [{"origin": [ORIGIN, LOCAL], "method": METHODS}]
+    bucket.patch()
+    assert cors_lines(hardening_warnings(check, outputs)) == []
+
+
+def test_check_compares_the_accounts_cors_with_the_stacks_own_origins_on_azure(azurite):  # noqa: F811
+    service = BlobServiceClient(azurite, credential={"account_name": ACCOUNT_NAME, "account_key": ACCOUNT_KEY})
+    name = f"existing-{uuid.uuid4().hex[:8]}"
+    container = service.create_container(name)
+    try:
+        check = AzureBlobCheck(ACCOUNT_NAME, ACCOUNT_KEY, name, azurite)
+        outputs = {"storage": "existing", "corsOrigins": [ORIGIN, LOCAL]}
+        service.set_service_properties(cors=[CorsRule([ORIGIN, OLD], METHODS)])
+        warned = cors_lines(hardening_warnings(check, outputs))
+        assert len(warned) == 2, warned
+        assert warned[0].startswith(f"CORS lets {OLD} use the storage") and ORIGIN not in warned[0]
+        assert warned[1].startswith(f"CORS does not let {LOCAL} use")
+
+        service.set_service_properties(cors=[CorsRule(["*"], METHODS)])
+        [any_origin] = cors_lines(hardening_warnings(check, outputs))
+        assert any_origin.startswith("CORS lets any origin ('*') use the storage from browsers")
+
+        service.set_service_properties(cors=[CorsRule([ORIGIN, LOCAL], METHODS)])
+        assert cors_lines(hardening_warnings(check, outputs)) == []
+    finally:
+        service.set_service_properties(cors=[])
+        container.delete_container()

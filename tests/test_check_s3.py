@@ -162,3 +162,46 @@ def test_an_existing_bucket_is_checked_and_its_missing_hardening_warned_without_
         assert result.returncode == 0, result.stdout + result.stderr
         warned = [line for line in result.stdout.splitlines() if line.startswith("Warning: ")]
         assert warned == [f"Warning: s3://acme-labels {TLS_WARNING}"], result.stdout
+
+
+def test_an_existing_buckets_cors_is_compared_with_the_stacks_own_origins(tmp_path):
+    """The warnings name the origins a rule lets in that are not the stack's, and the stack's origins
+    no rule serves (the check's preflights fail on those too: one warning line says why, with the fix)."""
+    existing = run(aws_stack(target="compose", storage="existing", folder="media", corsOrigins=ORIGINS, aws=None))
+    policy = reveal(existing.one("aws:iam/policy:Policy").inputs)["policy"]
+    methods = ["GET", "PUT", "POST", "DELETE", "HEAD"]
+    with moto_server() as endpoint:
+        s3 = client("s3", endpoint)
+        s3.create_bucket(Bucket="acme-labels", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        old = "https://old-host.example.com"
+        rule = {"AllowedOrigins": [ORIGINS[0], old], "AllowedMethods": methods, "AllowedHeaders": ["*"]}
+        s3.put_bucket_cors(Bucket="acme-labels", CORSConfiguration={"CORSRules": [rule]})
+        key_id, secret = user_keys(endpoint, policy)
+        outputs = outputs_with_keys(existing, key_id, secret)
+
+        def cors_warnings() -> tuple[dict[str, str], list[str]]:
+            result = run_check(tmp_path, outputs, endpoint)
+            lines = result.stdout.splitlines()
+            return rows(result), [line for line in lines if line.startswith("Warning: s3://acme-labels: CORS")]
+
+        table, warned = cors_warnings()
+        assert table[f"CORS upload preflight from {ORIGINS[1]}"] == "FAIL"
+        assert table[f"CORS upload preflight from {ORIGINS[0]}"] == "PASS"
+        assert len(warned) == 2, warned
+        assert warned[0].startswith(f"Warning: s3://acme-labels: CORS lets {old} use the storage from browsers")
+        assert warned[1].startswith(f"Warning: s3://acme-labels: CORS does not let {ORIGINS[1]} use GET, PUT")
+
+        s3.put_bucket_cors(Bucket="acme-labels", CORSConfiguration={"CORSRules": [{**rule, "AllowedOrigins": ["*"]}]})
+        table, warned = cors_warnings()
+        assert table["CORS refuses https://storage-check.invalid"] == "FAIL"
+        assert len(warned) == 1, warned
+        assert warned[0].startswith("Warning: s3://acme-labels: CORS lets any origin ('*') use the storage")
+
+        s3.delete_bucket_cors(Bucket="acme-labels")  # S3 then answers NoSuchCORSConfiguration: no rule
+        table, warned = cors_warnings()
+        assert [table[f"CORS upload preflight from {origin}"] for origin in ORIGINS] == ["FAIL", "FAIL"]
+        assert len(warned) == 1 and f"CORS does not let {', '.join(ORIGINS)} use" in warned[0], warned
+
+        s3.put_bucket_cors(Bucket="acme-labels", CORSConfiguration={"CORSRules": [{**rule, "AllowedOrigins": ORIGINS}]})
+        table, warned = cors_warnings()
+        assert set(table.values()) == {"PASS"} and warned == []

@@ -87,6 +87,10 @@ def test_hardened_bucket_has_no_differences():
         ({"cors": []}, f"CORS does not let {ORIGIN}"),
         ({"cors": [{"origin": [ORIGIN], "method": ["GET"]}]}, f"CORS does not let {ORIGIN}"),
         ({"cors": [{"origin": ["*"], "method": LABEL_STUDIO_METHODS}]}, "any origin"),
+        (
+            {"cors": [{"origin": [ORIGIN, "https://old-host.example.com"], "method": LABEL_STUDIO_METHODS}]},
+            "CORS lets https://old-host.example.com use the storage",
+        ),
     ],
 )
 def test_each_gcs_difference_is_reported_alone(change, expected):
@@ -102,6 +106,37 @@ def test_cors_names_only_the_origins_left_out():
     other = "https://other.example.com"
     [difference] = cors_differences([([ORIGIN], LABEL_STUDIO_METHODS)], [ORIGIN, other])
     assert other in difference and f"{ORIGIN}," not in difference
+
+
+def test_cors_names_the_origins_allowed_that_are_not_the_stacks_in_one_line():
+    old, older = "https://old-host.example.com", "http://localhost:9000"
+    rules = [([ORIGIN, old], LABEL_STUDIO_METHODS), ([older, old], ["GET"])]
+    [difference] = cors_differences(rules, [ORIGIN])
+    assert difference.startswith(f"CORS lets {old}, {older} use the storage") and f"{ORIGIN}," not in difference
+
+
+def test_cors_open_to_any_origin_is_one_warning_even_beside_other_origins():
+    """'*' lets every origin in: one line says so; the check's step for its refused origin fails too."""
+    rules = [(["*"], LABEL_STUDIO_METHODS), (["https://old-host.example.com"], ["GET"])]
+    [difference] = cors_differences(rules, [ORIGIN])
+    assert difference.startswith("CORS lets any origin ('*')") and "old-host" not in difference
+    assert "labelstudio:manageCors true replaces" in difference
+
+
+def test_a_stack_without_origins_is_warned_about_every_origin_a_rule_allows():
+    assert "CORS lets https://label.example.com use" in cors_differences([([ORIGIN], LABEL_STUDIO_METHODS)], [])[0]
+    assert cors_differences([], []) == []
+
+
+def test_s3_wildcard_origins_serve_the_origins_they_match_but_are_not_the_stacks():
+    """S3 takes one '*' inside an origin; Cloud Storage and Azure take such an origin literally."""
+    pattern = "https://*.example.com"
+    assert cors_differences([([pattern], LABEL_STUDIO_METHODS)], [ORIGIN], wildcards=True) == [
+        f"CORS lets {pattern} use the storage from browsers: not this stack's corsOrigins "
+        "(labelstudio:manageCors true replaces the existing CORS with this stack's rule)"
+    ]
+    literal = cors_differences([([pattern], LABEL_STUDIO_METHODS)], [ORIGIN])
+    assert len(literal) == 2 and literal[1].startswith(f"CORS does not let {ORIGIN} ")
 
 
 def test_cors_methods_are_compared_case_insensitively():

@@ -372,14 +372,17 @@ def check(
 
 def hardening_warnings(storage: StorageCheck, outputs: Mapping[str, Any], secrets: Sequence[str] = ()) -> list[str]:
     """For storage the stack did not create (`storage` output existing or adopt), how it differs
-    from the hardening this project gives created storage; warnings only, never a failure."""
+    from the hardening this project gives created storage, its CORS rules compared with the
+    stack's own `corsOrigins`; warnings only, never a failure."""
     if outputs.get("storage") not in ("existing", "adopt"):
         return []
     differences = getattr(storage, "hardening_warnings", None)
     if differences is None:
         return []
+    origins = outputs.get("corsOrigins") or []
+    origins = [origin for origin in origins if isinstance(origin, str)] if isinstance(origins, list) else []
     try:
-        return [one_line(found, secrets) for found in differences()]
+        return [one_line(found, secrets) for found in differences(origins)]
     except Exception as error:
         return [f"cannot tell how the storage differs from this project's hardening: {one_line(error, secrets)}"]
 

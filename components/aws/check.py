@@ -6,7 +6,8 @@ tools/check.py drives it (deadline, steps, table); importing this module loads n
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -85,24 +86,29 @@ class S3Check:
             return f"{self.endpoint_url.rstrip('/')}/{self.bucket}/{quote(key)}"
         return f"https://{self.bucket}.s3.{self.region}.amazonaws.com/{quote(key)}"
 
-    def hardening_warnings(self) -> Sequence[str]:
+    def hardening_warnings(self, cors_origins: Sequence[str] = ()) -> Sequence[str]:
         """How this bucket differs from the hardening the project gives a bucket it creates
         (for storage the stack uses as is or adopted): public access, default encryption,
-        versioning and the TLS-only bucket policy. CORS is proven by the check's own steps."""
+        versioning, the TLS-only bucket policy, and CORS rules compared with `cors_origins`
+        (origins allowed that are not the stack's, the stack's origins not allowed)."""
         from botocore.exceptions import ClientError
 
-        found: Sequence[str] = []
-        for what, read in _HARDENING_READS.items():
+        found: list[str] = []
+        reads: dict[str, Callable[[Any, str], str | list[str] | None]] = {
+            **_HARDENING_READS,
+            "CORS rules": partial(_cors, cors_origins=cors_origins),
+        }
+        for what, read in reads.items():
             try:
-                problem = read(self.client, self.bucket)
+                problems = read(self.client, self.bucket)
             except ClientError as error:
                 code = error.response.get("Error", {}).get("Code", "")
-                problem = _MISSING.get(code) or (
+                problems = _MISSING.get(code) or (
                     f"cannot tell whether it has {what} ({code or error}); check with credentials that may read "
                     "the bucket's settings"
                 )
-            if problem:
-                found = [*found, f"s3://{self.bucket} {problem}"]
+            for problem in [problems] if isinstance(problems, str) else problems or []:
+                found.append(f"s3://{self.bucket}{': ' if problem.startswith('CORS') else ' '}{problem}")
         return found
 
 
@@ -130,6 +136,21 @@ def _tls_only(client: Any, bucket: str) -> str | None:
         if statement.get("Effect") == "Deny" and str(condition.get("aws:SecureTransport")).lower() == "false":
             return None
     return _MISSING["NoSuchBucketPolicy"]
+
+
+def _cors(client: Any, bucket: str, cors_origins: Sequence[str]) -> list[str]:
+    from botocore.exceptions import ClientError
+
+    from components.cors import cors_differences
+
+    try:
+        rules = client.get_bucket_cors(Bucket=bucket).get("CORSRules", [])
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "NoSuchCORSConfiguration":
+            raise
+        rules = []  # S3's answer for a bucket without CORS: no rule
+    pairs = ((rule.get("AllowedOrigins", []), rule.get("AllowedMethods", [])) for rule in rules)
+    return cors_differences(pairs, cors_origins, wildcards=True)
 
 
 _BLOCK_FLAGS = ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")

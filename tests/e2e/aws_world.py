@@ -26,10 +26,11 @@ class World:
 
 
 def stand_up(declaration: Declaration, endpoint: str, policy: str | None = None) -> World:
-    """The declared bucket with all its settings, a bucket the principal must not reach, the
+    """The declared bucket with all its settings (for storage the stack did not create, the bucket
+    as a team has it, then adopted: hardened as declared), a bucket the principal must not reach, the
     declared policy, and an operator who sees everything (moto's root keys stop working once IAM is
     enforced). `policy` replaces the declared policy, to show what a wrong one lets through."""
-    existing = reveal(declaration.outputs.get("storage")) == "existing"
+    existing = reveal(declaration.outputs.get("storage")) in ("existing", "adopt")
     bucket = stand_up_existing_bucket(declaration, endpoint) if existing else apply_bucket(declaration, endpoint)
     client("s3", endpoint).create_bucket(Bucket=OTHER_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
     client("s3", endpoint).put_object(Bucket=OTHER_BUCKET, Key="media/theirs.json", Body=b"{}")

@@ -45,7 +45,7 @@ from tests.e2e.browser import page_server, run_page
 from tests.e2e.labelstudio import LabelStudio, label_studio
 from tests.e2e.pod import app_pod
 from tests.e2e.s3_front import S3Front, s3_front
-from tests.s3_world import OTHER_APPLICATION_KEY, REGION, client
+from tests.s3_world import OPERATOR_CORS_ID, OTHER_APPLICATION_KEY, REGION, client
 from tests.servers import enforce_iam, free_port, moto_server
 from tests.test_s3_against_moto import denied
 from tools.mockrun import Declaration, reveal
@@ -67,6 +67,8 @@ CASES = {
     "kubernetes-irsa": aws_stack(access="irsa", aws={"oidcProviderArn": OIDC_ARN}, folder=FOLDER, corsOrigins=ALLOWED),
     # A bucket made by hand that holds another application's data: only access and wiring declared.
     "kubernetes-existing-bucket": aws_stack(credentials="secret", storage="existing", manageCors=True, **KEYS),
+    # The same kind of bucket adopted: imported, hardened as declared, its own CORS rule left alone.
+    "compose-adopted-bucket": aws_stack(target="compose", storage="adopt", **KEYS),
 }
 
 
@@ -260,12 +262,34 @@ def test_the_principal_is_denied_another_bucket_and_objects_outside_the_folder(c
 
 
 def test_on_an_existing_bucket_the_other_applications_data_is_out_of_reach_and_untouched(case):
-    if reveal(case.declaration.outputs["storage"]) != "existing":
-        pytest.skip("only an existing bucket holds another application's data")
-    assert not case.declaration.of_type("aws:s3/bucket:Bucket")
+    storage = reveal(case.declaration.outputs["storage"])
+    if storage not in ("existing", "adopt"):
+        pytest.skip("only an existing or adopted bucket holds another application's data")
+    assert bool(case.declaration.of_type("aws:s3/bucket:Bucket")) == (storage == "adopt")
     assert denied(case.principal.get_object, Bucket=case.world.bucket, Key=OTHER_APPLICATION_KEY)
     assert denied(case.principal.delete_object, Bucket=case.world.bucket, Key=OTHER_APPLICATION_KEY)
     assert case.world.operator.get_object(Bucket=case.world.bucket, Key=OTHER_APPLICATION_KEY)["Body"].read() == b"{}"
+
+
+def test_an_adopted_bucket_is_imported_and_hardened_and_the_operators_data_and_cors_are_untouched(case):
+    """What adopting a bucket promises: the bucket the team made is imported by its name, protected,
+    and the hardening declared for it (applied here as the provider would) changes settings only:
+    the other application's object is the one version written before adoption, byte for byte, and
+    the CORS rule set by hand still serves Label Studio's browsers (the browser test)."""
+    if reveal(case.declaration.outputs["storage"]) != "adopt":
+        pytest.skip("only an adopted bucket is imported and hardened")
+    bucket, operator = case.world.bucket, case.world.operator
+    (declared,) = case.declaration.of_type("aws:s3/bucket:Bucket")
+    assert (declared.import_id, declared.protect) == (bucket, True)
+    assert operator.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    block = operator.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert all(block.values()) and len(block) == 4, block
+    assert operator.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    versions = operator.list_object_versions(Bucket=bucket, Prefix=OTHER_APPLICATION_KEY)
+    assert [(v["Key"], v["VersionId"]) for v in versions["Versions"]] == [(OTHER_APPLICATION_KEY, "null")]
+    assert "DeleteMarkers" not in versions
+    assert operator.get_object(Bucket=bucket, Key=OTHER_APPLICATION_KEY)["Body"].read() == b"{}"
+    assert [rule.get("ID") for rule in operator.get_bucket_cors(Bucket=bucket)["CORSRules"]] == [OPERATOR_CORS_ID]
 
 
 def test_a_policy_without_the_folder_would_fail_the_suite():
