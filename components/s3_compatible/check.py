@@ -67,7 +67,7 @@ class S3CompatibleCheck(S3Check):
         anonymous = requests.get(f"{where}?list-type=2&max-keys=1", timeout=self.timeouts.pair)
         if anonymous.status_code == 200:
             found.append(f"{where} lets anyone list it without keys (an anonymous bucket policy): remove it")
-        for what, read in (("versioning", _versioning), ("default encryption", _encryption)):
+        for what, read, command in _SETTINGS:
             try:
                 problem = read(self.client, self.bucket)
             except ClientError as error:
@@ -75,8 +75,13 @@ class S3CompatibleCheck(S3Check):
                 problem = (
                     "has no default encryption"
                     if code == "ServerSideEncryptionConfigurationNotFoundError"
-                    else f"cannot tell whether it has {what} ({code or error})"
+                    # Label Studio's user never may read the bucket's settings (serverPolicy grants objects only).
+                    else f"cannot tell whether it has {what} ({code or error}); an administrator can: `{command}`"
                 )
             if problem:
                 found.append(f"{where} {problem}")
         return found
+
+
+# The bucket settings the warnings read, and how an administrator reads each on MinIO.
+_SETTINGS = (("versioning", _versioning, "mc version info"), ("default encryption", _encryption, "mc encrypt info"))

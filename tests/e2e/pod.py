@@ -2,9 +2,9 @@
 
 The app container's environment is taken from the rendered Deployment: plain values as they are,
 every `secretKeyRef` resolved from the Secrets that exist in the namespace (the one the program
-declares and the ones the chart renders itself), and every Secret volume written to disk where the
-container mounts it. Nothing here knows a storage variable by name: what the chart and the program
-produce is what Label Studio gets.
+declares, the ones the chart renders itself, and any an administrator made beforehand), and every
+Secret volume written to disk where the container mounts it. Nothing here knows a storage variable
+by name: what the chart and the program produce is what Label Studio gets.
 
 The chart comes from LABEL_STUDIO_CHART_DIR, or from `shared/charts/label-studio-<version>` in the
 nearest folder above the project (where CI lays it), or, with LABEL_STUDIO_CHART_DOWNLOAD=1, from
@@ -71,11 +71,14 @@ def render(declaration: Declaration) -> list[dict[str, Any]]:
 
 
 def secrets_in_namespace(
-    declaration: Declaration, manifests: list[dict[str, Any]], replacements: Mapping[str, str]
+    declaration: Declaration,
+    manifests: list[dict[str, Any]],
+    replacements: Mapping[str, str],
+    existing: Mapping[str, Mapping[str, str]] | None = None,
 ) -> dict[str, dict[str, str]]:
-    """Secret name -> its data as text: the program's (with emulator-issued credentials in place of the
-    stand-ins) and the chart's own."""
-    secrets: dict[str, dict[str, str]] = {}
+    """Secret name -> its data as text: the ones made beforehand by hand (`existing`), the program's
+    (with emulator-issued credentials in place of the stand-ins) and the chart's own."""
+    secrets: dict[str, dict[str, str]] = {name: dict(data) for name, data in (existing or {}).items()}
     for registration in declaration.of_type(SECRET_TYPE):
         secret = reveal(registration.inputs)
         data = {key: replacements.get(value, value) for key, value in secret.get("stringData", {}).items()}
@@ -96,15 +99,21 @@ class Pod:
     service_account_annotations: dict[str, str]
 
 
-def app_pod(declaration: Declaration, root: Path, replacements: Mapping[str, str] | None = None) -> Pod:
+def app_pod(
+    declaration: Declaration,
+    root: Path,
+    replacements: Mapping[str, str] | None = None,
+    existing_secrets: Mapping[str, Mapping[str, str]] | None = None,
+) -> Pod:
     """The app container as the kubelet would start it, with its Secret volumes written under `root`.
+    `existing_secrets`: Secrets an administrator created in the namespace before the release (name -> data).
 
     Paths in the environment that point into a mounted volume are moved under `root` too: the
     process runs on this machine, not in the image's file system.
     """
     replacements = replacements or {}
     manifests = render(declaration)
-    secrets = secrets_in_namespace(declaration, manifests, replacements)
+    secrets = secrets_in_namespace(declaration, manifests, replacements, existing_secrets)
     held = {value for data in secrets.values() for value in data.values()}
     unused = set(replacements.values()) - held
     assert not unused, "a stand-in credential to replace is in no Secret: the pod would not get the emulator's"
