@@ -20,7 +20,7 @@ from components.facts import (
     refuse_problems,
     storage_problems,
 )
-from components.s3_compatible.settings import CLOUD, bucket_problem, endpoint_problem
+from components.s3_compatible.settings import bucket_problem, endpoint_problem
 
 TYPE_TOKEN = "labelstudio:s3compatible:Storage"
 CREDENTIAL_NAMES = ("access_key_id", "secret_access_key")
@@ -129,4 +129,3 @@ class S3CompatibleStorage(StorageComponent):
 
 # The storage component the registry (components/registry.py) builds for this cloud.
 COMPONENT = S3CompatibleStorage
-ACCESS_MODES = CLOUD.access_modes
