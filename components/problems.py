@@ -161,7 +161,7 @@ def _field_keys(model: type[BaseModel]) -> list[str]:
     return [field.alias or name for name, field in model.model_fields.items()]
 
 
-def _object_models(model: type[BaseModel]) -> dict[str, type[BaseModel]]:
+def object_models(model: type[BaseModel]) -> dict[str, type[BaseModel]]:
     """The model's object fields (the clouds' objects) by key, each with its own model."""
     found = {}
     for name, field in model.model_fields.items():
@@ -176,11 +176,12 @@ def _holds_no_secret(model: type[BaseModel] | None, key: str) -> bool:
     which of its settings are secrets (the keys beside an S3-compatible endpoint), and the stack
     file holds the whole object as a secret because of them. Without marks, every key may be."""
     fields = model.model_fields if model else {}
-    marked = {name for name, field in fields.items() if _extra(field).get("secret")}
+    marked = {name for name, field in fields.items() if field_extra(field).get("secret")}
     return bool(marked) and any(key in (name, field.alias) and name not in marked for name, field in fields.items())
 
 
-def _extra(field: Any) -> dict[str, Any]:
+def field_extra(field: Any) -> dict[str, Any]:
+    """A settings field's metadata (`json_schema_extra`): default_doc, used_by, prompt, secret."""
     return field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
 
 
@@ -191,7 +192,7 @@ def describe(
     and what would be valid; an unknown key gets the closest known one."""
     aliases = {name: field.alias for name, field in model.model_fields.items() if field.alias}
     top_level = _field_keys(model)
-    objects = _object_models(model)
+    objects = object_models(model)
     nested = {name: _field_keys(child) for name, child in objects.items()}
     problems = []
     for item in error.errors(include_url=False):

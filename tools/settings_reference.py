@@ -27,6 +27,7 @@ import yaml
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from components.problems import field_extra, object_models
 from components.settings import NAMESPACE, settings_model
 
 Settings = settings_model()  # the whole contract: the shared settings and every registered cloud's
@@ -44,17 +45,8 @@ _MARKDOWN_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 
 
 def cloud_models() -> dict[str, type[BaseModel]]:
-    """Each cloud's settings object, found through the top-level model's fields (wherever it is defined)."""
-    models = {}
-    for name, field in Settings.model_fields.items():
-        for candidate in (field.annotation, *typing.get_args(field.annotation)):
-            if isinstance(candidate, type) and issubclass(candidate, BaseModel):
-                models[field.alias or name] = candidate
-    return models
-
-
-def _extra(field: FieldInfo) -> dict[str, Any]:
-    return field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+    """Each cloud's settings object by its key, found through the top-level model's fields."""
+    return object_models(Settings)
 
 
 def _key(name: str, field: FieldInfo) -> str:
@@ -74,8 +66,8 @@ def default_text(field: FieldInfo) -> str:
     """The default column: `required`, the field's own wording, or its default value in stack-file terms."""
     if field.is_required():
         return "required"
-    if "default_doc" in _extra(field):
-        return str(_extra(field)["default_doc"])
+    if "default_doc" in field_extra(field):
+        return str(field_extra(field)["default_doc"])
     value = _default_value(field)
     if value is None:
         return "none"
@@ -117,11 +109,11 @@ def render_table(name: str) -> str:
     if name not in models:
         raise ValueError(f"no settings table is called {name!r}; use top or one of {', '.join(models)}")
     fields = [(_key(field_name, field), field) for field_name, field in models[name].model_fields.items()]
-    with_used_by = any("used_by" in _extra(field) for _, field in fields)
+    with_used_by = any("used_by" in field_extra(field) for _, field in fields)
     header = ("key", "used by", "meaning", "default") if with_used_by else ("key", "meaning", "default")
     rows = []
     for key, field in fields:
-        used_by = [str(_extra(field).get("used_by", "all"))] if with_used_by else []
+        used_by = [str(field_extra(field).get("used_by", "all"))] if with_used_by else []
         rows.append([f"`{key}`", *used_by, _description(field, f"{name}.{key}"), default_text(field)])
     return _table(header, rows)
 
@@ -172,7 +164,7 @@ def project_config() -> dict[str, Any]:
             full_key = f"{NAMESPACE}:{key}"
             declared[full_key] = {
                 **pulumi_type(field.annotation, full_key),
-                "description": plain(_extra(field).get("prompt") or _description(field, key)),
+                "description": plain(field_extra(field).get("prompt") or _description(field, key)),
             }
     return declared
 
@@ -196,7 +188,7 @@ def template_config() -> dict[str, dict[str, str]]:
     """
     asked = {}
     for field_name, field in Settings.model_fields.items():
-        prompt = _extra(field).get("prompt")
+        prompt = field_extra(field).get("prompt")
         if not prompt:
             continue
         key = _key(field_name, field)
