@@ -36,8 +36,9 @@ COMMAND = ".venv/bin/python -m tools.settings_reference --write"
 
 QUICKSTART = (
     "Next: choose how Label Studio reaches the storage (labelstudio:access) and set the cloud's object "
-    "(labelstudio:aws, labelstudio:gcp or labelstudio:azure) as docs/settings.md and the cloud's page in docs/ "
-    "describe, then run `pulumi up`: every setting is checked before anything is declared."
+    "(labelstudio:aws, labelstudio:gcp, labelstudio:azure or labelstudio:s3-compatible) as docs/settings.md "
+    "and the cloud's page in docs/ describe, then run `pulumi up`: every setting is checked before anything is "
+    "declared."
 )
 
 _BLOCK = re.compile(r"(<!-- settings:begin ([\w-]+) -->\n).*?(<!-- settings:end -->)", re.DOTALL)
