@@ -17,6 +17,8 @@ from components.names import folder_problem, origin_problem
 # What every cloud's CORS rule allows: Label Studio's browser reads, uploads and deletes.
 CORS_METHODS = ["GET", "PUT", "POST", "DELETE", "HEAD"]
 CORS_MAX_AGE_SECONDS = 3600
+# What a storage component may do with its storage: create it, use it as it is, or adopt it.
+STORAGE_MODES = ("create", "existing", "adopt")
 
 
 def storage_tags(stack: str) -> dict[str, str]:
@@ -42,10 +44,13 @@ def storage_problems(
     access_modes: Sequence[str] = (),
     trusting_modes: Sequence[str] = (),
 ) -> list[str]:
-    """What every storage component checks in its arguments: the access mode, the storage's
-    name, folder and CORS origins, and workloads to trust where the access mode needs them.
-    Each problem starts with the argument's name in the package's schema."""
+    """What every storage component checks in its arguments: the access mode, the storage mode,
+    the storage's name, folder and CORS origins, and workloads to trust where the access mode
+    needs them. Each problem starts with the argument's name in the package's schema."""
     problems = []
+    storage = args.get("storage", "create")
+    if storage not in STORAGE_MODES:
+        problems.append(f"storage {storage!r} is not a storage mode; use {', '.join(STORAGE_MODES)}")
     access = args.get("access")
     if access_modes and access not in access_modes:
         problems.append(f"access {access!r} is not an access mode; use {', '.join(access_modes)}")

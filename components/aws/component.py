@@ -29,7 +29,6 @@ IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 
 
 ACCESS_MODES = CLOUD.access_modes
-STORAGE_MODES = ("create", "existing", "adopt")
 _TRUSTING_MODES = ("irsa", "pod-identity")
 
 
@@ -82,8 +81,6 @@ def aws_storage_problems(args: AwsStorageArgs) -> list[str]:
     if args.get("encryption", "aes256") not in ("aes256", "kms"):
         problems.append(f"encryption {args.get('encryption')!r} is not aes256 or kms")
     storage = args.get("storage", "create")
-    if storage not in STORAGE_MODES:
-        problems.append(f"storage {storage!r} is not a storage mode; use {', '.join(STORAGE_MODES)}")
     if storage == "existing" and args.get("encryption") == "kms" and not args.get("kms_key_arn"):
         problems.append(
             "kmsKeyArn: storage existing creates no key; give the ARN of the key that seals the bucket's objects"

@@ -24,6 +24,7 @@ from components.azure.settings import azure_container_problem
 from components.facts import (
     CORS_MAX_AGE_SECONDS,
     CORS_METHODS,
+    STORAGE_MODES,
     StorageComponent,
     StorageConnection,
     StorageFacts,
@@ -130,15 +131,12 @@ class AzureStorageArgs(TypedDict):
     """The existing account's subscription (storage adopt), for the ids the resources are imported by."""
 
 
-STORAGE_MODES = ("create", "existing", "adopt")
-
-
 def azure_storage_problems(args: AzureStorageArgs) -> list[str]:
     """What in `args` AzureStorage cannot build, each naming the argument and the fix."""
     problems = storage_problems(args, "container", azure_container_problem)
     mode = args.get("storage", "create")
     if mode not in STORAGE_MODES:
-        return [*problems, f"storage {mode!r} is not a storage mode; use {', '.join(STORAGE_MODES)}"]
+        return problems  # named by storage_problems; the checks below assume a known mode
     if mode != "create":
         problems += [
             f"{key}: storage {mode} needs the existing account's {what}"

@@ -30,7 +30,6 @@ from components.gcp.settings import CLOUD, gcs_bucket_problem
 # Today's type token: stacks created before the package keep their URNs (no alias needed).
 TYPE_TOKEN = "labelstudio:gcp:Storage"
 ACCESS_MODES = CLOUD.access_modes
-STORAGE_MODES = ("create", "existing", "adopt")
 
 CORS_RESPONSE_HEADERS = ["Content-Type", "Access-Control-Allow-Origin"]
 OBJECT_ROLE = "roles/storage.objectAdmin"
@@ -118,9 +117,7 @@ def gcp_storage_problems(args: GcpStorageArgs) -> list[str]:
     """What in `args` GcpStorage cannot build, each naming the argument and the fix."""
     problems = storage_problems(args, "bucket", gcs_bucket_problem, ACCESS_MODES, ("workload-identity",))
     mode = args.get("storage", "create")
-    if mode not in STORAGE_MODES:
-        problems.append(f"storage {mode!r} is not a storage mode; use {', '.join(STORAGE_MODES)}")
-    elif mode == "existing" and args.get("manage_cors"):
+    if mode == "existing" and args.get("manage_cors"):
         problems.append(
             "manageCors: Cloud Storage keeps CORS on the bucket itself, which storage existing leaves alone; "
             "use storage adopt to manage the bucket's CORS"
