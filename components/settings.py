@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import Field, PrivateAttr, ValidationError, ValidationInfo, create_model, field_validator
 
@@ -248,7 +248,7 @@ class Settings(Model):
         rules = cloud_settings(cloud)
         if value is None:
             return rules.storage_modes[0]
-        if isinstance(value, str) and value in ("create", "existing", "adopt") and value not in rules.storage_modes:
+        if isinstance(value, str) and value in get_args(StorageMode) and value not in rules.storage_modes:
             modes = " or ".join(rules.storage_modes)
             why = f": {rules.storage_why}" if rules.storage_why else ""
             raise problem(f"is not a storage mode of cloud {cloud}; use {modes}{why}")
