@@ -22,7 +22,8 @@ from pydantic import Field, PrivateAttr, ValidationError, ValidationInfo, create
 
 from components import registry
 from components.cloud_settings import CloudSettings, Model, ProviderKey
-from components.kubernetes.chart import user_values_problems
+from components.kubernetes.chart import CHART_REPOSITORY, user_values_problems
+from components.kubernetes.chart_source import chart_repository_problem, local_chart_problem
 from components.names import (
     ORIGIN_EXAMPLE,
     dns_label_problem,
@@ -84,7 +85,16 @@ def provider_keys() -> tuple[str, ...]:
 
 
 # Settings of the Helm release; a compose stack that sets one is refused, not silently ignored.
-KUBERNETES_ONLY = ("namespace", "create_namespace", "release", "chart_version", "enterprise", "helm_values")
+KUBERNETES_ONLY = (
+    "namespace",
+    "create_namespace",
+    "release",
+    "chart_version",
+    "chart_repository",
+    "chart_path",
+    "enterprise",
+    "helm_values",
+)
 
 
 def _access_modes_text() -> tuple[str, str]:
@@ -172,6 +182,18 @@ class Settings(Model):
         "`<release>-ls-rqworker`",
     )
     chart_version: str = Field(DEFAULT_CHART_VERSION, description="Label Studio chart version")
+    chart_repository: str | None = Field(
+        None,
+        description="where the chart comes from, for clusters that cannot reach Label Studio's repository: "
+        "a mirror (`https://…`, a Helm repository) or an OCI registry (`oci://registry/path`, the chart "
+        "being `<path>/label-studio`)",
+        json_schema_extra={"default_doc": f"`{CHART_REPOSITORY}`"},
+    )
+    chart_path: str | None = Field(
+        None,
+        description="a local copy of the chart instead of a repository: its unpacked folder (holding "
+        "`Chart.yaml`) or its `.tgz`, relative to the project's folder; it must hold `chartVersion`",
+    )
     enterprise: bool = Field(
         False,
         description="`true` for Label Studio Enterprise: the chart's `enterprise.enabled`, and its rqworker "
@@ -379,6 +401,29 @@ class Settings(Model):
     def _chart_version(cls, value: str) -> str:
         if not _CHART_VERSION.fullmatch(value):
             raise problem(f"is not a chart version; use a semantic version such as {DEFAULT_CHART_VERSION}")
+        return value
+
+    @field_validator("chart_repository")
+    @classmethod
+    def _chart_repository(cls, value: str | None) -> str | None:
+        found = chart_repository_problem(value) if value is not None else None
+        if found:
+            raise problem(found, show_value=not url_may_hold_password(value or ""))
+        return value
+
+    @field_validator("chart_path")
+    @classmethod
+    def _chart_path(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("chart_repository"):
+            raise problem(
+                "and labelstudio:chartRepository are both set; the chart comes from one place: keep the one you mean"
+            )
+        version = info.data.get("chart_version")
+        found = local_chart_problem(value, version, "labelstudio:chartVersion") if value and version else None
+        if value is not None and not value.strip():
+            found = "is empty; give the chart's folder or .tgz, or remove the setting"
+        if found:
+            raise problem(found)
         return value
 
     # -- derived facts ---------------------------------------------------------------------------

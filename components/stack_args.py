@@ -78,6 +78,10 @@ def release_args(settings: Settings, storage: StorageConnection, secret_helm_val
         "helm_values": settings.helm_values,
         "secret_helm_values": secret_helm_values,
     }
+    if settings.chart_repository:
+        args["chart_repository"] = settings.chart_repository
+    if settings.chart_path:
+        args["chart_path"] = settings.chart_path
     if settings.credentials and storage.get("credentials"):  # not for keys in a Secret that exists already
         args["credentials"] = settings.credentials
     if settings.host:

@@ -231,7 +231,6 @@ WEB_IDENTITY = "sts:assumerolewithwebidentity"
 POD_IDENTITY_SERVICE = "pods.eks.amazonaws.com"
 POD_IDENTITY_ACTIONS = frozenset({"sts:assumerole", "sts:tagsession"})
 STORAGE_SERVICES = ("s3", "kms")
-AWS_PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
 AWS_MANAGED_POLICY = re.compile(r"^arn:[a-z-]+:iam::aws:policy/")
 # Real Pulumi auto-names: the resource name, a dash and seven hex digits.
 AUTO_NAME_SUFFIX = r"-[0-9a-f]{7}"
@@ -600,13 +599,16 @@ def _covers_bucket(patterns: Sequence[str], bucket_arns: Sequence[str]) -> bool:
     )
 
 
-def _bucket_arns(bucket: Resource) -> list[str]:
-    """The ARNs the bucket may have; a name still unknown matches only a wildcard."""
+def _bucket_arns(bucket: Resource, patterns: Sequence[str]) -> list[str]:
+    """The ARNs the bucket may have: its own, or, before it is known, its name in each partition
+    the patterns name (the pack keeps no list of partitions to fall behind AWS's); a name still
+    unknown matches only a wildcard."""
     arn, name = bucket.props.get("arn"), bucket.props.get("bucket")
     if isinstance(arn, str):
         return [arn]
     name = name if isinstance(name, str) else "\x00unknown-bucket"
-    return [f"arn:{partition}:s3:::{name}" for partition in AWS_PARTITIONS]
+    partitions = {"aws"} | {pattern.split(":")[1] for pattern in patterns if pattern.count(":") >= 5}
+    return [f"arn:{partition}:s3:::{name}" for partition in sorted(partitions)]
 
 
 def tls_only(resources: Sequence[Resource]) -> Iterable[tuple[str, str]]:
@@ -615,9 +617,9 @@ def tls_only(resources: Sequence[Resource]) -> Iterable[tuple[str, str]]:
         if UNKNOWN in documents:
             continue  # its own policy, written once the bucket's ARN is known
         documents += _s3_inline(bucket, "policy")
-        arns = _bucket_arns(bucket)
         statements = [s for d in documents for s in _document_statements(d) if not isinstance(s, str)]
-        if not _covers_bucket([target for s in statements for target in _denies_plain_http(s)], arns):
+        denied = [target for s in statements for target in _denies_plain_http(s)]
+        if not _covers_bucket(denied, _bucket_arns(bucket, denied)):
             yield bucket.name, "has no bucket policy of its own denying all requests without TLS (aws:SecureTransport)"
     for account in _of(resources, AZURE_ACCOUNT):
         if account.props.get("enableHttpsTrafficOnly") is False:

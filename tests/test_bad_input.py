@@ -74,6 +74,8 @@ SHARED_KEYS = [
     "namespace",
     "release",
     "chartVersion",
+    "chartRepository",
+    "chartPath",
     "enterprise",
     "helmValues",
     "protect",

@@ -53,7 +53,13 @@ def test_storage_policy_grants_the_kms_key_it_is_given_and_no_other():
 
 @pytest.mark.parametrize(
     ("region", "arn"),
-    [("eu-west-1", "arn:aws:s3:::b"), ("cn-north-1", "arn:aws-cn:s3:::b"), ("us-gov-west-1", "arn:aws-us-gov:s3:::b")],
+    [
+        ("eu-west-1", "arn:aws:s3:::b"),
+        ("cn-north-1", "arn:aws-cn:s3:::b"),
+        ("us-gov-west-1", "arn:aws-us-gov:s3:::b"),
+        ("us-iso-east-1", "arn:aws-iso:s3:::b"),
+        ("us-isob-east-1", "arn:aws-iso-b:s3:::b"),
+    ],
 )
 def test_arns_follow_the_regions_partition(region, arn):
     assert documents.bucket_arn("b", region) == arn

@@ -48,6 +48,25 @@ def test_what_the_program_declares_passes_every_policy(aws_resources, irsa_resou
     assert evaluate(irsa_resources) == []
 
 
+def test_a_stack_in_an_isolated_partition_gets_a_policy_that_grants_its_bucket():
+    """The IAM policy and the TLS policy name the bucket in the region's partition (aws-iso here),
+    the one the settings hold the OIDC provider to; before its ARN is known too."""
+    oidc = "arn:aws-iso:iam::111122223333:oidc-provider/oidc.eks.us-iso-east-1.c2s.ic.gov/id/ABCDEF"
+    declaration = run(aws_stack(**{"aws:region": "us-iso-east-1"}, aws={"oidcProviderArn": oidc}))
+    resources = policy_resources(declaration)
+    granted = [
+        resource
+        for r in resources
+        if r.type == "aws:iam/policy:Policy"
+        for statement in json.loads(r.props["policy"])["Statement"]
+        for resource in ([statement["Resource"]] if isinstance(statement["Resource"], str) else statement["Resource"])
+    ]
+    assert granted and all(arn.startswith("arn:aws-iso:s3:::acme-labels") for arn in granted)
+    assert evaluate(resources) == []
+    before_known = changed(resources, "/bucket:Bucket", lambda r: replace(r, props={**r.props, "arn": UNKNOWN}))
+    assert evaluate(before_known) == []
+
+
 def rewrite_policy(document_change: Callable[[dict], None]) -> Callable[[Resource], Resource]:
     def change(resource: Resource) -> Resource:
         document = json.loads(resource.props["policy"])

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from components.aws.settings import aws_partition
+
 Document = dict[str, Any]
 
 # What Label Studio does with its storage: list, and put/get/delete objects. Nothing else.
@@ -12,16 +14,8 @@ OBJECT_ACTIONS = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]
 KMS_ACTIONS = ["kms:GenerateDataKey", "kms:Decrypt"]
 
 
-def partition_for(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
-
-
 def bucket_arn(bucket: str, region: str) -> str:
-    return f"arn:{partition_for(region)}:s3:::{bucket}"
+    return f"arn:{aws_partition(region)}:s3:::{bucket}"
 
 
 def storage_policy(bucket: str, region: str, folder: str = "", kms_key_arn: str | None = None) -> Document:

@@ -13,6 +13,7 @@ from typing_extensions import NotRequired
 
 from components.facts import StorageConnection, StorageFacts, refuse_problems
 from components.kubernetes import chart
+from components.kubernetes.chart_source import chart_reference, chart_repository_problem, local_chart_problem
 from components.names import dns_label_problem
 from components.settings import DEFAULT_CHART_VERSION
 
@@ -34,6 +35,12 @@ class LabelStudioReleaseArgs(TypedDict):
     """Helm release name (default label-studio); the chart names its service accounts after it."""
     chart_version: NotRequired[str]
     """Label Studio chart version."""
+    chart_repository: NotRequired[str]
+    """Where the chart comes from when not from Label Studio's repository (https://charts.heartex.com/):
+    a mirror (https://, a Helm repository) or an OCI registry (oci://registry/path)."""
+    chart_path: NotRequired[str]
+    """A local copy of the chart instead (its folder or .tgz, relative to the program's folder), holding
+    chart_version; for clusters with no way to a repository."""
     enterprise: NotRequired[bool]
     """Label Studio Enterprise, with rqworker pods (default false)."""
     credentials: NotRequired[str]
@@ -56,6 +63,13 @@ def release_problems(args: LabelStudioReleaseArgs) -> list[str]:
             problems.append(f"{key} {args.get(key)!r} {problem}")
     if args.get("credentials", "secret") not in CREDENTIAL_STYLES:
         problems.append(f"credentials {args.get('credentials')!r} is not secret or inline")
+    repository, path = args.get("chart_repository"), args.get("chart_path")
+    if repository is not None and (found := chart_repository_problem(repository)):
+        problems.append(f"chartRepository {found}")
+    if repository is not None and path is not None:
+        problems.append("chartPath and chartRepository are both given; the chart comes from one place")
+    if path is not None and (found := local_chart_problem(path, args.get("chart_version", DEFAULT_CHART_VERSION))):
+        problems.append(f"chartPath {path!r} {found}")
     user_values = args.get("helm_values") or {}
     problems += [
         f"helmValues {p}"
@@ -145,9 +159,9 @@ class LabelStudioRelease(pulumi.ComponentResource):
         self.release = k8s.helm.v3.Release(
             f"{name}-release",
             name=release,
-            chart=chart.CHART_NAME,
-            version=args.get("chart_version", DEFAULT_CHART_VERSION),
-            repository_opts={"repo": chart.CHART_REPOSITORY},
+            **chart_reference(
+                args.get("chart_version", DEFAULT_CHART_VERSION), args.get("chart_repository"), args.get("chart_path")
+            ),
             namespace=namespace,
             values=values,
             max_history=10,
