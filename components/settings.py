@@ -447,7 +447,11 @@ def _object_check(cloud: str, rules: CloudSettings) -> Any:
         required = rules.required_for_access.get(access) if access else None
         if required and getattr(value, required.name) is None:
             alias = rules.model.model_fields[required.name].alias
-            raise problem(f"is required with access {access}; set it to {required.what}", alias)
+            raise problem(
+                f"is required with access {access}{_defaulted_access(info)}; "
+                f"set it to {required.what}{_other_modes(rules, access)}",
+                alias,
+            )
         storage = info.data.get("storage")
         for required in rules.required_for_existing if storage in ("existing", "adopt") else ():
             if getattr(value, required.name) is None:
@@ -463,6 +467,28 @@ def _object_check(cloud: str, rules: CloudSettings) -> Any:
         return value
 
     return field_validator(object_field(cloud))(check)
+
+
+def _defaulted_access(info: ValidationInfo) -> str:
+    """`(the default...)` when the stack file does not set labelstudio:access, else nothing."""
+    given = (info.context or {}).get("given")
+    if given is None or "access" in given:
+        return ""
+    return " (the default access mode on target kubernetes: labelstudio:access is not set)"
+
+
+def _other_modes(rules: CloudSettings, access: str) -> str:
+    """The fix that avoids the setting: another access mode, each with what it needs."""
+    others = []
+    for mode in rules.access_modes:
+        if mode == access:
+            continue
+        needs = rules.required_for_access.get(mode)
+        alias = rules.model.model_fields[needs.name].alias if needs else None
+        others.append(
+            f"{mode} (needs {alias})" if alias else f"{mode} (hands out keys)" if mode == rules.keyed_access else mode
+        )
+    return f", or set labelstudio:access to another mode: {', '.join(others)}" if others else ""
 
 
 _MODELS: dict[tuple[tuple[str, str], ...], type[Settings]] = {}
@@ -511,7 +537,7 @@ def load_settings(raw: Mapping[str, Any], secret_keys: frozenset[str] = frozense
         raise SettingsError(shape_problems)
     model = settings_model()
     try:
-        settings = model.model_validate(data, context={"secret_keys": secret_keys})
+        settings = model.model_validate(data, context={"secret_keys": secret_keys, "given": frozenset(data)})
     except ValidationError as error:
         raise SettingsError(describe(error, data, secret_keys, model)) from None
     warnings = []

@@ -7,7 +7,8 @@ It runs `__main__.py` under the Pulumi SDK's mocks with each stack file's config
 prints every resource with its settings, the Helm values (credentials as [secret]), the stack
 outputs and the verdict of each policy of the policy pack. It shows what is declared, not a
 diff against live state. Without stack files it plans every Pulumi.<stack>.yaml of the project
-and of examples/. Exit code 1 when a stack file is refused or a policy is violated. With
+and of examples/. A refused stack file's reasons are printed once, on stderr (in the markdown
+document with --format markdown), and the exit code is 2; a violated policy makes it 1. With
 `--output NAME` it prints one stack output of one stack file instead, as `pulumi stack output`
 would after a deploy (never a secret one).
 """
@@ -37,6 +38,9 @@ from tools.mockrun import (
 )
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
+# Exit codes: a policy violated by what a stack declares, and a stack file refused (nothing declared).
+VIOLATED = 1
+REFUSED = 2
 # Inputs that say nothing a reviewer needs; the Helm values get a section of their own.
 QUIET_INPUTS = {"tags", "compat", "values"}
 
@@ -191,7 +195,7 @@ def render_text(plan: StackPlan) -> str:
     ]
     lines += [f"Note: {note}" for note in declaration.notes]
     if declaration.error:
-        lines += ["", "The program stopped before declaring anything:", declaration.error]
+        lines += ["", f"Refused: {plan.refusal} (the reasons are on stderr)."]
         return "\n".join(lines) + "\n"
     lines += [f"Warning: {warning}" for warning in declaration.warnings]
     components = sum(not r.custom for r in declaration.resources)
@@ -259,7 +263,7 @@ def print_output(stack_file: Path, name: str) -> int:
     declaration = plan_stack(stack_file).declaration
     if declaration.error:
         print(f"{stack_file}: {declaration.error}", file=sys.stderr)
-        return 1
+        return REFUSED
     if name not in declaration.outputs:
         print(f"{stack_file}: the stack has no output {name!r}; it has {', '.join(sorted(declaration.outputs))}",
               file=sys.stderr)  # fmt: skip
@@ -288,21 +292,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         if len(args.stack_files) != 1:
             parser.error("--output takes exactly one stack file")
         return print_output(args.stack_files[0], args.output)
-    failed = False
+    status = 0
     plans = []
     for stack_file in args.stack_files or every_stack_file():
         plan = plan_stack(stack_file)
         plans.append(plan)
         if args.format == "text":
             sys.stdout.write(render_text(plan))
-        if plan.declaration.error:
-            print(f"{stack_file}: {plan.declaration.error}", file=sys.stderr)
+            if plan.declaration.error:  # the reasons once, where errors go; the markdown holds them itself
+                print(f"{stack_file}: {plan.declaration.error}", file=sys.stderr)
         for violation in plan.violations:
             print(f"{stack_file}: policy {violation.policy}: {violation.resource} {violation.message}", file=sys.stderr)
-        failed = failed or plan.failed
+        status = max(status, REFUSED if plan.declaration.error else VIOLATED if plan.violations else 0)
     if args.format == "markdown":
         sys.stdout.write(render_markdown(plans))
-    return 1 if failed else 0
+    return status
 
 
 if __name__ == "__main__":
