@@ -373,10 +373,25 @@ def test_compose_refuses_what_only_a_helm_release_uses(setting):
     assert "target kubernetes only" in problem
 
 
-@pytest.mark.parametrize("ranges", [["0.0.0.0/0"], ["0.0.0.0/1"], ["52.1.2.3", "224.0.0.0/4"]])
-def test_ip_rules_take_public_addresses_only(ranges):
+@pytest.mark.parametrize("ranges", [["0.0.0.0/0"], ["0.0.0.0/1"], ["52.1.2.3", "10.1.2.3"], ["192.168.7.0/24"]])
+def test_ip_rules_refuse_the_private_ranges_azure_refuses(ranges):
     (problem,) = problems({**AZURE_BASE, "azure": {"allowedIpRanges": ranges}})
     assert problem.startswith(f"labelstudio:azure.allowedIpRanges[{len(ranges) - 1}]"), problem
+    assert "RFC 1918" in problem
+
+
+@pytest.mark.parametrize(
+    "ranges",
+    [
+        ["203.0.113.0/24"],  # docs/azure.md's example: documentation ranges are public as far as Azure is concerned
+        ["198.51.100.7", "192.0.2.0/24"],
+        ["11.0.0.0/8", "172.32.0.0/16", "192.169.0.0/16"],  # just outside RFC 1918
+        ["20.50.1.4/30"],  # the smallest prefix Azure takes
+    ],
+)
+def test_ip_rules_take_what_azure_takes(ranges):
+    settings, _ = load_settings({**AZURE_BASE, "azure": {"allowedIpRanges": ranges}})
+    assert settings.azure.allowed_ip_ranges == ranges
 
 
 @pytest.mark.parametrize(
