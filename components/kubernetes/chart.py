@@ -39,7 +39,10 @@ class StorageKey(NamedTuple):
 
     chart_key: str  # key of global.persistence.config.<type>
     env_name: str  # env.list variable (Docker Compose)
-    secret_key: str | None = None  # key in the credentials Secret; None for a non-secret setting
+    secret_key: str | None = None  # key in the credentials Secret; None for a setting the chart reads in its values
+    # Whether the credential's value is a secret. An Azure account's name is handed over with its key
+    # but is no secret (it is in every blob URL and the stack's outputs), so it is shown as it is.
+    confidential: bool = True
 
 
 # Label Studio's storage settings and credentials by storage type, under the names the storage
@@ -62,7 +65,9 @@ STORAGE_KEYS: dict[str, dict[str, StorageKey]] = {
         "credentials_json": StorageKey("applicationCredentialsJSON", "GOOGLE_APPLICATION_CREDENTIALS", "key_json"),
     },
     "azure": {
-        "account_name": StorageKey("storageAccountName", "STORAGE_AZURE_ACCOUNT_NAME", "storageaccountname"),
+        "account_name": StorageKey(
+            "storageAccountName", "STORAGE_AZURE_ACCOUNT_NAME", "storageaccountname", confidential=False
+        ),
         "account_key": StorageKey("storageAccountKey", "STORAGE_AZURE_ACCOUNT_KEY", "storageaccountkey"),
         "container": StorageKey("containerName", "STORAGE_AZURE_CONTAINER_NAME"),
         "folder": StorageKey("folder", "STORAGE_AZURE_FOLDER"),
