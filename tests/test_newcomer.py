@@ -86,3 +86,122 @@ def test_irsa_without_its_provider_says_irsa_is_the_default_and_names_the_other_
         assert mode in message
     chosen = run("-m", "tools.plan", str(stack_file(tmp_path, "chosen", {**AWS, "labelstudio:access": "irsa"})))
     assert "oidcProviderArn" in chosen.stderr and "the default access mode" not in chosen.stderr
+
+
+# -- what Label Studio gets, and no secret anywhere in any plan format -------------------------------
+
+KEY_ID, SECRET_KEY, HELM_PASSWORD = "AKIDREALKEYID0001", "real/secret+Value0001", "pg-password-0001"
+SECRETS = (KEY_ID, SECRET_KEY, HELM_PASSWORD)
+
+
+def s3_compatible(target: str, credentials: str | None = None) -> dict:
+    from tools.mockrun import Decrypted
+
+    values = {
+        "labelstudio:cloud": "s3-compatible",
+        "labelstudio:bucket": "label-media",
+        "labelstudio:host": "https://label.example.com",
+        "labelstudio:target": target,
+        "labelstudio:s3-compatible": {
+            "endpointUrl": "https://minio.example.com",
+            "accessKeyId": Decrypted(KEY_ID),
+            "secretAccessKey": Decrypted(SECRET_KEY),
+        },
+    }
+    if credentials:
+        values["labelstudio:credentials"] = credentials
+    if target == "kubernetes":
+        values["labelstudio:helmValues"] = {
+            "global": {"pgConfig": {"password": Decrypted(HELM_PASSWORD)}},  # secure: the whole object is secret
+        }
+    return values
+
+
+def every_plan_format(monkeypatch, capsys, values: dict) -> str:
+    """Everything the plan prints for a stack, in every format and for every output it has."""
+    import tools.plan
+    from tools.mockrun import declare
+
+    declaration = declare(values, stack="secrets")
+    assert declaration.error is None, declaration.error
+    monkeypatch.setattr(tools.plan, "run_stack_file", lambda path: declare(values, stack="secrets"))
+    path = Path(__file__)  # any file that exists: the program run is the one above
+    printed = []
+    for args in (["--format", "text"], ["--format", "markdown"], *(["--output", name] for name in declaration.outputs)):
+        tools.plan.main([*args, str(path)])
+        captured = capsys.readouterr()
+        printed.append(captured.out + captured.err)
+    return "\n".join(printed)
+
+
+@pytest.mark.parametrize(
+    ("target", "credentials"), [("compose", None), ("kubernetes", "secret"), ("kubernetes", "inline")]
+)
+def test_real_secret_values_given_as_secure_settings_never_appear_in_any_plan_format(
+    monkeypatch, capsys, target, credentials
+):
+    out = every_plan_format(monkeypatch, capsys, s3_compatible(target, credentials))
+    assert "What Label Studio gets" in out
+    for secret in SECRETS:
+        assert secret not in out
+    assert "STORAGE_AWS_SECRET_ACCESS_KEY" in out  # the variable is named, its value is not
+
+
+def test_compose_plan_shows_the_env_list_with_each_secret_as_a_marker_naming_it(monkeypatch, capsys):
+    out = every_plan_format(monkeypatch, capsys, s3_compatible("compose"))
+    assert "STORAGE_AWS_ACCESS_KEY_ID=[secret: access key id]" in out
+    assert "STORAGE_AWS_SECRET_ACCESS_KEY=[secret: secret access key]" in out
+    assert "STORAGE_AWS_ENDPOINT_URL=https://minio.example.com" in out
+    assert "LABEL_STUDIO_HOST=https://label.example.com" in out
+
+
+GCP = {"gcp:project": "acme-ml-prod", "labelstudio:cloud": "gcp", "labelstudio:bucket": "acme-labels",
+       "labelstudio:host": "https://label.example.com"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        (
+            {**GCP, "labelstudio:target": "compose"},
+            [
+                "GOOGLE_APPLICATION_CREDENTIALS=/opt/heartex/secrets/key.json",
+                "- ./key.json:/opt/heartex/secrets/key.json:ro",
+                "pulumi stack output serviceAccountKeyJson --show-secrets > key.json",
+            ],
+        ),
+        (
+            {**GCP, "labelstudio:access": "key"},
+            [
+                "GOOGLE_APPLICATION_CREDENTIALS=/opt/heartex/secrets/gcs/key_json",
+                "mounted read-only at /opt/heartex/secrets/gcs",
+                "Secret label-studio-storage-credentials, key key_json",
+            ],
+        ),
+        (
+            {**GCP},
+            ["iam.gke.io/gcp-service-account: ls-label-studio-", "GKE's metadata server gives the pod"],
+        ),
+        (
+            {**AWS, "labelstudio:access": "access-keys"},
+            ["STORAGE_AWS_SECRET_ACCESS_KEY: from Secret label-studio-storage-credentials, key secretkey"],
+        ),
+        (
+            {**AWS, "labelstudio:access": "access-keys", "labelstudio:credentials": "inline"},
+            ["STORAGE_AWS_SECRET_ACCESS_KEY=[secret: secret access key] (inline in the values"],
+        ),
+        (
+            {"azure-native:location": "westeurope", "labelstudio:cloud": "azure", "labelstudio:bucket": "media",
+             "labelstudio:host": "https://label.example.com", "labelstudio:target": "compose"},
+            ["STORAGE_AZURE_ACCOUNT_KEY=[secret: storage account key]", "STORAGE_AZURE_ACCOUNT_NAME=labelstudio",
+             "LABEL_STUDIO_HOST=https://label.example.com"],
+        ),
+    ],
+)  # fmt: skip
+def test_the_plan_shows_where_label_studio_finds_its_storage(tmp_path, config, expected):
+    result = run("-m", "tools.plan", str(stack_file(tmp_path, "view", config)))
+    assert result.returncode == 0, result.stderr
+    view = result.stdout.split("What Label Studio gets", 1)[1].split("Stack outputs", 1)[0]
+    for line in expected:
+        assert line in view, view
+    assert "stand-in-secret-access-key" not in result.stdout and "stand-in-account-key" not in result.stdout

@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from policy.rules import POLICIES, Resource, Violation, evaluate
+from tools.label_studio_view import compose_lines, kubernetes_lines, secret_texts
 from tools.mockrun import (
     ACCOUNT,
     PROJECT_DIR,
@@ -184,6 +185,28 @@ def _imports_text(declaration: Declaration) -> list[str]:
     return lines + [f"  {r.type}  {r.name}  [import {r.import_id}]" for r in declaration.imports]
 
 
+def marked_secret_keys() -> dict[str, set[str]]:
+    """The keys of each cloud's object that its model marks as secrets (the S3-compatible keys)."""
+    from components.problems import field_extra, object_models
+    from components.settings import settings_model
+
+    return {
+        key: {field.alias or name for name, field in model.model_fields.items() if field_extra(field).get("secret")}
+        for key, model in object_models(settings_model()).items()
+    }
+
+
+def label_studio_gets(declaration: Declaration) -> list[str]:
+    """What Label Studio is handed, where its guide looks for it; secret values as markers naming them."""
+    secrets = secret_texts(declaration.config, declaration.secret_keys, marked_secret_keys())
+    lines: list[str] = []
+    for release in declaration.of_type(RELEASE):
+        lines += kubernetes_lines(release.inputs.get("values") or {}, str(release.inputs.get("name")), secrets)
+    if declaration.outputs.get("target") == "compose":
+        lines += compose_lines(declaration.outputs, secrets)
+    return lines
+
+
 # -- text -------------------------------------------------------------------------------------------
 
 
@@ -207,6 +230,9 @@ def render_text(plan: StackPlan) -> str:
         chart = f"{release.inputs.get('chart')} {release.inputs.get('version')}"
         lines += ["", f"Helm values of release {release.inputs.get('name')} (chart {chart})"]
         lines.append(_yaml(_readable(release.inputs.get("values", {})), 2))
+    gets = label_studio_gets(declaration)
+    if gets:
+        lines += ["", "What Label Studio gets"] + ["  " + line for line in gets]
     lines += ["", "Stack outputs", _yaml(_readable(declaration.outputs), 2), "", "Policies"]
     for name, verdict, found in _verdicts(plan):
         lines.append(f"  {verdict:<8} {name}")
@@ -245,6 +271,16 @@ def render_markdown(plans: Sequence[StackPlan]) -> str:
             values = _yaml(_readable(release.inputs.get("values", {})))
             summary = f"Helm values of release {release.inputs.get('name')}"
             parts += ["", f"<details><summary>{summary}</summary>", "", _fence(values, "yaml"), "", "</details>"]
+        gets = label_studio_gets(declaration)
+        if gets:
+            parts += [
+                "",
+                "<details><summary>What Label Studio gets</summary>",
+                "",
+                _fence("\n".join(gets)),
+                "",
+                "</details>",
+            ]
         outputs = _fence(_yaml(_readable(declaration.outputs)), "yaml")
         parts += ["", "<details><summary>Stack outputs</summary>", "", outputs, "", "</details>"]
     return "\n".join(parts) + "\n"

@@ -32,6 +32,9 @@ SERVICE_ACCOUNT_SUFFIXES = {"app": "-ls-app", "rqworker": "-ls-rqworker"}
 
 # Where the Docker Compose guide mounts a Google key file: `- ./key.json:/opt/heartex/secrets/key.json:ro`.
 COMPOSE_KEY_PATH = "/opt/heartex/secrets/key.json"
+# Where chart 2.0.5 mounts the Secret holding a Google key file, read-only, in the app (and rqworker)
+# container; GOOGLE_APPLICATION_CREDENTIALS names the file under it by its key in that Secret.
+CHART_GCS_KEY_DIR = "/opt/heartex/secrets/gcs"
 
 
 class StorageKey(NamedTuple):
