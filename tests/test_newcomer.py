@@ -205,3 +205,43 @@ def test_the_plan_shows_where_label_studio_finds_its_storage(tmp_path, config, e
     for line in expected:
         assert line in view, view
     assert "stand-in-secret-access-key" not in result.stdout and "stand-in-account-key" not in result.stdout
+
+
+# -- stand-ins taken from the stack where it names them ----------------------------------------------
+
+OIDC_111 = "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF"
+KMS_777 = "arn:aws:kms:eu-west-1:777788889999:key/0f0e0d0c-0b0a-4909-8807-060504030201"
+SUBNET = (
+    "/subscriptions/6f1d2c3b-4a5e-4f60-8b7c-9d0e1f2a3b4c/resourceGroups/aks/providers/Microsoft.Network/"
+    "virtualNetworks/aks-vnet/subnets/nodes"
+)
+AZURE = {"azure-native:location": "westeurope", "labelstudio:cloud": "azure", "labelstudio:bucket": "media",
+         "labelstudio:host": "https://label.example.com"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("config", "in_plan", "note"),
+    [
+        ({**AWS, "labelstudio:aws": {"oidcProviderArn": OIDC_111}}, "arn:aws:iam::111122223333:role/",
+         "account 111122223333, the account of labelstudio:aws.oidcProviderArn"),
+        ({**AWS, "labelstudio:access": "access-keys", "labelstudio:aws": {"kmsKeyArn": KMS_777}},
+         "arn:aws:iam::777788889999:policy/", "the account of labelstudio:aws.kmsKeyArn"),
+        ({**AWS, "labelstudio:access": "access-keys"}, "arn:aws:iam::123456789012:policy/",
+         "AWS account 123456789012 in ARNs is a stand-in"),
+        ({**GCP, "labelstudio:access": "key"}, "@acme-ml-prod.iam.gserviceaccount.com", "project acme-ml-prod"),
+        ({**AZURE, "labelstudio:azure": {"allowedSubnetIds": [SUBNET], "allowedIpRanges": ["203.0.113.0/24"]}},
+         "Stand-ins: ",  # a created account's ids are not printed; the note says where they would be
+         "subscription 6f1d2c3b-4a5e-4f60-8b7c-9d0e1f2a3b4c, from labelstudio:azure.allowedSubnetIds"),
+        ({**AZURE, "azure-native:subscriptionId": "00000000-1111-2222-3333-444444444444"},
+         "Stand-ins: ", "from azure-native:subscriptionId"),
+        (AZURE, "Stand-ins: ", "Azure subscription 00000000-0000-0000-0000-000000000000 in ids is a stand-in"),
+    ],
+)  # fmt: skip
+def test_stand_ins_are_in_the_account_project_or_subscription_the_stack_names(tmp_path, config, in_plan, note):
+    result = run("-m", "tools.plan", str(stack_file(tmp_path, "stand-ins", config)))
+    assert result.returncode == 0, result.stderr
+    assert in_plan in result.stdout
+    stand_ins = next(line for line in result.stdout.splitlines() if line.startswith("Stand-ins: "))
+    assert note in stand_ins, stand_ins
+    if "111122223333" in note:
+        assert "123456789012" not in result.stdout

@@ -28,7 +28,6 @@ import yaml
 from policy.rules import POLICIES, Resource, Violation, evaluate
 from tools.label_studio_view import compose_lines, kubernetes_lines, secret_texts
 from tools.mockrun import (
-    ACCOUNT,
     PROJECT_DIR,
     Declaration,
     Registration,
@@ -48,8 +47,19 @@ QUIET_INPUTS = {"tags", "compat", "values"}
 DISCLAIMER = (
     "This is what the program declares for the stack file, run under the Pulumi SDK's mocks: "
     "not a diff against live state, and nothing was contacted. Ids, ARNs, emails and keys that "
-    f"the cloud assigns are stand-ins (such as AWS account {ACCOUNT}); secrets show as [secret]."
+    "the cloud assigns are stand-ins, in the account, project or subscription the stack names where it "
+    "names one; secrets show as [secret]."
 )
+
+
+def stand_in_note(declaration: Declaration) -> str | None:
+    """Where the chosen cloud's stand-ins took the account, project or subscription from (or that they made it up)."""
+    from components import registry
+
+    cloud = declaration.config.get("labelstudio:cloud")
+    if cloud not in registry.BACKENDS:
+        return None
+    return getattr(registry.part(cloud, "stand_ins").StandIns(declaration.config), "note", None)
 
 
 @dataclass
@@ -221,6 +231,8 @@ def render_text(plan: StackPlan) -> str:
         lines += ["", f"Refused: {plan.refusal} (the reasons are on stderr)."]
         return "\n".join(lines) + "\n"
     lines += [f"Warning: {warning}" for warning in declaration.warnings]
+    note = stand_in_note(declaration)
+    lines += [f"Stand-ins: {note}"] if note else []
     components = sum(not r.custom for r in declaration.resources)
     grouping = f"in {components} component{'s' if components != 1 else ''}"
     lines += ["", f"Resources ({sum(r.custom for r in declaration.resources)}, {grouping})"]
@@ -260,6 +272,8 @@ def render_markdown(plans: Sequence[StackPlan]) -> str:
             parts += [_fence(declaration.error)]
             continue
         parts += [f"> ⚠️ {warning}" for warning in declaration.warnings]
+        note = stand_in_note(declaration)
+        parts += [f"> Stand-ins: {note}", ""] if note else []
         parts += ["| policy | verdict |", "| --- | --- |"]
         for name, verdict, found in _verdicts(plan):
             detail = "<br>".join(f"`{line}`" for line in found)
