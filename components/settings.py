@@ -301,6 +301,14 @@ class Settings(Model):
             raise problem("has non-ASCII characters in its path; write them percent-encoded, as browsers send them")
         if parts.query or parts.fragment:
             raise problem(f"is not Label Studio's public URL: it has no query or fragment; {ORIGIN_EXAMPLE}")
+        # The rule corsOrigins follows: spelled as browsers send it (lowercase host, no default port),
+        # and no trailing '/': Label Studio builds its links from LABEL_STUDIO_HOST as written.
+        fixed = address[1] + parts.path.rstrip("/")
+        if value != fixed:
+            raise problem(
+                "is not written the way browsers send it (no default port, lowercase host, no trailing '/'); "
+                f"Label Studio builds its links from it as written, so write {fixed}"
+            )
         return value
 
     @field_validator("cors_origins")

@@ -245,3 +245,38 @@ def test_stand_ins_are_in_the_account_project_or_subscription_the_stack_names(tm
     assert note in stand_ins, stand_ins
     if "111122223333" in note:
         assert "123456789012" not in result.stdout
+
+
+# -- host follows the rule corsOrigins follows -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("host", "fixed"),
+    [
+        ("https://label.example.com/", "https://label.example.com"),
+        ("https://label.example.com:443", "https://label.example.com"),
+        ("http://label.example.com:80/ls/", "http://label.example.com/ls"),
+        ("https://Label.Example.com", "https://label.example.com"),
+    ],
+)
+def test_host_is_refused_where_the_same_text_in_cors_origins_is(host, fixed):
+    from components.settings import SettingsError, load_settings
+
+    base = {"aws:region": "eu-west-1", "cloud": "aws", "bucket": "acme-labels", "access": "access-keys"}
+    with pytest.raises(SettingsError) as host_error:
+        load_settings({**base, "host": host})
+    (message,) = host_error.value.problems
+    assert message.startswith("labelstudio:host") and f"write {fixed}" in message
+    with pytest.raises(SettingsError):
+        load_settings({**base, "corsOrigins": [host.removesuffix("/ls/")]})
+    settings, _ = load_settings({**base, "host": fixed})
+    assert settings.host == fixed
+
+
+def test_a_host_with_a_path_is_kept_as_written():
+    from components.settings import load_settings
+
+    base = {"aws:region": "eu-west-1", "cloud": "aws", "bucket": "acme-labels", "access": "access-keys"}
+    settings, _ = load_settings({**base, "host": "https://example.com:8443/label-studio"})
+    assert settings.host == "https://example.com:8443/label-studio"
+    assert settings.cors_origins == ["https://example.com:8443"]
