@@ -143,7 +143,9 @@ class StorageFacts:
             storage_type=connection["storage_type"],
             settings=dict(connection["settings"]),
             credentials={
-                name: pulumi.Output.secret(value) if confidential(connection["storage_type"], name) else value
+                name: pulumi.Output.secret(value)
+                if confidential(connection["storage_type"], name)
+                else pulumi.Output.from_input(value)
                 for name, value in (connection.get("credentials") or {}).items()
             },
             service_account_annotations=dict(connection.get("service_account_annotations") or {}),

@@ -14,6 +14,7 @@ reports (components/problems.py).
 from __future__ import annotations
 
 import copy
+import difflib
 import re
 from collections.abc import Mapping
 from typing import Any, Literal, get_args
@@ -457,7 +458,7 @@ def _object_check(cloud: str, rules: CloudSettings) -> Any:
             alias = rules.model.model_fields[required.name].alias
             raise problem(
                 f"is required with access {access}{_defaulted_access(info)}; "
-                f"set it to {required.what}{_other_modes(rules, access)}",
+                f"set it to {required.what}{_other_modes(rules, str(access))}",
                 alias,
             )
         storage = info.data.get("storage")
@@ -551,7 +552,23 @@ def load_settings(raw: Mapping[str, Any], secret_keys: frozenset[str] = frozense
     warnings = []
     if settings.target == "compose" and data.get("credentials") is not None:
         warnings.append("labelstudio:credentials has no effect with target compose: env.list always carries the keys")
-    return settings, warnings + storage_warnings(settings)
+    return settings, warnings + provider_key_warnings(settings) + storage_warnings(settings)
+
+
+def provider_key_warnings(settings: Settings) -> list[str]:
+    """A warning when the chosen cloud's provider setting (aws:region) is not one its installed SDK
+    lists: a typo, or a region newer than the SDK. Google Cloud's and Azure's SDKs ship no such list."""
+    key = cloud_settings(settings.cloud).provider_key
+    value = settings.provider_setting
+    known = key.known() if key and key.known else None
+    if not key or not value or known is None or value in known:
+        return []
+    close = difflib.get_close_matches(value, sorted(known), n=1)
+    hint = f"did you mean {close[0]}? " if close else ""
+    return [
+        f"{key.key} {value!r} is not a region the installed provider SDK knows; {hint}"
+        "if it is a region opened since, ignore this warning"
+    ]
 
 
 _STORAGE_WORDS = {"create": "created", "existing": "existing", "adopt": "adopted"}

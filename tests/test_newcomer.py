@@ -280,3 +280,31 @@ def test_a_host_with_a_path_is_kept_as_written():
     settings, _ = load_settings({**base, "host": "https://example.com:8443/label-studio"})
     assert settings.host == "https://example.com:8443/label-studio"
     assert settings.cors_origins == ["https://example.com:8443"]
+
+
+# -- another cloud's provider settings, and regions the SDK does not know ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("config", "warning"),
+    [
+        ({**AWS, "labelstudio:access": "access-keys", "gcp:project": "acme-ml"},
+         "gcp:project is a setting of cloud gcp's provider, and this stack's cloud is aws"),
+        ({**GCP, "labelstudio:access": "key", "azure-native:location": "westeurope"},
+         "azure-native:location is a setting of cloud azure's provider"),
+        ({**AWS, "labelstudio:access": "access-keys", "aws:region": "eu-west-9"},
+         "aws:region 'eu-west-9' is not a region the installed provider SDK knows; did you mean eu-west-"),
+    ],
+)  # fmt: skip
+def test_settings_nothing_reads_and_unknown_regions_are_warned_about(tmp_path, config, warning):
+    result = run("-m", "tools.plan", str(stack_file(tmp_path, "warned", config)))
+    assert result.returncode == 0, result.stderr
+    assert any(line.startswith("Warning: ") and warning in line for line in result.stdout.splitlines()), result.stdout
+
+
+def test_a_region_the_sdk_knows_is_not_warned_about(tmp_path):
+    from components.aws.regions import known_regions
+
+    assert known_regions() and "eu-west-1" in known_regions()  # pulumi_aws's Region enum, as installed
+    result = run("-m", "tools.plan", str(stack_file(tmp_path, "known", {**AWS, "labelstudio:access": "access-keys"})))
+    assert "Warning:" not in result.stdout

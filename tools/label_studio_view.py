@@ -97,6 +97,7 @@ def kubernetes_lines(values: Mapping[str, Any], release: str, secrets: list[str]
     """The app container's storage environment and key mounts, as chart 2.0.5 renders these values."""
     persistence = (values.get("global") or {}).get("persistence") or {}
     storage_type = persistence.get("type")
+    storage_type = str(storage_type)
     block = ((persistence.get("config") or {}).get(storage_type)) or {}
     lines = [f"the app container of release {release} (chart values as above)"]
     if storage_type in STORAGE_KEYS:
