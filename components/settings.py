@@ -378,7 +378,8 @@ class Settings(Model):
     @field_validator("helm_values")
     @classmethod
     def _helm_values(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
-        problems = user_values_problems(value, bool(info.data.get("enterprise")), info.data.get("host"))
+        secret = "helmValues" in ((info.context or {}).get("secret_keys") or ())
+        problems = user_values_problems(value, bool(info.data.get("enterprise")), info.data.get("host"), secret)
         if problems:
             raise problem("; and it ".join(problems), show_value=False)
         return value

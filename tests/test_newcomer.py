@@ -308,3 +308,42 @@ def test_a_region_the_sdk_knows_is_not_warned_about(tmp_path):
     assert known_regions() and "eu-west-1" in known_regions()  # pulumi_aws's Region enum, as installed
     result = run("-m", "tools.plan", str(stack_file(tmp_path, "known", {**AWS, "labelstudio:access": "access-keys"})))
     assert "Warning:" not in result.stdout
+
+
+# -- helmValues: credentials in plain text, keys the program owns -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("helm_values", "expected"),
+    [
+        ({"global": {"extraEnvironmentVars": {"AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI-0001"}}},
+         "puts credentials (AWS_SECRET_ACCESS_KEY) in plain text under global.extraEnvironmentVars"),
+        ({"global": {"persistence": {"config": {"s3": {"bucket": "other"}}}}},
+         "sets global.persistence.config.s3.bucket, which this program writes from labelstudio:bucket"),
+        ({"global": {"persistence": {"type": "volume"}}}, "sets global.persistence.type"),
+    ],
+)  # fmt: skip
+def test_helm_values_the_program_owns_or_that_hold_credentials_are_refused_without_echoing(
+    tmp_path, helm_values, expected
+):
+    config = {**AWS, "labelstudio:access": "access-keys", "labelstudio:helmValues": helm_values}
+    result = run("-m", "tools.plan", str(stack_file(tmp_path, "helm", config)))
+    assert result.returncode == 2
+    assert "labelstudio:helmValues" in result.stderr and expected in result.stderr, result.stderr
+    assert "wJalrXUtnFEMI-0001" not in result.stdout + result.stderr
+
+
+def test_chart_values_users_tune_stay_allowed_and_a_secure_helm_values_may_hold_credentials():
+    from components.settings import load_settings
+
+    base = {"aws:region": "eu-west-1", "cloud": "aws", "bucket": "acme-labels", "access": "access-keys",
+            "host": "https://label.example.com"}  # fmt: skip
+    tuned = {"global": {"persistence": {"config": {"s3": {"urlExpirationSecs": "3600"}}}}}
+    load_settings({**base, "helmValues": tuned})
+    secure = {"global": {"extraEnvironmentVars": {"POSTGRE_PASSWORD": "x"}}}
+    load_settings({**base, "helmValues": secure}, frozenset({"helmValues"}))
+
+
+def test_the_plan_says_why_there_is_no_rqworker_access_without_enterprise():
+    result = run("-m", "tools.plan", "Pulumi.dev.yaml")
+    assert "the chart runs rqworker only in Label Studio Enterprise (labelstudio:enterprise true)" in result.stdout

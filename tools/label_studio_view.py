@@ -134,6 +134,11 @@ def kubernetes_lines(values: Mapping[str, Any], release: str, secrets: list[str]
                 f"  service account {account.get('name')} ({component}): {annotation}: {_shown(value, secrets)}"
                 + (f"; {how}" if how else "")
             )
+    if "rqworker" not in values and storage_type in STORAGE_KEYS:
+        lines.append(
+            "  no rqworker service account or access: the chart runs rqworker only in Label Studio Enterprise "
+            "(labelstudio:enterprise true)"
+        )
     return lines
 
 

@@ -213,11 +213,54 @@ def label_studio_values(
     return deep_merge(user_values, ours)
 
 
-def user_values_problems(user_values: Mapping[str, Any], enterprise: bool, host: str | None = None) -> list[str]:
-    """What in the user's extra chart values would break storage access or leak a credential."""
+# Settings of the program that the chart's persistence keys are written from: a helmValues key for one
+# would be overwritten (ours win), so it is refused naming the setting to use.
+OWNED_PERSISTENCE_KEYS = {
+    "enabled": "labelstudio:cloud",
+    "type": "labelstudio:cloud",
+    "bucket": "labelstudio:bucket",
+    "containerName": "labelstudio:bucket",
+    "folder": "labelstudio:folder",
+    "region": "aws:region (labelstudio:s3-compatible.region on an S3-compatible server)",
+    "projectID": "gcp:project",
+    "endpointUrl": "labelstudio:s3-compatible.endpointUrl",
+}
+# Environment variable names that hold a credential; in plain helmValues they would sit in the stack
+# file, the state and the plan in clear text.
+_CREDENTIAL_NAME = ("SECRET", "PASSWORD", "TOKEN", "ACCESS_KEY", "ACCOUNT_KEY", "PRIVATE_KEY", "CREDENTIAL")
+
+
+def user_values_problems(
+    user_values: Mapping[str, Any], enterprise: bool, host: str | None = None, secret: bool = False
+) -> list[str]:
+    """What in the user's extra chart values would break storage access or leak a credential
+    (`secret`: the stack file holds helmValues as a secure value)."""
     problems = []
     environment = _dig(user_values, "global", "extraEnvironmentVars")
     environment = environment if isinstance(environment, Mapping) else {}
+    credentials = sorted(
+        name for name in environment if isinstance(name, str) and any(word in name.upper() for word in _CREDENTIAL_NAME)
+    )
+    if credentials and not secret:
+        problems.append(
+            f"puts credentials ({', '.join(credentials)}) in plain text under global.extraEnvironmentVars; "
+            "make helmValues a secret value (`pulumi config set --secret --path 'labelstudio:helmValues...'`) "
+            "or use global.extraEnvironmentSecrets with a Secret of your own"
+        )
+    persistence = _dig(user_values, "global", "persistence")
+    owned = []
+    if isinstance(persistence, Mapping):
+        owned += [f"global.persistence.{key}" for key in ("enabled", "type") if key in persistence]
+        config = persistence.get("config")
+        for storage_type, block in config.items() if isinstance(config, Mapping) else ():
+            owned += [
+                f"global.persistence.config.{storage_type}.{key}"
+                for key in (block if isinstance(block, Mapping) else ())
+                if key in OWNED_PERSISTENCE_KEYS
+            ]
+    for key in owned:
+        setting = OWNED_PERSISTENCE_KEYS[key.rsplit(".", 1)[-1]]
+        problems.append(f"sets {key}, which this program writes from {setting}; remove it and set {setting}")
     user_host = environment.get(LABEL_STUDIO_HOST)
     if host and user_host is not None and user_host != host:
         problems.append(
