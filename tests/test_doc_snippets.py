@@ -33,7 +33,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tools.mockrun import run_stack_file
+from tools.mockrun import reveal, run_stack_file
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -42,7 +42,7 @@ ADDS = re.compile(r"#\s*adds to (Pulumi\.[A-Za-z0-9_.-]+\.yaml)\b")
 NOT_STACKS = {"resources", "services", "values"}  # a Pulumi YAML program, a compose file, an ESC environment
 
 
-@dataclass
+@dataclass(frozen=True)
 class Block:
     doc: Path
     line: int
@@ -294,3 +294,59 @@ def test_a_secret_is_created_in_a_namespace_that_exists():
             secret = re.search(r"kubectl -n (\S+) create secret", line)
             if secret:
                 assert secret.group(1) in created, f"{block.where}: namespace {secret.group(1)} is never created"
+
+
+# -- what the docs say a stack exports and writes -------------------------------------------------
+
+CLOUD_DOCS = {"aws": "aws.md", "gcp": "gcp.md", "azure": "azure.md", "s3-compatible": "s3-compatible.md"}
+
+
+@cache
+def planned(block: Block) -> Any:
+    name, document = complete(block)
+    directory = Path(os.environ.get("TMPDIR", "/tmp")) / f"doc-snippets-{os.getpid()}"
+    directory.mkdir(exist_ok=True)
+    path = directory / (name if name.startswith("Pulumi.") else f"Pulumi.{name}")
+    path.write_text(yaml.safe_dump(document))
+    return run_stack_file(path, ROOT)
+
+
+@pytest.mark.parametrize("cloud", sorted(CLOUD_DOCS))
+def test_each_cloud_page_lists_every_output_its_stacks_export(cloud):
+    doc = ROOT / "docs" / CLOUD_DOCS[cloud]
+    paragraph = re.search(r"^Stack outputs: (.*?)\n\n", doc.read_text(), re.S | re.M)
+    assert paragraph, f"{doc.name} has no 'Stack outputs:' paragraph"
+    listed = set(re.findall(r"`([A-Za-z]+)`", paragraph.group(1)))
+    stacks = [b for b in STACK_SNIPPETS if b.doc == doc]
+    assert stacks
+    for block in stacks:
+        declaration = planned(block)
+        assert declaration.error is None, block.where
+        missing = set(declaration.outputs) - listed
+        assert not missing, f"{doc.name} does not list {sorted(missing)}, which {block.where} exports"
+
+
+def _env_list_samples(doc: Path) -> list[tuple[Block, list[str]]]:
+    samples = []
+    for block in blocks(doc):
+        names = [line.split("=", 1)[0] for line in block.text.splitlines() if re.match(r"^[A-Z0-9_]+=", line)]
+        if block.language == "" and names and names[0] == "STORAGE_TYPE":
+            samples.append((block, names))
+    return samples
+
+
+def test_each_env_list_sample_names_what_the_stack_before_it_writes():
+    """An env.list sample holds the variables, in order, of the compose stack snippet above it."""
+    checked = 0
+    for doc in DOCS:
+        for sample, names in _env_list_samples(doc):
+            stacks = [b for b in STACK_SNIPPETS if b.doc == doc and b.line < sample.line]
+            compose = [b for b in stacks if (planned(b).outputs.get("target") == "compose")]
+            stack = compose[-1] if compose else stacks[-1]
+            declaration = planned(stack)
+            assert declaration.error is None, stack.where
+            env_list = reveal(declaration.outputs.get("envList") or "")
+            written = [line.split("=", 1)[0] for line in env_list.splitlines()]
+            assert names == written, f"{sample.where} lists {names}; {stack.where} writes {written}"
+            checked += 1
+    assert checked >= 2
