@@ -347,3 +347,24 @@ def test_chart_values_users_tune_stay_allowed_and_a_secure_helm_values_may_hold_
 def test_the_plan_says_why_there_is_no_rqworker_access_without_enterprise():
     result = run("-m", "tools.plan", "Pulumi.dev.yaml")
     assert "the chart runs rqworker only in Label Studio Enterprise (labelstudio:enterprise true)" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("environment", "refused"),
+    [
+        ({"AWS_SECRET_ACCESS_KEY": "x"}, True),
+        ({"AWS_ACCESS_KEY_ID": "x"}, True),
+        ({"AZURE_STORAGE_ACCOUNT_KEY": "x"}, True),
+        ({"POSTGRE_PASSWORD": "x"}, True),
+        ({"GITHUB_TOKEN": "x"}, True),
+        ({"SECRET_KEY": "x"}, True),
+        ({"GOOGLE_APPLICATION_CREDENTIALS": "/etc/key.json"}, False),  # a path, not a credential
+        ({"LOG_LEVEL": "DEBUG", "DJANGO_DB": "default"}, False),
+    ],
+)
+def test_credential_names_in_plain_chart_environment(environment, refused):
+    from components.kubernetes.chart import user_values_problems
+
+    values = {"global": {"extraEnvironmentVars": environment}}
+    assert bool(user_values_problems(values, False)) is refused
+    assert user_values_problems(values, False, secret=True) == []

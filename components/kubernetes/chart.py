@@ -227,7 +227,7 @@ OWNED_PERSISTENCE_KEYS = {
 }
 # Environment variable names that hold a credential; in plain helmValues they would sit in the stack
 # file, the state and the plan in clear text.
-_CREDENTIAL_NAME = ("SECRET", "PASSWORD", "TOKEN", "ACCESS_KEY", "ACCOUNT_KEY", "PRIVATE_KEY", "CREDENTIAL")
+_CREDENTIAL_NAME = ("SECRET", "PASSWORD", "TOKEN", "ACCESS_KEY", "ACCOUNT_KEY", "PRIVATE_KEY")
 
 
 def user_values_problems(
