@@ -42,8 +42,8 @@ class StandIns:
         self.note = (
             f"AWS ARNs are in account {found[0]}, the account of {found[1]}"
             if found
-            else f"AWS account {ACCOUNT} in ARNs is a stand-in: the stack names no account "
-            "(set labelstudio:aws.oidcProviderArn or kmsKeyArn, or see the account after `pulumi up`)"
+            else f"AWS account {ACCOUNT} in ARNs is a stand-in: the stack names no account (no "
+            "labelstudio:aws.oidcProviderArn or kmsKeyArn); the real one is the account `pulumi up` runs in"
         )
 
     def new_resource(self, kind: str, name: str, inputs: dict[str, Any]) -> Answer | None:
