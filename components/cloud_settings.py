@@ -90,6 +90,9 @@ class ProviderKey:
     problem: Callable[[str], str | None]  # why a value is refused, or None
     # Where the provider looks when the stack does not set it; the program must agree.
     environment: tuple[str, ...] = ()
+    # The values the installed provider SDK knows (its list of regions), or None where it ships none;
+    # a value outside it is warned about, not refused.
+    known: Callable[[], frozenset[str] | None] | None = None
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,14 @@ class StorageConnection(TypedDict):
     """Credentials Label Studio reads from a Secret that exists already (instead of `credentials`)."""
 
 
+def confidential(storage_type: str, credential: str) -> bool:
+    """Whether a credential's value is a secret (an Azure account's name, handed over with its key, is not)."""
+    from components.kubernetes.chart import STORAGE_KEYS
+
+    key = STORAGE_KEYS.get(storage_type, {}).get(credential)
+    return key.confidential if key else True
+
+
 @dataclass(frozen=True)
 class StorageFacts:
     """What Label Studio needs from a storage, in Label Studio's terms and no chart's.
@@ -107,7 +115,8 @@ class StorageFacts:
 
     storage_type: str  # "s3", "gcs" or "azure"
     settings: Mapping[str, Any]  # non-secret: bucket, folder, region, project, container
-    credentials: Mapping[str, pulumi.Output[str]] = field(default_factory=dict)  # always Pulumi secrets
+    # Pulumi secrets, but for the values STORAGE_KEYS marks not confidential (an Azure account's name).
+    credentials: Mapping[str, pulumi.Output[str]] = field(default_factory=dict)
     service_account_annotations: Mapping[str, Any] = field(default_factory=dict)
     credentials_secret: CredentialsSecretRef | None = None  # credentials in a Secret that exists already
     compose_outputs: Mapping[str, Any] = field(default_factory=dict)  # extra secret outputs for compose
@@ -134,7 +143,10 @@ class StorageFacts:
             storage_type=connection["storage_type"],
             settings=dict(connection["settings"]),
             credentials={
-                name: pulumi.Output.secret(value) for name, value in (connection.get("credentials") or {}).items()
+                name: pulumi.Output.secret(value)
+                if confidential(connection["storage_type"], name)
+                else pulumi.Output.from_input(value)
+                for name, value in (connection.get("credentials") or {}).items()
             },
             service_account_annotations=dict(connection.get("service_account_annotations") or {}),
             credentials_secret=connection.get("credentials_secret") or None,

@@ -14,6 +14,7 @@ reports (components/problems.py).
 from __future__ import annotations
 
 import copy
+import difflib
 import re
 from collections.abc import Mapping
 from typing import Any, Literal, get_args
@@ -323,6 +324,14 @@ class Settings(Model):
             raise problem("has non-ASCII characters in its path; write them percent-encoded, as browsers send them")
         if parts.query or parts.fragment:
             raise problem(f"is not Label Studio's public URL: it has no query or fragment; {ORIGIN_EXAMPLE}")
+        # The rule corsOrigins follows: spelled as browsers send it (lowercase host, no default port),
+        # and no trailing '/': Label Studio builds its links from LABEL_STUDIO_HOST as written.
+        fixed = address[1] + parts.path.rstrip("/")
+        if value != fixed:
+            raise problem(
+                "is not written the way browsers send it (no default port, lowercase host, no trailing '/'); "
+                f"Label Studio builds its links from it as written, so write {fixed}"
+            )
         return value
 
     @field_validator("cors_origins")
@@ -391,7 +400,8 @@ class Settings(Model):
     @field_validator("helm_values")
     @classmethod
     def _helm_values(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
-        problems = user_values_problems(value, bool(info.data.get("enterprise")), info.data.get("host"))
+        secret = "helmValues" in ((info.context or {}).get("secret_keys") or ())
+        problems = user_values_problems(value, bool(info.data.get("enterprise")), info.data.get("host"), secret)
         if problems:
             raise problem("; and it ".join(problems), show_value=False)
         return value
@@ -492,7 +502,11 @@ def _object_check(cloud: str, rules: CloudSettings) -> Any:
         required = rules.required_for_access.get(access) if access else None
         if required and getattr(value, required.name) is None:
             alias = rules.model.model_fields[required.name].alias
-            raise problem(f"is required with access {access}; set it to {required.what}", alias)
+            raise problem(
+                f"is required with access {access}{_defaulted_access(info)}; "
+                f"set it to {required.what}{_other_modes(rules, str(access))}",
+                alias,
+            )
         storage = info.data.get("storage")
         for required in rules.required_for_existing if storage in ("existing", "adopt") else ():
             if getattr(value, required.name) is None:
@@ -508,6 +522,28 @@ def _object_check(cloud: str, rules: CloudSettings) -> Any:
         return value
 
     return field_validator(object_field(cloud))(check)
+
+
+def _defaulted_access(info: ValidationInfo) -> str:
+    """`(the default...)` when the stack file does not set labelstudio:access, else nothing."""
+    given = (info.context or {}).get("given")
+    if given is None or "access" in given:
+        return ""
+    return " (the default access mode on target kubernetes: labelstudio:access is not set)"
+
+
+def _other_modes(rules: CloudSettings, access: str) -> str:
+    """The fix that avoids the setting: another access mode, each with what it needs."""
+    others = []
+    for mode in rules.access_modes:
+        if mode == access:
+            continue
+        needs = rules.required_for_access.get(mode)
+        alias = rules.model.model_fields[needs.name].alias if needs else None
+        others.append(
+            f"{mode} (needs {alias})" if alias else f"{mode} (hands out keys)" if mode == rules.keyed_access else mode
+        )
+    return f", or set labelstudio:access to another mode: {', '.join(others)}" if others else ""
 
 
 _MODELS: dict[tuple[tuple[str, str], ...], type[Settings]] = {}
@@ -556,13 +592,29 @@ def load_settings(raw: Mapping[str, Any], secret_keys: frozenset[str] = frozense
         raise SettingsError(shape_problems)
     model = settings_model()
     try:
-        settings = model.model_validate(data, context={"secret_keys": secret_keys})
+        settings = model.model_validate(data, context={"secret_keys": secret_keys, "given": frozenset(data)})
     except ValidationError as error:
         raise SettingsError(describe(error, data, secret_keys, model)) from None
     warnings = []
     if settings.target == "compose" and data.get("credentials") is not None:
         warnings.append("labelstudio:credentials has no effect with target compose: env.list always carries the keys")
-    return settings, warnings + storage_warnings(settings)
+    return settings, warnings + provider_key_warnings(settings) + storage_warnings(settings)
+
+
+def provider_key_warnings(settings: Settings) -> list[str]:
+    """A warning when the chosen cloud's provider setting (aws:region) is not one its installed SDK
+    lists: a typo, or a region newer than the SDK. Google Cloud's and Azure's SDKs ship no such list."""
+    key = cloud_settings(settings.cloud).provider_key
+    value = settings.provider_setting
+    known = key.known() if key and key.known else None
+    if not key or not value or known is None or value in known:
+        return []
+    close = difflib.get_close_matches(value, sorted(known), n=1)
+    hint = f"did you mean {close[0]}? " if close else ""
+    return [
+        f"{key.key} {value!r} is not a region the installed provider SDK knows; {hint}"
+        "if it is a region opened since, ignore this warning"
+    ]
 
 
 _STORAGE_WORDS = {"create": "created", "existing": "existing", "adopt": "adopted"}

@@ -50,6 +50,24 @@ def read_settings() -> Settings:
     except SettingsError as error:
         # The CLI prints a RunError as a plain message, without a Python traceback.
         raise pulumi.RunError(str(error)) from None
-    for warning in warnings:
+    for warning in warnings + foreign_provider_warnings(config, settings.cloud):
         pulumi.log.warn(warning)
     return settings
+
+
+def foreign_provider_warnings(config: dict[str, Any], cloud: str) -> list[str]:
+    """A warning for each setting of another cloud's provider (`gcp:project` on an AWS stack): the
+    program never reads it, as it never reads `labelstudio:gcp` there (which is refused)."""
+    namespaces = {
+        key.key.split(":", 1)[0]: other
+        for other in registry.BACKENDS
+        if (key := cloud_settings(other).provider_key) and other != cloud
+    }
+    chosen = cloud_settings(cloud).provider_key
+    namespaces.pop(chosen.key.split(":", 1)[0] if chosen else "", None)
+    return [
+        f"{key} is a setting of cloud {namespaces[key.split(':', 1)[0]]}'s provider, and this stack's cloud is "
+        f"{cloud}: nothing reads it; remove it (`pulumi config rm {key}`)"
+        for key in sorted(config)
+        if key.split(":", 1)[0] in namespaces
+    ]

@@ -73,7 +73,7 @@ def test_compose_plan_shows_env_list_as_a_secret_output(tmp_path):
 def test_a_bad_stack_file_fails_with_the_programs_own_message_and_no_traceback(tmp_path):
     config = {**AWS, "labelstudio:bucket": "Not_A_Bucket", "labelstudio:access": "magic"}
     result = plan(str(stack_file(tmp_path, "bad", config)))
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "labelstudio:bucket 'Not_A_Bucket' is not a valid S3 bucket name" in result.stderr
     assert "labelstudio:access 'magic'" in result.stderr
     assert "Traceback" not in result.stdout + result.stderr
@@ -83,7 +83,7 @@ def test_several_stack_files_in_one_run_and_any_failure_fails_the_run(tmp_path):
     good = stack_file(tmp_path, "good", {**AWS, "labelstudio:target": "compose"})
     bad = stack_file(tmp_path, "bad", {**AWS, "labelstudio:cloud": "oracle"})
     result = plan(str(good), str(bad))
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "stack 'good'" in result.stdout and "stack 'bad'" in result.stdout
     assert "labelstudio:cloud 'oracle' must be one of 'aws', 'gcp', 'azure' or 's3-compatible'" in result.stderr
 
@@ -93,7 +93,7 @@ def test_a_missing_or_unreadable_stack_file_is_a_plain_error(tmp_path):
     broken.write_text("config: [unclosed")
     for path in (tmp_path / "Pulumi.none.yaml", broken):
         result = plan(str(path))
-        assert result.returncode == 1
+        assert result.returncode == 2
         assert "Traceback" not in result.stderr
         assert str(path.name) in result.stderr
 
@@ -118,7 +118,7 @@ def test_policy_verdicts_are_shown_and_a_violation_fails_the_run(tmp_path):
 def test_markdown_output_for_a_pull_request_summarises_each_stack(tmp_path):
     bad = stack_file(tmp_path, "bad", {**AWS, "labelstudio:bucket": "Bad_Bucket"})
     result = plan("--format", "markdown", "Pulumi.dev.yaml", str(bad))
-    assert result.returncode == 1
+    assert result.returncode == 2
     out = result.stdout
     assert out.startswith("## Credential-free plan")
     assert "| `Pulumi.dev.yaml` | dev | ✅ 13 resources, all policies pass |" in out
@@ -182,7 +182,7 @@ def test_the_markdown_plan_shows_every_failed_stack_file_and_fails(tmp_path):
     (tmp_path / "Pulumi.list.yaml").write_text("config:\n  - labelstudio:cloud: aws\n")
     files.append(str(tmp_path / "Pulumi.list.yaml"))
     result = plan("--format", "markdown", "Pulumi.dev.yaml", *files)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "Traceback" not in result.stdout + result.stderr
     for path in files:
         assert f"| `{path}` | " in result.stdout and f"### ❌ `{path}`" in result.stdout, path
@@ -203,7 +203,7 @@ def test_a_yaml_alias_bomb_is_refused_in_bounded_time_and_memory(tmp_path):
     assert time.monotonic() - started < 30
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     assert peak_kib < 400_000 or peak_kib == before, f"peak {peak_kib} KiB"
-    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "labelstudio:helmValues" in result.stderr and "too large" in result.stderr
 
 
@@ -232,7 +232,7 @@ def test_a_program_that_breaks_is_a_failed_stack_in_the_markdown_not_a_crash(tmp
 
     monkeypatch.setattr(tools.plan, "run_stack_file", broken_program)
     path = stack_file(tmp_path, "broken", AWS)
-    assert tools.plan.main(["--format", "markdown", str(path)]) == 1
+    assert tools.plan.main(["--format", "markdown", str(path)]) == 2
     out = capsys.readouterr().out
     assert f"| `{path}` | broken | ❌ refused: the program stopped with an error |" in out
     assert "RuntimeError: the component fell over" in out

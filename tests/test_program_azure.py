@@ -213,7 +213,9 @@ def test_inline_credentials_are_secret_values_and_the_release_keeps_its_values_s
     declaration = run(azure_stack(credentials="inline"))
     assert not declaration.of_type(K8S_SECRET)
     config = azure_config(declaration)
-    assert isinstance(config["storageAccountName"], Secret) and isinstance(config["storageAccountKey"], Secret)
+    # The key is a secret; the account's name is not (it is plain in the outputs too), so it is shown alike.
+    assert isinstance(config["storageAccountKey"], Secret)
+    assert config["storageAccountName"] == declaration.outputs["storageAccountName"]
     assert reveal(config) == {
         "containerName": "label-media",
         "folder": "",
@@ -346,12 +348,15 @@ def test_a_hostile_stack_name_still_declares_valid_names():
         ({"gcp": {"location": "EU"}}, 'labelstudio:gcp {"location": "EU"} applies to cloud gcp only'),
         (
             {"azure": {"allowedIpRanges": ["20.50.0.0/16", "10.0.0.0/8"]}},
-            "labelstudio:azure.allowedIpRanges[1]: '10.0.0.0/8' is a private range",
+            "labelstudio:azure.allowedIpRanges[1]: '10.0.0.0/8' is in 10.0.0.0/8, a private range (RFC 1918)",
         ),
         ({"azure": {"allowedIpRanges": ["20.50.1.7/16"]}}, "has host bits set; the range is written 20.50.0.0/16"),
         ({"azure": {"allowedIpRanges": ["20.50.1.6/31"]}}, "is a /31 range, which Azure refuses"),
         ({"azure": {"allowedIpRanges": ["2001:db8::/32"]}}, "is IPv6"),
-        ({"azure": {"allowedIpRanges": ["100.64.0.0/10"]}}, "is not a public internet address"),
+        ({"azure": {"allowedIpRanges": ["172.20.0.0/16"]}}, "is in 172.16.0.0/12, a private range (RFC 1918)"),
+        ({"azure": {"allowedIpRanges": ["192.0.0.0/2"]}}, "is in 192.168.0.0/16, a private range (RFC 1918)"),
+        ({"azure": {"allowedIpRanges": ["20.50.1.7/32"]}}, "write the address alone: 20.50.1.7"),
+        ({"azure": {"allowedIpRanges": ["20.50.1.6/31"]}}, "its two addresses alone: 20.50.1.6 and 20.50.1.7"),
         (
             {"azure": {"allowedSubnetIds": ["aks-vnet/nodes"]}},
             "labelstudio:azure.allowedSubnetIds[0]: 'aks-vnet/nodes'",

@@ -62,7 +62,7 @@ def test_access_keys_on_kubernetes_default_to_a_kubernetes_secret():
 
 
 def test_cors_origins_default_to_the_origin_of_host():
-    settings, _ = load_settings(aws(host="https://Label.Example.com:8443/label-studio/"))
+    settings, _ = load_settings(aws(host="https://label.example.com:8443/label-studio"))
     assert settings.cors_origins == ["https://label.example.com:8443"]
 
 
@@ -344,9 +344,11 @@ def test_a_password_in_a_url_is_refused_and_never_repeated(key):
 
 
 def test_the_origin_derived_from_host_is_what_a_browser_sends():
-    settings, _ = load_settings(aws(host="https://Label.Example.com:443/label-studio"))
+    """host is held to corsOrigins' rule: a spelling browsers never send is refused with the one to use."""
+    (problem,) = problems(aws(host="https://Label.Example.com:443/label-studio"))
+    assert problem.endswith("write https://label.example.com/label-studio"), problem
+    settings, _ = load_settings(aws(host="https://label.example.com/label-studio"))
     assert settings.cors_origins == ["https://label.example.com"]
-    assert settings.host == "https://Label.Example.com:443/label-studio", "Label Studio gets its URL as written"
 
 
 @pytest.mark.parametrize("host", ["https://label.example.com:0", "https://bücher.example", "https://a b.example"])
@@ -373,10 +375,25 @@ def test_compose_refuses_what_only_a_helm_release_uses(setting):
     assert "target kubernetes only" in problem
 
 
-@pytest.mark.parametrize("ranges", [["0.0.0.0/0"], ["0.0.0.0/1"], ["52.1.2.3", "224.0.0.0/4"]])
-def test_ip_rules_take_public_addresses_only(ranges):
+@pytest.mark.parametrize("ranges", [["0.0.0.0/0"], ["0.0.0.0/1"], ["52.1.2.3", "10.1.2.3"], ["192.168.7.0/24"]])
+def test_ip_rules_refuse_the_private_ranges_azure_refuses(ranges):
     (problem,) = problems({**AZURE_BASE, "azure": {"allowedIpRanges": ranges}})
     assert problem.startswith(f"labelstudio:azure.allowedIpRanges[{len(ranges) - 1}]"), problem
+    assert "RFC 1918" in problem
+
+
+@pytest.mark.parametrize(
+    "ranges",
+    [
+        ["203.0.113.0/24"],  # docs/azure.md's example: documentation ranges are public as far as Azure is concerned
+        ["198.51.100.7", "192.0.2.0/24"],
+        ["11.0.0.0/8", "172.32.0.0/16", "192.169.0.0/16"],  # just outside RFC 1918
+        ["20.50.1.4/30"],  # the smallest prefix Azure takes
+    ],
+)
+def test_ip_rules_take_what_azure_takes(ranges):
+    settings, _ = load_settings({**AZURE_BASE, "azure": {"allowedIpRanges": ranges}})
+    assert settings.azure.allowed_ip_ranges == ranges
 
 
 @pytest.mark.parametrize(

@@ -34,10 +34,25 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
-import requests
-
 from components import registry
 from components.storage_check import DEFAULT_TIMEOUTS, StorageCheck, Timeouts, parse_env_list
+
+
+def missing_extras(error: ModuleNotFoundError) -> str:
+    """What to run when a client library of check's is not installed (requirements-check.txt)."""
+    return (
+        f"cannot check: the cloud client library {error.name!r} is not installed in this environment; "
+        "run ./scripts/setup.sh check (it installs requirements-check.txt into .venv)"
+    )
+
+
+try:
+    import requests
+except ModuleNotFoundError as missing:  # check's clients are an extra: say how to install them
+    if __name__ == "__main__":
+        print(missing_extras(missing), file=sys.stderr)
+        sys.exit(2)
+    raise
 
 REFUSED_ORIGIN = "https://storage-check.invalid"
 DEFAULT_DEADLINE = 60.0
@@ -473,6 +488,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             reached = storage_from_outputs(outputs, args.endpoint_url, Timeouts.within(args.deadline))
         except BadOutputs as problem:
             print(f"cannot check: {problem}", file=sys.stderr)
+            return BAD_INPUT
+        except ModuleNotFoundError as error:  # check's clients are an extra the plan and `pulumi up` never need
+            print(missing_extras(error), file=sys.stderr)
             return BAD_INPUT
         except Exception as error:  # a cloud SDK refusing the outputs or finding no credentials of yours
             print(f"cannot check: {one_line(error, credentials_in(outputs))}", file=sys.stderr)

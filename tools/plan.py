@@ -7,7 +7,8 @@ It runs `__main__.py` under the Pulumi SDK's mocks with each stack file's config
 prints every resource with its settings, the Helm values (credentials as [secret]), the stack
 outputs and the verdict of each policy of the policy pack. It shows what is declared, not a
 diff against live state. Without stack files it plans every Pulumi.<stack>.yaml of the project
-and of examples/. Exit code 1 when a stack file is refused or a policy is violated. With
+and of examples/. A refused stack file's reasons are printed once, on stderr (in the markdown
+document with --format markdown), and the exit code is 2; a violated policy makes it 1. With
 `--output NAME` it prints one stack output of one stack file instead, as `pulumi stack output`
 would after a deploy (never a secret one).
 """
@@ -25,8 +26,8 @@ from typing import Any
 import yaml
 
 from policy.rules import POLICIES, Resource, Violation, evaluate
+from tools.label_studio_view import compose_lines, kubernetes_lines, secret_texts
 from tools.mockrun import (
-    ACCOUNT,
     PROJECT_DIR,
     Declaration,
     Registration,
@@ -37,14 +38,28 @@ from tools.mockrun import (
 )
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
+# Exit codes: a policy violated by what a stack declares, and a stack file refused (nothing declared).
+VIOLATED = 1
+REFUSED = 2
 # Inputs that say nothing a reviewer needs; the Helm values get a section of their own.
 QUIET_INPUTS = {"tags", "compat", "values"}
 
 DISCLAIMER = (
     "This is what the program declares for the stack file, run under the Pulumi SDK's mocks: "
     "not a diff against live state, and nothing was contacted. Ids, ARNs, emails and keys that "
-    f"the cloud assigns are stand-ins (such as AWS account {ACCOUNT}); secrets show as [secret]."
+    "the cloud assigns are stand-ins, in the account, project or subscription the stack names where it "
+    "names one; secrets show as [secret]."
 )
+
+
+def stand_in_note(declaration: Declaration) -> str | None:
+    """Where the chosen cloud's stand-ins took the account, project or subscription from (or that they made it up)."""
+    from components import registry
+
+    cloud = declaration.config.get("labelstudio:cloud")
+    if cloud not in registry.BACKENDS:
+        return None
+    return getattr(registry.part(cloud, "stand_ins").StandIns(declaration.config), "note", None)
 
 
 @dataclass
@@ -180,6 +195,28 @@ def _imports_text(declaration: Declaration) -> list[str]:
     return lines + [f"  {r.type}  {r.name}  [import {r.import_id}]" for r in declaration.imports]
 
 
+def marked_secret_keys() -> dict[str, set[str]]:
+    """The keys of each cloud's object that its model marks as secrets (the S3-compatible keys)."""
+    from components.problems import field_extra, object_models
+    from components.settings import settings_model
+
+    return {
+        key: {field.alias or name for name, field in model.model_fields.items() if field_extra(field).get("secret")}
+        for key, model in object_models(settings_model()).items()
+    }
+
+
+def label_studio_gets(declaration: Declaration) -> list[str]:
+    """What Label Studio is handed, where its guide looks for it; secret values as markers naming them."""
+    secrets = secret_texts(declaration.config, declaration.secret_keys, marked_secret_keys())
+    lines: list[str] = []
+    for release in declaration.of_type(RELEASE):
+        lines += kubernetes_lines(release.inputs.get("values") or {}, str(release.inputs.get("name")), secrets)
+    if declaration.outputs.get("target") == "compose":
+        lines += compose_lines(declaration.outputs, secrets)
+    return lines
+
+
 # -- text -------------------------------------------------------------------------------------------
 
 
@@ -191,9 +228,11 @@ def render_text(plan: StackPlan) -> str:
     ]
     lines += [f"Note: {note}" for note in declaration.notes]
     if declaration.error:
-        lines += ["", "The program stopped before declaring anything:", declaration.error]
+        lines += ["", f"Refused: {plan.refusal} (the reasons are on stderr)."]
         return "\n".join(lines) + "\n"
     lines += [f"Warning: {warning}" for warning in declaration.warnings]
+    note = stand_in_note(declaration)
+    lines += [f"Stand-ins: {note}"] if note else []
     components = sum(not r.custom for r in declaration.resources)
     grouping = f"in {components} component{'s' if components != 1 else ''}"
     lines += ["", f"Resources ({sum(r.custom for r in declaration.resources)}, {grouping})"]
@@ -203,6 +242,9 @@ def render_text(plan: StackPlan) -> str:
         chart = f"{release.inputs.get('chart')} {release.inputs.get('version')}"
         lines += ["", f"Helm values of release {release.inputs.get('name')} (chart {chart})"]
         lines.append(_yaml(_readable(release.inputs.get("values", {})), 2))
+    gets = label_studio_gets(declaration)
+    if gets:
+        lines += ["", "What Label Studio gets"] + ["  " + line for line in gets]
     lines += ["", "Stack outputs", _yaml(_readable(declaration.outputs), 2), "", "Policies"]
     for name, verdict, found in _verdicts(plan):
         lines.append(f"  {verdict:<8} {name}")
@@ -230,6 +272,8 @@ def render_markdown(plans: Sequence[StackPlan]) -> str:
             parts += [_fence(declaration.error)]
             continue
         parts += [f"> ⚠️ {warning}" for warning in declaration.warnings]
+        note = stand_in_note(declaration)
+        parts += [f"> Stand-ins: {note}", ""] if note else []
         parts += ["| policy | verdict |", "| --- | --- |"]
         for name, verdict, found in _verdicts(plan):
             detail = "<br>".join(f"`{line}`" for line in found)
@@ -241,6 +285,16 @@ def render_markdown(plans: Sequence[StackPlan]) -> str:
             values = _yaml(_readable(release.inputs.get("values", {})))
             summary = f"Helm values of release {release.inputs.get('name')}"
             parts += ["", f"<details><summary>{summary}</summary>", "", _fence(values, "yaml"), "", "</details>"]
+        gets = label_studio_gets(declaration)
+        if gets:
+            parts += [
+                "",
+                "<details><summary>What Label Studio gets</summary>",
+                "",
+                _fence("\n".join(gets)),
+                "",
+                "</details>",
+            ]
         outputs = _fence(_yaml(_readable(declaration.outputs)), "yaml")
         parts += ["", "<details><summary>Stack outputs</summary>", "", outputs, "", "</details>"]
     return "\n".join(parts) + "\n"
@@ -259,7 +313,7 @@ def print_output(stack_file: Path, name: str) -> int:
     declaration = plan_stack(stack_file).declaration
     if declaration.error:
         print(f"{stack_file}: {declaration.error}", file=sys.stderr)
-        return 1
+        return REFUSED
     if name not in declaration.outputs:
         print(f"{stack_file}: the stack has no output {name!r}; it has {', '.join(sorted(declaration.outputs))}",
               file=sys.stderr)  # fmt: skip
@@ -288,21 +342,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         if len(args.stack_files) != 1:
             parser.error("--output takes exactly one stack file")
         return print_output(args.stack_files[0], args.output)
-    failed = False
+    status = 0
     plans = []
     for stack_file in args.stack_files or every_stack_file():
         plan = plan_stack(stack_file)
         plans.append(plan)
         if args.format == "text":
             sys.stdout.write(render_text(plan))
-        if plan.declaration.error:
-            print(f"{stack_file}: {plan.declaration.error}", file=sys.stderr)
+            if plan.declaration.error:  # the reasons once, where errors go; the markdown holds them itself
+                print(f"{stack_file}: {plan.declaration.error}", file=sys.stderr)
         for violation in plan.violations:
             print(f"{stack_file}: policy {violation.policy}: {violation.resource} {violation.message}", file=sys.stderr)
-        failed = failed or plan.failed
+        status = max(status, REFUSED if plan.declaration.error else VIOLATED if plan.violations else 0)
     if args.format == "markdown":
         sys.stdout.write(render_markdown(plans))
-    return 1 if failed else 0
+    return status
 
 
 if __name__ == "__main__":

@@ -188,6 +188,13 @@ def object_problem(aws: AwsSettings, region: str | None) -> tuple[str, str] | No
     return None
 
 
+def _known_regions() -> frozenset[str] | None:
+    """pulumi_aws's list of regions, read when the settings are checked (components/aws/regions.py)."""
+    from components.aws.regions import known_regions
+
+    return known_regions()
+
+
 CLOUD = CloudSettings(
     model=AwsSettings,
     field=Field(
@@ -215,6 +222,7 @@ CLOUD = CloudSettings(
         how_to_set="run `pulumi config set aws:region <region>`, e.g. us-east-1",
         problem=region_problem,
         environment=("AWS_REGION", "AWS_DEFAULT_REGION"),
+        known=_known_regions,
     ),
     required_for_access={
         "irsa": RequiredSetting("oidc_provider_arn", "the ARN of the cluster's IAM OIDC provider"),

@@ -5,19 +5,46 @@ Nothing is contacted; every value is made up from the resource's name (component
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 from components.aws.settings import aws_partition
 from components.stand_ins import Answer, auto_name, suffix
 
 PROVIDER = "aws"
-ACCOUNT = "123456789012"  # the stand-in account every ARN names
+ACCOUNT = "123456789012"  # the stand-in account ARNs name when the stack names none
 IAM_TYPES = ("aws:iam/role:Role", "aws:iam/user:User", "aws:iam/policy:Policy")
+# The settings of `labelstudio:aws` whose ARNs name the stack's account, in the order they are trusted.
+ACCOUNT_SOURCES = ("oidcProviderArn", "kmsKeyArn")
+
+
+def stack_account(config: dict[str, str]) -> tuple[str, str] | None:
+    """(account, the setting naming it) when the stack's own ARNs name its account, else None:
+    the role the plan shows then sits in the cluster's account, as it will after `pulumi up`."""
+    try:
+        settings = json.loads(config.get("labelstudio:aws") or "{}")
+    except ValueError:
+        return None
+    for key in ACCOUNT_SOURCES:
+        arn = settings.get(key) if isinstance(settings, dict) else None
+        found = re.fullmatch(r"arn:[\w-]+:(?:iam|kms):[\w-]*:(\d{12}):.+", arn) if isinstance(arn, str) else None
+        if found:
+            return found.group(1), f"labelstudio:aws.{key}"
+    return None
 
 
 class StandIns:
     def __init__(self, config: dict[str, str]):
         self.region = config.get("aws:region", "us-east-1")
+        found = stack_account(config)
+        self.account = found[0] if found else ACCOUNT
+        self.note = (
+            f"AWS ARNs are in account {found[0]}, the account of {found[1]}"
+            if found
+            else f"AWS account {ACCOUNT} in ARNs is a stand-in: the stack names no account (no "
+            "labelstudio:aws.oidcProviderArn or kmsKeyArn); the real one is the account `pulumi up` runs in"
+        )
 
     def new_resource(self, kind: str, name: str, inputs: dict[str, Any]) -> Answer | None:
         if kind == "aws:s3/bucket:Bucket":
@@ -26,12 +53,18 @@ class StandIns:
             iam_name = inputs.get("name") or auto_name(name)
             noun = kind.split(":")[-1].lower()
             path = inputs.get("path", "/")
-            return iam_name, {"name": iam_name, "arn": f"arn:aws:iam::{ACCOUNT}:{noun}{path}{iam_name}"}
+            return iam_name, {
+                "name": iam_name,
+                "arn": f"arn:{aws_partition(self.region)}:iam::{self.account}:{noun}{path}{iam_name}",
+            }
         if kind == "aws:iam/accessKey:AccessKey":
             return "STANDINACCESSKEYID", {"secret": "stand-in-secret-access-key", "status": "Active"}
         if kind == "aws:kms/key:Key":
             key_id = "00000000-0000-4000-8000-" + suffix(name).ljust(12, "0")
-            return key_id, {"arn": f"arn:aws:kms:{self.region}:{ACCOUNT}:key/{key_id}", "key_id": key_id}
+            return key_id, {
+                "arn": f"arn:{aws_partition(self.region)}:kms:{self.region}:{self.account}:key/{key_id}",
+                "key_id": key_id,
+            }
         if kind == "aws:eks/podIdentityAssociation:PodIdentityAssociation":
             return str(inputs.get("name") or auto_name(name)), {"associationId": f"a-{suffix(name)}"}
         return None
@@ -51,7 +84,7 @@ class StandIns:
         """The cluster facts an EKS stack exports, as stand-ins in the bucket's region."""
         issuer = f"oidc.eks.{self.region}.amazonaws.com/id/{'0' * 32}"
         return {
-            "oidcProviderArn": f"arn:{aws_partition(self.region)}:iam::{ACCOUNT}:oidc-provider/{issuer}",
+            "oidcProviderArn": f"arn:{aws_partition(self.region)}:iam::{self.account}:oidc-provider/{issuer}",
             "clusterName": "stand-in-cluster",
             "nodeRoleName": "stand-in-node-role",
         }.get(setting)

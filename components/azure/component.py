@@ -249,7 +249,8 @@ class AzureStorage(StorageComponent):
             opts=pulumi.InvokeOutputOptions(parent=self),
         )
         account_key: pulumi.Output[str] = pulumi.Output.secret(keys.keys[0].value)
-        account_name: pulumi.Output[str] = pulumi.Output.secret(account_ref)
+        # The account's name is no secret: it is in every blob URL and in the outputs (storageAccountName).
+        account_name: pulumi.Output[str] = pulumi.Output.from_input(account_ref)
 
         self._facts = StorageFacts(
             storage_type="azure",

@@ -102,26 +102,34 @@ class AzureSettings(Model):
         return values
 
 
+# What Azure documents as refused in a storage account's IP rules ("Guidelines and limitations for
+# the Azure Storage firewall", learn.microsoft.com): IPv6, the private ranges of RFC 1918, and the
+# small /31 and /32 prefixes (listed as single addresses instead). Nothing else: documentation and
+# other public ranges plan, as Azure takes them.
+RFC1918 = tuple(ipaddress.IPv4Network(block) for block in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+
+
 def _azure_ip_rule_problem(value: str) -> str | None:
     """Why `value` cannot be a storage firewall IP rule, or None."""
     try:
         network = ipaddress.ip_network(value, strict=False)
     except ValueError:
-        return "is not an IPv4 address or CIDR range, e.g. 203.0.113.7 or 203.0.113.0/24"
-    if network.version != 4:
+        return "is not an IPv4 address or CIDR range, e.g. 198.51.100.7 or 198.51.100.0/24"
+    if not isinstance(network, ipaddress.IPv4Network):
         return "is IPv6; storage firewall IP rules take IPv4 only"
     if "/" in value and str(network) != value:
         return f"has host bits set; the range is written {network}"
-    if network.is_private:
-        return "is a private range; storage IP rules take public addresses, use allowedSubnetIds for virtual networks"
-    ends = (network.network_address, network.broadcast_address)
-    if network.is_multicast or not all(address.is_global for address in (network, *ends)):
+    private = next((block for block in RFC1918 if network.overlaps(block)), None)
+    if private:
         return (
-            "is not a public internet address (it is reserved, or a range reaching into reserved space such "
-            "as 0.0.0.0/0); list the public addresses your users come from"
+            f"is in {private}, a private range (RFC 1918), which storage IP rules refuse; list public "
+            "addresses, and allow virtual networks with allowedSubnetIds"
         )
-    if "/" in value and network.prefixlen > 30:
-        return f"is a /{network.prefixlen} range, which Azure refuses; list its addresses one by one instead"
+    if "/" in value and network.prefixlen == 32:
+        return f"is a /32 range, which Azure refuses; write the address alone: {network.network_address}"
+    if "/" in value and network.prefixlen == 31:
+        first, second = network.network_address, network.broadcast_address
+        return f"is a /31 range, which Azure refuses; list its two addresses alone: {first} and {second}"
     return None
 
 

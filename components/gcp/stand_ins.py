@@ -20,7 +20,12 @@ SERVICE_AGENT = "service-000000000000@gs-project-accounts.iam.gserviceaccount.co
 
 class StandIns:
     def __init__(self, config: dict[str, str]):
-        self.project = config.get("gcp:project", "example-project")
+        self.project = config.get("gcp:project") or "example-project"
+        self.note = (
+            f"Google Cloud emails and names are in project {self.project}, from gcp:project"
+            if config.get("gcp:project")
+            else "Google Cloud project example-project in emails is a stand-in: the stack sets no gcp:project"
+        )
 
     def new_resource(self, kind: str, name: str, inputs: dict[str, Any]) -> Answer | None:
         default_id = str(inputs.get("name") or auto_name(name))

@@ -32,6 +32,9 @@ SERVICE_ACCOUNT_SUFFIXES = {"app": "-ls-app", "rqworker": "-ls-rqworker"}
 
 # Where the Docker Compose guide mounts a Google key file: `- ./key.json:/opt/heartex/secrets/key.json:ro`.
 COMPOSE_KEY_PATH = "/opt/heartex/secrets/key.json"
+# Where chart 2.0.5 mounts the Secret holding a Google key file, read-only, in the app (and rqworker)
+# container; GOOGLE_APPLICATION_CREDENTIALS names the file under it by its key in that Secret.
+CHART_GCS_KEY_DIR = "/opt/heartex/secrets/gcs"
 
 
 class StorageKey(NamedTuple):
@@ -39,7 +42,10 @@ class StorageKey(NamedTuple):
 
     chart_key: str  # key of global.persistence.config.<type>
     env_name: str  # env.list variable (Docker Compose)
-    secret_key: str | None = None  # key in the credentials Secret; None for a non-secret setting
+    secret_key: str | None = None  # key in the credentials Secret; None for a setting the chart reads in its values
+    # Whether the credential's value is a secret. An Azure account's name is handed over with its key
+    # but is no secret (it is in every blob URL and the stack's outputs), so it is shown as it is.
+    confidential: bool = True
 
 
 # Label Studio's storage settings and credentials by storage type, under the names the storage
@@ -62,7 +68,9 @@ STORAGE_KEYS: dict[str, dict[str, StorageKey]] = {
         "credentials_json": StorageKey("applicationCredentialsJSON", "GOOGLE_APPLICATION_CREDENTIALS", "key_json"),
     },
     "azure": {
-        "account_name": StorageKey("storageAccountName", "STORAGE_AZURE_ACCOUNT_NAME", "storageaccountname"),
+        "account_name": StorageKey(
+            "storageAccountName", "STORAGE_AZURE_ACCOUNT_NAME", "storageaccountname", confidential=False
+        ),
         "account_key": StorageKey("storageAccountKey", "STORAGE_AZURE_ACCOUNT_KEY", "storageaccountkey"),
         "container": StorageKey("containerName", "STORAGE_AZURE_CONTAINER_NAME"),
         "folder": StorageKey("folder", "STORAGE_AZURE_FOLDER"),
@@ -205,11 +213,54 @@ def label_studio_values(
     return deep_merge(user_values, ours)
 
 
-def user_values_problems(user_values: Mapping[str, Any], enterprise: bool, host: str | None = None) -> list[str]:
-    """What in the user's extra chart values would break storage access or leak a credential."""
+# Settings of the program that the chart's persistence keys are written from: a helmValues key for one
+# would be overwritten (ours win), so it is refused naming the setting to use.
+OWNED_PERSISTENCE_KEYS = {
+    "enabled": "labelstudio:cloud",
+    "type": "labelstudio:cloud",
+    "bucket": "labelstudio:bucket",
+    "containerName": "labelstudio:bucket",
+    "folder": "labelstudio:folder",
+    "region": "aws:region (labelstudio:s3-compatible.region on an S3-compatible server)",
+    "projectID": "gcp:project",
+    "endpointUrl": "labelstudio:s3-compatible.endpointUrl",
+}
+# Environment variable names that hold a credential; in plain helmValues they would sit in the stack
+# file, the state and the plan in clear text.
+_CREDENTIAL_NAME = ("SECRET", "PASSWORD", "TOKEN", "ACCESS_KEY", "ACCOUNT_KEY", "PRIVATE_KEY")
+
+
+def user_values_problems(
+    user_values: Mapping[str, Any], enterprise: bool, host: str | None = None, secret: bool = False
+) -> list[str]:
+    """What in the user's extra chart values would break storage access or leak a credential
+    (`secret`: the stack file holds helmValues as a secure value)."""
     problems = []
     environment = _dig(user_values, "global", "extraEnvironmentVars")
     environment = environment if isinstance(environment, Mapping) else {}
+    credentials = sorted(
+        name for name in environment if isinstance(name, str) and any(word in name.upper() for word in _CREDENTIAL_NAME)
+    )
+    if credentials and not secret:
+        problems.append(
+            f"puts credentials ({', '.join(credentials)}) in plain text under global.extraEnvironmentVars; "
+            "make helmValues a secret value (`pulumi config set --secret --path 'labelstudio:helmValues...'`) "
+            "or use global.extraEnvironmentSecrets with a Secret of your own"
+        )
+    persistence = _dig(user_values, "global", "persistence")
+    owned = []
+    if isinstance(persistence, Mapping):
+        owned += [f"global.persistence.{key}" for key in ("enabled", "type") if key in persistence]
+        config = persistence.get("config")
+        for storage_type, block in config.items() if isinstance(config, Mapping) else ():
+            owned += [
+                f"global.persistence.config.{storage_type}.{key}"
+                for key in (block if isinstance(block, Mapping) else ())
+                if key in OWNED_PERSISTENCE_KEYS
+            ]
+    for key in owned:
+        setting = OWNED_PERSISTENCE_KEYS[key.rsplit(".", 1)[-1]]
+        problems.append(f"sets {key}, which this program writes from {setting}; remove it and set {setting}")
     user_host = environment.get(LABEL_STUDIO_HOST)
     if host and user_host is not None and user_host != host:
         problems.append(
