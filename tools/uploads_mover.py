@@ -230,13 +230,32 @@ def _read_sha256(chunks: Iterator[bytes]) -> bytes:
 _PLAIN_ETAG = re.compile(r'^"?([0-9a-fA-F]{32})"?$')
 
 
-class S3(Storage):
+class _Base:
+    """What every storage shares: the key function and Label Studio's own lookup (its storage's `exists`)."""
+
+    def __init__(self, key: Callable[[str], str], lookup: Callable[[str], bool] | None) -> None:
+        self.key_of, self.lookup = key, lookup
+
+    def key(self, name: str) -> str:
+        return self.key_of(name)
+
+    def found(self, name: str) -> bool:
+        return bool(self.lookup(name)) if self.lookup else self.stat(name) is not None  # type: ignore[attr-defined]
+
+
+class S3(_Base):
     """S3 and S3-compatible servers, through the boto3 client Label Studio's storage built."""
 
     def __init__(
-        self, client: Any, bucket: str, key: Callable[[str], str], parameters: Callable[[str], dict[str, Any]]
+        self,
+        client: Any,
+        bucket: str,
+        key: Callable[[str], str],
+        parameters: Callable[[str], dict[str, Any]],
+        lookup: Callable[[str], bool] | None = None,
     ):
-        self.client, self.bucket, self.key, self.parameters = client, bucket, key, parameters
+        super().__init__(key, lookup)
+        self.client, self.bucket, self.parameters = client, bucket, parameters
         self.description = f"s3://{bucket}"
 
     def _head(self, name: str) -> dict[str, Any] | None:
@@ -274,6 +293,7 @@ class S3(Storage):
                     Body=body,
                     ContentLength=local.size,
                     ContentMD5=_b64(local.md5),
+                    ChecksumAlgorithm="SHA256",
                     ChecksumSHA256=_b64(local.sha256),
                     IfNoneMatch="*",
                     **self.parameters(local.name),
@@ -287,15 +307,19 @@ class S3(Storage):
         body = self.client.get_object(Bucket=self.bucket, Key=self.key(name))["Body"]
         return _read_sha256(iter(lambda: body.read(CHUNK), b""))
 
-    def found(self, name: str) -> bool:
-        return self._head(name) is not None
 
-
-class GCS(Storage):
+class GCS(_Base):
     """Cloud Storage, through the bucket object Label Studio's storage built."""
 
-    def __init__(self, bucket: Any, key: Callable[[str], str], parameters: Callable[[str], dict[str, Any]]):
-        self.bucket, self.key, self.parameters = bucket, key, parameters
+    def __init__(
+        self,
+        bucket: Any,
+        key: Callable[[str], str],
+        parameters: Callable[[str], dict[str, Any]],
+        lookup: Callable[[str], bool] | None = None,
+    ):
+        super().__init__(key, lookup)
+        self.bucket, self.parameters = bucket, parameters
         self.description = f"gs://{bucket.name}"
 
     def stat(self, name: str) -> Stored | None:
@@ -329,15 +353,19 @@ class GCS(Storage):
         with self.bucket.blob(self.key(name)).open("rb") as content:
             return _read_sha256(iter(lambda: content.read(CHUNK), b""))
 
-    def found(self, name: str) -> bool:
-        return bool(self.bucket.blob(self.key(name)).exists())
 
-
-class Azure(Storage):
+class Azure(_Base):
     """Azure Blob Storage, through the container client Label Studio's storage built."""
 
-    def __init__(self, container: Any, key: Callable[[str], str], settings: Callable[[str], dict[str, Any]]):
-        self.container, self.key, self.settings = container, key, settings
+    def __init__(
+        self,
+        container: Any,
+        key: Callable[[str], str],
+        settings: Callable[[str], dict[str, Any]],
+        lookup: Callable[[str], bool] | None = None,
+    ):
+        super().__init__(key, lookup)
+        self.container, self.settings = container, settings
         self.description = f"azure://{container.container_name}"
 
     def stat(self, name: str) -> Stored | None:
@@ -369,9 +397,6 @@ class Azure(Storage):
     def read_sha256(self, name: str) -> bytes:
         return _read_sha256(self.container.get_blob_client(self.key(name)).download_blob().chunks())
 
-    def found(self, name: str) -> bool:
-        return bool(self.container.get_blob_client(self.key(name)).exists())
-
 
 def from_label_studio() -> Storage:
     """Label Studio's configured default storage, loaded from its own settings and environment."""
@@ -398,7 +423,6 @@ def for_django_storage(storage: Any) -> Storage:
     from storages.backends.gcloud import GoogleCloudStorage, clean_name
     from storages.backends.s3boto3 import S3Boto3Storage
 
-    found = storage.exists
     mover: Storage
     if isinstance(storage, S3Boto3Storage):
         mover = S3(
@@ -406,25 +430,27 @@ def for_django_storage(storage: Any) -> Storage:
             storage.bucket_name,
             lambda name: storage._normalize_name(storage._clean_name(name)),
             lambda name: storage._get_write_parameters(storage._normalize_name(storage._clean_name(name))),
+            storage.exists,
         )
     elif isinstance(storage, GoogleCloudStorage):
         mover = GCS(
             storage.bucket,
             lambda name: storage._normalize_name(clean_name(name)),
             lambda name: {"acl": storage.default_acl, **storage.get_object_parameters(name)},
+            storage.exists,
         )
     elif isinstance(storage, AzureStorage):
         mover = Azure(
             storage.client,
             storage._get_valid_path,
             lambda name: storage._get_content_settings_parameters(storage._get_valid_path(name)),
+            storage.exists,
         )
     else:
         raise CannotStart(
             f"Label Studio's storage here is {type(storage).__name__}, not a cloud storage: run the mover with "
             "the environment Label Studio gets from the stack (STORAGE_TYPE s3, gcs or azure and its settings)"
         )
-    mover.found = found  # type: ignore[method-assign]  # Label Studio's own lookup
     return mover
 
 
