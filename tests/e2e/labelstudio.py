@@ -234,7 +234,7 @@ def label_studio(
             try:
                 if requests.get(f"{server.url}/health", timeout=2).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not up yet, or a busy machine
                 pass
             if time.monotonic() > deadline:
                 raise TimeoutError(f"label-studio did not answer on {server.url}:\n{server.tail()}")

@@ -278,6 +278,14 @@ def snapshot(root: Path) -> dict[str, tuple[bytes, int, int]]:
     }
 
 
+def task_images(server: LabelStudio, project: int) -> list[str]:
+    """The stored files the project's tasks show: on cloud storage, Label Studio hands every task a link to
+    `/storage-data/uploaded/?filepath=<name>`, the old tasks' `/data/upload/<...>` included."""
+    urls = [task["data"]["image"] for task in server.tasks(project)]
+    assert all("/storage-data/uploaded/?filepath=" in url for url in urls), urls
+    return sorted(url.split("filepath=", 1)[1] for url in urls)
+
+
 def served(server: LabelStudio, cloud: Cloud, name: str) -> requests.Response:
     """A stored file as Label Studio's web app gets it: the signed link it hands out, followed."""
     return cloud.fetch(server.storage_link(name))
@@ -296,6 +304,7 @@ class Switch:
     second: Mover | None = None
     old_folder_unchanged: bool = False
     after_move: dict[str, tuple[int, bytes]] = field(default_factory=dict)
+    task_images: list[str] = field(default_factory=list)  # the files the image tasks show, on the stack's storage
     new_upload: set[str] = field(default_factory=set)
     new_task_loads: bool = False
 
@@ -307,17 +316,21 @@ def switch(request: pytest.FixtureRequest, old: Old, tmp_path_factory: pytest.Te
     shutil.copytree(old.media, media)  # the old volume, one copy per cloud
     seen = Switch(old)
     before = snapshot(media)
-    with CLOUDS[request.param](root) as cloud, label_studio(
-        cloud.environment,
-        root / "label-studio",
-        extra_pythonpath=cloud.settings,
-        interception=cloud.interception,
-        database_from=old.database,
-    ) as server:
+    with (
+        CLOUDS[request.param](root) as cloud,
+        label_studio(
+            cloud.environment,
+            root / "label-studio",
+            extra_pythonpath=cloud.settings,
+            interception=cloud.interception,
+            database_from=old.database,
+        ) as server,
+    ):
         for url in old.image_urls:
             seen.before_move[url] = server.session.get(f"{server.url}{url}", timeout=30).status_code
         for name in old.files:
             seen.before_move[name] = served(server, cloud, name).status_code
+        seen.task_images = task_images(server, old.image_project)
 
         seen.dry_run = run_mover(cloud, media, root, "--dry-run")
         seen.after_dry_run = cloud.objects()
@@ -336,16 +349,18 @@ def switch(request: pytest.FixtureRequest, old: Old, tmp_path_factory: pytest.Te
         new = ("bird.png", png(20, 20, 17), "image/png")
         server.api("POST", f"/api/projects/{old.image_project}/import", files={"file": new})
         seen.new_upload = set(cloud.objects()) - set(seen.after_first)
-        (url,) = {task["data"]["image"] for task in server.tasks(old.image_project)} - set(old.image_urls)
-        seen.new_task_loads = cloud.fetch(server.storage_link(url.split("filepath=")[-1])).content == new[1]
+        (name,) = set(task_images(server, old.image_project)) - set(seen.task_images)
+        seen.new_task_loads = served(server, cloud, name).content == new[1]
     yield seen
 
 
 def test_before_the_move_no_old_file_loads_from_the_stacks_storage(switch):
     """The control: Label Studio on the stack's storage, its database from the local days, no move."""
     assert switch.before_move, "nothing was tried"
-    refused = {name: status for name, status in switch.before_move.items() if status != 404}
-    assert refused == {}, "an old file loaded although nothing was moved"
+    loaded = {name: status for name, status in switch.before_move.items() if status < 400}
+    assert loaded == {}, "an old file loaded although nothing was moved"
+    # The signed links lead to a storage that has no such object.
+    assert {status for name, status in switch.before_move.items() if not name.startswith("/")} == {404}
 
 
 def test_a_dry_run_writes_nothing_and_says_what_it_would_copy(switch):
@@ -375,6 +390,13 @@ def test_after_the_move_label_studio_serves_every_old_file_byte_for_byte(switch)
         name: (status, len(body)) for name, (status, body) in expected.items()
     }
     assert switch.after_move == expected
+
+
+def test_the_old_tasks_show_the_moved_files(switch):
+    """What the web app loads for the image tasks made in the local days: their files, by their old names."""
+    assert switch.task_images == sorted(
+        name for name in switch.old.files if name.endswith(".png") and "upload/" in name
+    )
 
 
 def test_new_uploads_go_to_the_stacks_storage(switch):
