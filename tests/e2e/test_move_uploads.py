@@ -158,7 +158,11 @@ def s3_compatible(root: Path) -> Iterator[Cloud]:
         on_server = {"endpointUrl": server.endpoint, "region": REGION}
         settings = {"folder": FOLDER, "corsOrigins": ORIGINS}
         in_secret = run(
-            s3_compatible_stack(**settings, **{"s3-compatible": {**on_server, "credentialsSecret": {"name": "s"}}})
+            s3_compatible_stack(
+                **settings,
+                **{"s3-compatible": {**on_server, "credentialsSecret": {"name": "s"}}},
+                createNamespace=False,
+            )
         )
         admin = administer(server, in_secret)
         keys = {"accessKeyId": Decrypted(admin.key_id), "secretAccessKey": Decrypted(admin.secret)}
