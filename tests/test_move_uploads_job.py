@@ -114,14 +114,14 @@ def volume_release(declared: dict[str, Any]) -> list[dict[str, Any]]:
 def test_the_release_with_persistence_drops_the_old_claim_so_helm_would_delete_it(irsa):
     """Why docs/operations.md has the claim annotated `helm.sh/resource-policy: keep` first: the chart
     makes the claim only for `volume` persistence, so the upgrade to cloud storage removes it."""
-    deployment, declared = irsa
+    _, declared = irsa
     before = volume_release(declared)
     claims = [m["metadata"]["name"] for m in before if m["kind"] == "PersistentVolumeClaim"]
     assert claims == [f"{declared['name']}-ls-pvc"]
     assert "annotations" not in next(m for m in before if m["kind"] == "PersistentVolumeClaim")["metadata"]
     assert [m for m in render_of(declared) if m["kind"] == "PersistentVolumeClaim"] == []
     operations = (PROJECT_DIR / "docs" / "operations.md").read_text()
-    assert f"kubectl -n <namespace> annotate pvc <release>-ls-pvc helm.sh/resource-policy=keep" in operations
+    assert "kubectl -n <namespace> annotate pvc <release>-ls-pvc helm.sh/resource-policy=keep" in operations
     # The Job refuses the Deployment that still runs on the volume.
     with pytest.raises(move_uploads.Refused, match="still mounts the volume claim"):
         move_uploads.job_manifests(app_deployment(before), MOVER_SOURCE)

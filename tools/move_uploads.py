@@ -88,7 +88,7 @@ def job_manifests(
     def meta(object_name: str) -> dict[str, Any]:
         return {"name": object_name, **({"namespace": namespace} if namespace else {}), "labels": dict(labels)}
 
-    config_map = {
+    config_map: dict[str, Any] = {
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": meta(f"{metadata['name']}-uploads-mover"[:63]),

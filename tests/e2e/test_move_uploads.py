@@ -87,7 +87,7 @@ class Old:
     database: Path
     media: Path
     image_project: int
-    image_urls: dict[str, str]  # the image tasks' own URLs (/data/upload/...) -> the bytes
+    image_urls: dict[str, bytes]  # the image tasks' own URLs (/data/upload/...) -> the bytes
     files: dict[str, bytes]  # every file under media by its name -> the bytes
 
 
