@@ -328,7 +328,8 @@ def test_the_audit_would_see_a_write():
     [
         ([], "is not a folder"),
         (["label_studio.sqlite3"], "holds none of Label Studio's media folders (upload, avatars, export)"),
-        (["media/upload/1/a.png"], "did you mean"),
+        (["media/upload/1/a.png"], "is Label Studio's data folder, not its media folder: did you mean"),
+        (["export/old.json", "media/upload/1/a.png"], "did you mean"),
     ],
 )
 def test_a_source_that_is_not_a_media_folder_is_refused_before_anything_is_read(tmp_path, layout, problem):

@@ -174,11 +174,14 @@ def files_under(source: Path) -> Iterator[Path | tuple[Path, str]]:
 def check_source(source: Path) -> None:
     if not source.is_dir():
         raise CannotStart(f"{source} is not a folder: give Label Studio's old media folder (<data dir>/media)")
+    if (source / "media").is_dir():  # Label Studio's data folder (it has an export/ folder of its own too)
+        raise CannotStart(
+            f"{source} is Label Studio's data folder, not its media folder: did you mean {source / 'media'}?"
+        )
     if not any((source / folder).is_dir() for folder in MEDIA_FOLDERS):
-        hint = f"; did you mean {source / 'media'}?" if (source / "media").is_dir() else ""
         raise CannotStart(
             f"{source} holds none of Label Studio's media folders ({', '.join(MEDIA_FOLDERS)}): give its old "
-            f"media folder, <LABEL_STUDIO_BASE_DATA_DIR>/media{hint}"
+            "media folder, <LABEL_STUDIO_BASE_DATA_DIR>/media"
         )
 
 

@@ -243,6 +243,16 @@ class Mover:
 
 def run_mover(cloud: Cloud, media: Path, root: Path, *arguments: str) -> Mover:
     """The mover as the Job or `docker compose run` runs it: Label Studio's Python, Label Studio's environment."""
+    started = time.monotonic()
+    done = mover_process(cloud, media, root, *arguments)
+    lines = done.stdout.splitlines()
+    assert any(line.startswith("summary") for line in lines), (
+        f"the mover did not finish:\n{done.stdout}\n{done.stderr[-3000:]}"
+    )
+    return Mover(done.returncode, lines, time.monotonic() - started)
+
+
+def mover_process(cloud: Cloud, media: Path, root: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
     scratch = root / "mover"
     scratch.mkdir(exist_ok=True)
     dead = "http://127.0.0.1:9"
@@ -258,8 +268,7 @@ def run_mover(cloud: Cloud, media: Path, root: Path, *arguments: str) -> Mover:
     }
     if cloud.settings:
         environment["PYTHONPATH"] = str(cloud.settings)
-    started = time.monotonic()
-    done = subprocess.run(
+    return subprocess.run(
         [str(VENV / "bin" / "python"), str(MOVER), str(media), *arguments],
         env=environment,
         cwd=scratch,
@@ -267,11 +276,6 @@ def run_mover(cloud: Cloud, media: Path, root: Path, *arguments: str) -> Mover:
         text=True,
         timeout=300,
     )
-    lines = done.stdout.splitlines()
-    assert any(line.startswith("summary") for line in lines), (
-        f"the mover did not finish:\n{done.stdout}\n{done.stderr[-3000:]}"
-    )
-    return Mover(done.returncode, lines, time.monotonic() - started)
 
 
 def snapshot(root: Path) -> dict[str, tuple[bytes, int, int]]:
@@ -414,3 +418,15 @@ def test_the_mover_is_quick(switch):
     assert max(m.seconds for m in (switch.dry_run, switch.first, switch.second)) < 60, [
         m.seconds for m in (switch.dry_run, switch.first, switch.second)
     ]
+
+
+def test_the_mover_will_not_start_on_local_storage_or_on_the_wrong_folder(old, tmp_path):
+    """Run with the environment of the Label Studio that still keeps its files on disk, it says so and
+    stops; given the data folder instead of its media folder, it names the right one."""
+    local = Cloud({"DJANGO_DB": "sqlite"}, dict)
+    refused = mover_process(local, old.media, tmp_path)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "Label Studio's storage here is FileSystemStorage, not a cloud storage" in refused.stderr
+    assert refused.stdout == ""
+    wrong = mover_process(local, old.media.parent, tmp_path)
+    assert wrong.returncode == 2 and f"did you mean {old.media}?" in wrong.stderr, wrong.stderr
