@@ -339,3 +339,52 @@ def test_a_source_that_is_not_a_media_folder_is_refused_before_anything_is_read(
         (source / name).write_bytes(b"")
     with pytest.raises(mover.CannotStart, match=problem.replace("(", r"\(").replace(")", r"\)")):
         mover.check_source(source)
+
+
+def test_on_s3_a_missing_key_answered_403_is_written_only_if_none_match(tmp_path):
+    """Real S3 answers a HEAD of a missing key with 403 to a principal that may list the bucket only
+    under its folder (the stack's s3:prefix condition; moto does not evaluate it). The mover then
+    writes with If-None-Match, so an object that was there after all is never replaced."""
+    import boto3
+    from botocore.stub import ANY, Stubber
+
+    s3 = boto3.client("s3", region_name=REGION, aws_access_key_id="k", aws_secret_access_key="s")
+    storage = mover.S3(s3, "bucket", lambda n: f"{FOLDER}/{n}", lambda n: {"ContentType": "image/png"})
+    (tmp_path / "upload" / "1").mkdir(parents=True)
+    (tmp_path / "upload" / "1" / "ab12cd34-cat.png").write_bytes(CAT)
+    file = mover.hashed(tmp_path, tmp_path / "upload" / "1" / "ab12cd34-cat.png")
+    key = f"{FOLDER}/{file.name}"
+    with Stubber(s3) as stub:
+        stub.add_client_error("head_object", "403", http_status_code=403)
+        stub.add_response(
+            "put_object",
+            {},
+            {
+                "Bucket": "bucket",
+                "Key": key,
+                "Body": ANY,
+                "ContentLength": 21,
+                "ContentMD5": ANY,
+                "ChecksumAlgorithm": "SHA256",
+                "ChecksumSHA256": ANY,
+                "IfNoneMatch": "*",
+                "ContentType": "image/png",
+            },
+        )
+        stub.add_response("head_object", {"ContentLength": 21, "ETag": f'"{hashlib.md5(CAT).hexdigest()}"'})
+        stub.add_response("head_object", {"ContentLength": 21, "ETag": f'"{hashlib.md5(CAT).hexdigest()}"'})
+        outcome = mover.move_one(storage, file, dry_run=False)
+        stub.assert_no_pending_responses()
+    assert (outcome.outcome, outcome.detail) == (COPIED, f"to {key} (21 bytes, verified)")
+
+
+def test_a_storage_that_refuses_the_write_but_cannot_show_the_object_fails_the_file_once():
+    storage = Fake()
+    storage.stat = lambda name: None  # type: ignore[method-assign]
+
+    def refuse(file: LocalFile) -> None:
+        raise mover.AppearedMeanwhile
+
+    storage.put = refuse  # type: ignore[method-assign]
+    outcome = mover.move_one(storage, local(CAT), dry_run=False)
+    assert outcome.outcome == FAILED and "cannot show it" in outcome.detail

@@ -122,7 +122,7 @@ class Outcome:
     detail: str
 
 
-def move_one(storage: Storage, local: LocalFile, dry_run: bool) -> Outcome:
+def move_one(storage: Storage, local: LocalFile, dry_run: bool, looked_again: bool = False) -> Outcome:
     """Copy, skip or refuse one file, as the module's docstring says; never overwrite."""
     key = storage.key(local.name)
     stored = storage.stat(local.name)
@@ -136,7 +136,9 @@ def move_one(storage: Storage, local: LocalFile, dry_run: bool) -> Outcome:
     try:
         storage.put(local)
     except AppearedMeanwhile:
-        return move_one(storage, local, dry_run)  # look again: same content is a skip, other a refusal
+        if looked_again:
+            return Outcome(local.name, FAILED, f"the storage refuses to write {key} as it exists, but cannot show it")
+        return move_one(storage, local, dry_run, True)  # look again: same content is a skip, other a refusal
     stored = storage.stat(local.name)
     if stored is None:
         return Outcome(local.name, FAILED, f"{key} is not in the storage after the copy")
@@ -267,7 +269,12 @@ class S3(_Base):
         try:
             return dict(self.client.head_object(Bucket=self.bucket, Key=self.key(name), ChecksumMode="ENABLED"))
         except ClientError as error:
-            if str(error.response.get("Error", {}).get("Code")) in ("404", "NoSuchKey", "NotFound"):
+            code = str(error.response.get("Error", {}).get("Code"))
+            # S3 says 404 only to a principal that may list the bucket; the stack's policy lets Label
+            # Studio list only under its folder (the s3:prefix condition), so a missing key there is a
+            # 403. Reading the folder is allowed, so a 403 means absent; the write that follows is
+            # conditional (If-None-Match), so an object that is there after all is never replaced.
+            if code in ("404", "NoSuchKey", "NotFound", "403", "AccessDenied", "Forbidden"):
                 return None
             raise
 
@@ -439,7 +446,10 @@ def for_django_storage(storage: Any) -> Storage:
         mover = GCS(
             storage.bucket,
             lambda name: storage._normalize_name(clean_name(name)),
-            lambda name: {"acl": storage.default_acl, **storage.get_object_parameters(name)},
+            lambda name: {
+                "acl": storage.default_acl,
+                **storage.get_object_parameters(storage._normalize_name(clean_name(name))),
+            },
             storage.exists,
         )
     elif isinstance(storage, AzureStorage):
