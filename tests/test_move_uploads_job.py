@@ -213,4 +213,5 @@ def test_the_command_prints_yaml_kubectl_applies_and_refuses_with_exit_2(irsa, t
 def test_the_compose_command_runs_label_studios_service_with_the_data_read_only(service, data, dry_run, tail):
     printed = move_uploads.compose_command(service, data, move_uploads.MOVER, dry_run)
     head = "docker compose run --rm --no-deps -T --entrypoint python3 "
+    head += "-e LABEL_STUDIO_BASE_DATA_DIR=/tmp/uploads-mover-data "
     assert printed == f"{head}-v {move_uploads.MOVER.resolve()}:/opt/uploads-mover/uploads_mover.py:ro {tail}"

@@ -36,6 +36,7 @@ MOVER = Path(__file__).with_name("uploads_mover.py")
 MOVER_DIR = "/opt/uploads-mover"
 OLD_DATA = "/old-data"  # where the old volume is mounted; Label Studio's media folder is media/ under it
 APP_CONTAINER = "app"
+SCRATCH_DATA = "/tmp/uploads-mover-data"
 # The chart's name for the volume claim it makes when persistence is `volume` (templates/_helpers.tpl).
 CHART_CLAIM_SUFFIX = "-ls-pvc"
 INSTANCE_LABEL = "app.kubernetes.io/instance"
@@ -145,6 +146,9 @@ def job_manifests(
 def compose_command(service: str, data: str, mover: Path, dry_run: bool) -> str:
     """`docker compose run` of Label Studio's own service: its image and env_file (env.list)."""
     command = ["docker", "compose", "run", "--rm", "--no-deps", "-T", "--entrypoint", "python3"]
+    # Label Studio's settings make their folders under the data folder when they load: a scratch one, so
+    # nothing is created on the service's own data volume.
+    command += ["-e", f"LABEL_STUDIO_BASE_DATA_DIR={SCRATCH_DATA}"]
     command += ["-v", f"{mover.resolve()}:{MOVER_DIR}/uploads_mover.py:ro", "-v", f"{data}:{OLD_DATA}:ro"]
     command += [service, *mover_command(dry_run)[1:]]
     return shlex.join(command)

@@ -419,12 +419,21 @@ def from_label_studio() -> Storage:
         except ImportError:
             raise CannotStart("Label Studio is not installed here: run this in Label Studio's image") from None
         sys.path.insert(0, os.path.dirname(label_studio.__file__))
-    import django
+    import logging
 
-    django.setup()
+    from django.conf import settings
+    from django.core.exceptions import AppRegistryNotReady
     from django.core.files.storage import storages
 
-    return for_django_storage(storages["default"])
+    settings.STORAGES  # noqa: B018  (loads Label Studio's settings: only those; its apps and database stay untouched)
+    logging.getLogger().setLevel(logging.WARNING)  # the clients' debug chatter, which Django's setup would quiet
+    try:
+        return for_django_storage(storages["default"])
+    except AppRegistryNotReady:  # a storage class that needs Label Studio's apps loaded
+        import django
+
+        django.setup()
+        return for_django_storage(storages["default"])
 
 
 def for_django_storage(storage: Any) -> Storage:
