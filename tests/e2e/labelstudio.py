@@ -193,15 +193,17 @@ def label_studio(
     workdir: Path,
     extra_pythonpath: Path | None = None,
     interception: Interception | None = None,
+    database_from: Path | None = None,
 ) -> Iterator[LabelStudio]:
     """`label-studio start` with `environment` (plus the harness's own variables), until the block ends.
+    `database_from`: a database to start with a copy of, instead of a fresh one (Label Studio started again).
 
     Fails the test if Label Studio sent any request beyond 127.0.0.1.
     """
     template = require_label_studio()
     workdir.mkdir(parents=True, exist_ok=True)
     database = workdir / "label_studio.sqlite3"
-    shutil.copyfile(template, database)
+    shutil.copyfile(database_from or template, database)
     port = free_port()
     trap = OutboundTrap(interception)
     harness = {
@@ -232,7 +234,7 @@ def label_studio(
             try:
                 if requests.get(f"{server.url}/health", timeout=2).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not up yet, or a busy machine
                 pass
             if time.monotonic() > deadline:
                 raise TimeoutError(f"label-studio did not answer on {server.url}:\n{server.tail()}")

@@ -78,7 +78,10 @@ class S3Front:
                 for name, value in headers.items():
                     if name.lower() not in HOP_BY_HOP:
                         self.send_header(name, value)
-                self.send_header("Content-Length", str(len(content)))
+                # A HEAD answer has no body but tells the object's length, as S3's does.
+                upstream = {name.lower(): value for name, value in headers.items()}.get("content-length")
+                length = upstream if self.command == "HEAD" and upstream else str(len(content))
+                self.send_header("Content-Length", length)
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(content)
