@@ -64,12 +64,70 @@ def storage_problems(
     return problems
 
 
-def refuse_problems(component: str, name: str, problems: Sequence[str]) -> None:
-    """Stop before declaring anything from arguments a component cannot build, naming each problem
-    (a RunError, which the CLI prints as a plain message, without a Python traceback)."""
-    if problems:
+class ArgumentsRefused(pulumi.RunError):
+    """A component's arguments it cannot build from: a RunError, which the CLI prints as a plain
+    message without a Python traceback; `problems` each start with the argument's schema name."""
+
+    def __init__(self, component: str, name: str, problems: Sequence[str]) -> None:
         listed = "\n".join(f"  - {problem}" for problem in problems)
-        raise pulumi.RunError(f"{component} {name!r} cannot be built from its arguments:\n{listed}")
+        super().__init__(f"{component} {name!r} cannot be built from its arguments:\n{listed}")
+        self.component, self.name, self.problems = component, name, list(problems)
+
+
+def refuse_problems(component: str, name: str, problems: Sequence[str]) -> None:
+    """Stop before declaring anything from arguments a component cannot build, naming each problem."""
+    if problems:
+        raise ArgumentsRefused(component, name, problems)
+
+
+def problem_argument(problem: str) -> str:
+    """The argument (schema name) a problem is about: its first word."""
+    return problem.split(" ", 1)[0].rstrip(":")
+
+
+def holds_output(value: Any) -> bool:
+    """Whether `value` is, or holds (in a list or dict), an output whose value is not known yet."""
+    if isinstance(value, pulumi.Output):
+        return True
+    if isinstance(value, dict):
+        return any(holds_output(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return any(holds_output(item) for item in value)
+    return False
+
+
+def checked_arguments(
+    component: str,
+    name: str,
+    args: Mapping[str, Any],
+    problems_of: Callable[[Any], list[str]],
+    computed: Mapping[str, str],
+) -> dict[str, Any]:
+    """`args`, checked: plain arguments now (as before), arguments given as outputs once they resolve.
+
+    `computed` names the arguments a program may compute from other resources (Python name:
+    schema name). Those given as outputs are left out of the check made now (so are the problems
+    that name them), and are replaced by outputs that resolve only after the whole check has
+    passed on their values, failing the deployment with the same ArgumentsRefused otherwise:
+    every resource input built from them waits for the check.
+    """
+    deferred = {key for key in computed if key in args and holds_output(args[key])}
+    known = {key: value for key, value in args.items() if key not in deferred}
+    later = {computed[key] for key in deferred}
+    refuse_problems(component, name, [p for p in problems_of(known) if problem_argument(p) not in later])
+    if not deferred:
+        return dict(args)
+
+    def check(values: dict[str, Any]) -> dict[str, Any]:
+        refuse_problems(component, name, problems_of({**args, **values}))
+        return values
+
+    resolved = pulumi.Output.from_input({key: args[key] for key in deferred}).apply(check)
+
+    def one(key: str) -> pulumi.Output[Any]:
+        return resolved.apply(lambda values: values[key])
+
+    return {**args, **{key: one(key) for key in deferred}}
 
 
 class CredentialsSecretRef(TypedDict):

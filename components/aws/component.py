@@ -1,7 +1,7 @@
 """S3 storage for Label Studio: a hardened bucket and exactly one way for Label Studio to reach it."""
 
 import json
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 import pulumi
 import pulumi_aws as aws
@@ -16,6 +16,8 @@ from components.facts import (
     StorageConnection,
     StorageFacts,
     TrustedWorkloads,
+    checked_arguments,
+    holds_output,
     refuse_problems,
     storage_problems,
     storage_tags,
@@ -30,29 +32,34 @@ IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 
 ACCESS_MODES = CLOUD.access_modes
 _TRUSTING_MODES = ("irsa", "pod-identity")
+# Arguments a program may compute from other resources: Python name, schema name.
+COMPUTED_ARGUMENTS = {"bucket": "bucket", "region": "region", "cors_origins": "corsOrigins"}
 
 
 class AwsStorageArgs(TypedDict):
     """What AwsStorage needs: the bucket, who may reach it and how."""
 
-    bucket: str
-    """Name of the S3 bucket to create (globally unique)."""
-    region: str
-    """AWS region of the bucket, the AWS provider's region."""
+    bucket: pulumi.Input[str]
+    """Name of the S3 bucket to create (globally unique); may come from another resource, except
+    with storage adopt (an import needs the name before the deployment starts)."""
+    region: pulumi.Input[str]
+    """AWS region of the bucket, the AWS provider's region; may come from another resource."""
     access: str
-    """How Label Studio reaches the bucket: irsa, pod-identity, node-role or access-keys."""
-    cors_origins: list[str]
-    """Origins (scheme://host[:port]) whose browsers may read and upload, e.g. Label Studio's URL."""
+    """How Label Studio reaches the bucket: irsa, pod-identity, node-role or access-keys. Plain: it
+    decides which resources exist."""
+    cors_origins: pulumi.Input[list[str]]
+    """Origins (scheme://host[:port]) whose browsers may read and upload, e.g. Label Studio's URL;
+    may come from another resource (each is checked once known)."""
     folder: NotRequired[str]
     """Key prefix Label Studio may use; empty for the whole bucket."""
     retention_days: NotRequired[int]
     """Days an overwritten or deleted object stays recoverable (default 30)."""
     protect: NotRequired[bool]
-    """Protect the bucket and key from deletion and replacement (default true)."""
+    """Protect the bucket and key from deletion and replacement (default true). Plain: a resource option."""
     force_destroy: NotRequired[bool]
     """Let a deletion empty the bucket first, losing its data (default false)."""
     encryption: NotRequired[str]
-    """aes256 (SSE-S3, the default) or kms (SSE-KMS with a bucket key)."""
+    """aes256 (SSE-S3, the default) or kms (SSE-KMS with a bucket key). Plain: it decides whether a key is created."""
     kms_key_arn: NotRequired[pulumi.Input[str]]
     """Existing KMS key for SSE-KMS; a rotating key is created when encryption is kms and none is given."""
     oidc_provider_arn: NotRequired[pulumi.Input[str]]
@@ -62,10 +69,11 @@ class AwsStorageArgs(TypedDict):
     node_role_name: NotRequired[pulumi.Input[str]]
     """Name of the node group's IAM role (access node-role)."""
     trusted_workloads: NotRequired[TrustedWorkloads]
-    """The Kubernetes service accounts that may use the bucket (access irsa and pod-identity)."""
+    """The Kubernetes service accounts that may use the bucket (access irsa and pod-identity).
+    Plain: each service account names a resource."""
     storage: NotRequired[str]
     """create (default) the bucket; use an existing one as it is (declaring only access); or adopt
-    it: import it, protected, and harden it."""
+    it: import it, protected, and harden it. Plain: it decides which resources exist."""
     manage_cors: NotRequired[bool]
     """Declare the bucket's CORS rules, replacing an existing bucket's wholesale (default: create only)."""
 
@@ -117,7 +125,11 @@ class AwsStorage(StorageComponent):
 
     def __init__(self, name: str, args: AwsStorageArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE_TOKEN, name, None, opts)
-        refuse_problems("AwsStorage", name, self.argument_problems(args))
+        if args.get("storage") == "adopt" and holds_output(args.get("bucket")):
+            refuse_problems("AwsStorage", name, [ADOPT_NEEDS_A_PLAIN_NAME])
+        args = cast(
+            AwsStorageArgs, checked_arguments("AwsStorage", name, args, self.argument_problems, COMPUTED_ARGUMENTS)
+        )
         self.role_arn = self.kms_key_arn = self.access_key_id = self.secret_access_key = None
         self._args = args
         region, folder, bucket_name = args["region"], args.get("folder", ""), args["bucket"]
@@ -136,9 +148,9 @@ class AwsStorage(StorageComponent):
             # Declared by nobody here: read for its ARN and to prove it exists in the region.
             existing = aws.s3.get_bucket_output(bucket=bucket_name, opts=pulumi.InvokeOptions(parent=self))
             bucket_id: pulumi.Input[str] = existing.id
-            bucket_arn: pulumi.Output[str] = pulumi.Output.all(existing.arn, existing.region).apply(
-                lambda found: _in_region(bucket_name, region, found[0], found[1])
-            )
+            bucket_arn: pulumi.Output[str] = pulumi.Output.all(
+                bucket_name, region, existing.arn, existing.region
+            ).apply(lambda found: _in_region(*found))
             key_arn = args.get("kms_key_arn")
         else:
             bucket_id, bucket_arn, key_arn = self._bucket(name, storage, keep, hardening, tags)
@@ -152,7 +164,7 @@ class AwsStorage(StorageComponent):
                     {
                         "allowed_headers": ["*"],
                         "allowed_methods": CORS_METHODS,
-                        "allowed_origins": list(args["cors_origins"]),
+                        "allowed_origins": args["cors_origins"],
                         "expose_headers": CORS_EXPOSED_HEADERS,
                         "max_age_seconds": CORS_MAX_AGE_SECONDS,
                     }
@@ -160,12 +172,14 @@ class AwsStorage(StorageComponent):
                 opts=child,
             )
 
-        policy_document = pulumi.Output.from_input(key_arn).apply(
-            lambda arn: json.dumps(documents.storage_policy(bucket_name, region, folder, arn))
+        policy_document = pulumi.Output.all(bucket_name, region, key_arn).apply(
+            lambda known: json.dumps(documents.storage_policy(known[0], known[1], folder, known[2]))
         )
         self.policy = aws.iam.Policy(
             f"{name}-policy",
-            description=f"Label Studio ({pulumi.get_stack()}): objects in s3://{bucket_name}/{folder}",
+            description=pulumi.Output.concat(
+                f"Label Studio ({pulumi.get_stack()}): objects in s3://", bucket_name, f"/{folder}"
+            ),
             policy=policy_document,
             tags=tags,
             opts=child,
@@ -188,7 +202,7 @@ class AwsStorage(StorageComponent):
                 "bucketArn": bucket_arn,
                 "region": region,
                 "folder": folder,
-                "corsOrigins": list(args["cors_origins"]),
+                "corsOrigins": args["cors_origins"],
                 "policyArn": self.policy.arn,
                 **({"kmsKeyArn": key_arn} if key_arn is not None else {}),
                 **access_facts.pop("exports"),
@@ -219,7 +233,9 @@ class AwsStorage(StorageComponent):
         """
         args, bucket_name = self._args, self._args["bucket"]
         if storage == "adopt":
-            adopted = pulumi.ResourceOptions(import_=bucket_name, protect=True)
+            adopted = pulumi.ResourceOptions(
+                import_=cast(str, bucket_name), protect=True
+            )  # plain: see ADOPT_NEEDS_A_PLAIN_NAME
             self.bucket = aws.s3.Bucket(
                 f"{name}-bucket", bucket=bucket_name, opts=pulumi.ResourceOptions.merge(keep, adopted)
             )
@@ -268,7 +284,9 @@ class AwsStorage(StorageComponent):
         aws.s3.BucketPolicy(
             f"{name}-tls-only",
             bucket=self.bucket.id,
-            policy=json.dumps(documents.tls_only_bucket_policy(bucket_name, args["region"])),
+            policy=pulumi.Output.all(bucket_name, args["region"]).apply(
+                lambda known: json.dumps(documents.tls_only_bucket_policy(known[0], known[1]))
+            ),
             opts=pulumi.ResourceOptions.merge(hardening, pulumi.ResourceOptions(depends_on=[public_access])),
         )
         return self.bucket.id, self.bucket.arn, key_arn
@@ -286,7 +304,9 @@ class AwsStorage(StorageComponent):
             else:
                 key = aws.kms.Key(
                     f"{name}-key",
-                    description=f"Label Studio ({pulumi.get_stack()}): encrypts s3://{args['bucket']}",
+                    description=pulumi.Output.concat(
+                        f"Label Studio ({pulumi.get_stack()}): encrypts s3://", args["bucket"]
+                    ),
                     enable_key_rotation=True,
                     deletion_window_in_days=30,
                     tags=tags,
@@ -313,7 +333,9 @@ class AwsStorage(StorageComponent):
         who = f"{workloads['namespace']}/{workloads.get('name') or ', '.join(workloads['service_accounts'].values())}"
         role = aws.iam.Role(
             name,
-            description=f"Label Studio ({pulumi.get_stack()}) in {who}: s3://{self._args['bucket']}",
+            description=pulumi.Output.concat(
+                f"Label Studio ({pulumi.get_stack()}) in {who}: s3://", self._args["bucket"]
+            ),
             assume_role_policy=trust,
             tags=tags,
             opts=child,
@@ -382,6 +404,12 @@ class AwsStorage(StorageComponent):
             "ready": [attachment, self.cors],
             "exports": {"userName": user.name},
         }
+
+
+ADOPT_NEEDS_A_PLAIN_NAME = (
+    "bucket: storage adopt imports the bucket by its name, which must be known before the deployment "
+    "starts; give the name as a plain string, not another resource's output"
+)
 
 
 def _in_region(bucket: str, region: str, arn: str, found_region: str) -> str:
