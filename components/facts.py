@@ -107,8 +107,8 @@ def checked_arguments(
 
     `computed` names the arguments a program may compute from other resources (Python name:
     schema name). Those given as outputs are left out of the check made now (so are the problems
-    that name them), and are replaced by outputs that resolve only after the whole check has
-    passed on their values, failing the deployment with the same ArgumentsRefused otherwise:
+    that name them); then all of `computed` are replaced by outputs that resolve only after the
+    whole check has passed on the resolved values, failing the deployment with the same ArgumentsRefused otherwise:
     every resource input built from them waits for the check.
     """
     deferred = {key for key in computed if key in args and holds_output(args[key])}
@@ -122,12 +122,15 @@ def checked_arguments(
         refuse_problems(component, name, problems_of({**args, **values}))
         return values
 
-    resolved = pulumi.Output.from_input({key: args[key] for key in deferred}).apply(check)
+    # All the computed arguments wait for the check, the plain ones too: whatever is built from any
+    # of them (a storage's name, which every component outputs) reports a refusal.
+    present = [key for key in computed if key in args]
+    resolved = pulumi.Output.from_input({key: args[key] for key in present}).apply(check)
 
     def one(key: str) -> pulumi.Output[Any]:
         return resolved.apply(lambda values: values[key])
 
-    return {**args, **{key: one(key) for key in deferred}}
+    return {**args, **{key: one(key) for key in present}}
 
 
 class CredentialsSecretRef(TypedDict):

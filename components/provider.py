@@ -13,6 +13,9 @@ ComponentProvider instead of calling it:
   per cloud: `aws.Storage`, `gcp.Storage`, ...), so a component has one type wherever it runs;
 - secrets: the inferred schema cannot say which outputs are secret; each component lists its
   own in SECRET_OUTPUTS, and the schema marks them;
+- arguments a program computes (a bucket name from another resource): the checks that need their
+  values run once they resolve (components/facts.py `checked_arguments`); a refusal then still
+  reaches the engine as the per-argument InputPropertiesError the checks made up front give;
 - object inputs given as one output (YAML's `${storage.connection}`, or any object holding a
   secret, which the engine sends as a secret as a whole): the SDK maps only plain objects to
   Python names and reads an output as empty, so those are mapped once they resolve.
@@ -31,6 +34,7 @@ from pulumi.provider.experimental.analyzer import ComponentDefinition, TypeDefin
 from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.experimental.util import camel_case
 
+from components.facts import ArgumentsRefused, holds_output, problem_argument
 from components.kubernetes.release import TYPE_TOKEN as RELEASE_TOKEN
 from components.kubernetes.release import LabelStudioRelease
 from components.registry import BACKENDS, backend
@@ -82,18 +86,24 @@ class LabelStudioProvider(ComponentProvider):
         if component is None:
             raise ValueError(f"{resource_type} is not a component of {PACKAGE}; it has {', '.join(sorted(COMPONENTS))}")
         self._refuse_bad_arguments(component, name, inputs)
-        return super().construct(name, _index_token(component), inputs, options)
+        result = super().construct(name, _index_token(component), inputs, options)
+        return ConstructResult(result.urn, _refused_as_input_errors(result.state))
 
     def _refuse_bad_arguments(self, component: type[ComponentResource], name: str, inputs: Any) -> None:
         """Report bad arguments as the engine shows them, per property and without a stack trace
         (an error inside a component's constructor reaches the user with one)."""
         check = getattr(component, "argument_problems", None)
-        problems = check(self.map_inputs(inputs, self._component_defs[component.__name__])) if check else []
+        if check is None:
+            return
+        mapped = self.map_inputs(inputs, self._component_defs[component.__name__])
+        # Arguments given as outputs are checked by the component once they resolve.
+        computed = getattr(component, "computed_arguments", {})
+        deferred = {key for key in computed if holds_output(mapped.get(key))}
+        known = {key: value for key, value in mapped.items() if key not in deferred}
+        later = {computed[key] for key in deferred}
+        problems = [problem for problem in check(known) if problem_argument(problem) not in later]
         if problems:
-            raise InputPropertiesError(
-                f"{component.__name__} {name!r} cannot be built from its arguments: " + "; ".join(problems),
-                [{"property_path": problem.split(" ", 1)[0].rstrip(":"), "reason": problem} for problem in problems],
-            )
+            raise _input_properties_error(component.__name__, name, problems)
 
     def map_inputs(self, inputs: Any, component_def: ComponentDefinition) -> Any:
         """Map plain inputs as the SDK does, and object inputs that arrive as outputs once they resolve."""
@@ -123,6 +133,38 @@ class LabelStudioProvider(ComponentProvider):
             )
 
         return map_resolved
+
+
+def _input_properties_error(component: str, name: str, problems: list[str]) -> InputPropertiesError:
+    """Problems as the engine shows them: one line per argument, no stack trace."""
+    return InputPropertiesError(
+        f"{component} {name!r} cannot be built from its arguments: " + "; ".join(problems),
+        [{"property_path": problem_argument(problem), "reason": problem} for problem in problems],
+    )
+
+
+def _refused_as_input_errors(state: Any) -> Any:
+    """The component's state, with a refusal made once an argument resolved (an ArgumentsRefused
+    inside an output) turned into the InputPropertiesError the engine shows per argument."""
+    if isinstance(state, dict):
+        return {key: _refused_as_input_errors(value) for key, value in state.items()}
+    if isinstance(state, list):
+        return [_refused_as_input_errors(value) for value in state]
+    if not isinstance(state, Output):
+        return state
+
+    async def guard(awaitable: Any) -> Any:
+        try:
+            return await awaitable
+        except ArgumentsRefused as refused:
+            raise _input_properties_error(refused.component, refused.name, refused.problems) from None
+
+    return Output(
+        guard(state.resources()),
+        guard(state.future(with_unknowns=True)),
+        guard(state.is_known()),
+        guard(state.is_secret()),
+    )
 
 
 def serve(args: list[str] | None = None) -> None:

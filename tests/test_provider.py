@@ -254,3 +254,90 @@ def test_the_yaml_examples_storage_constructs_a_bucket_and_a_role_for_the_charts
         statement["Condition"]["StringEquals"][f"{ISSUER}:sub"]
         == "system:serviceaccount:label-studio:label-studio-ls-app"
     )
+
+
+# -- arguments computed from other resources ------------------------------------------------------
+
+SUFFIX_URN = "urn:pulumi:dev::labelstudio::random:index/randomId:RandomId::suffix"
+COMPUTED_AWS = {
+    "bucket": "acme-label-studio-0a1b",
+    "region": "eu-west-1",
+    "access": "irsa",
+    "oidcProviderArn": OIDC_ARN,
+    "corsOrigins": ["https://label.example.com"],
+    "trustedWorkloads": {"namespace": "label-studio", "serviceAccounts": {"app": "label-studio-ls-app"}},
+}
+COMPUTED = {"bucket": [SUFFIX_URN], "region": [SUFFIX_URN], "corsOrigins": [SUFFIX_URN]}
+
+
+def test_arguments_computed_from_other_resources_declare_what_plain_ones_do(plugin):
+    """A bucket name, region and origins that depend on another resource reach the component as
+    outputs: the same children with the same inputs, each built from them waiting for that resource."""
+    plain, plain_monitor = plugin.construct("labelstudio:aws:Storage", "labelstudio", COMPUTED_AWS)
+    computed, monitor = plugin.construct(
+        "labelstudio:aws:Storage", "labelstudio", COMPUTED_AWS, input_dependencies=COMPUTED
+    )
+    assert computed.urn == plain.urn
+    plain_children = shape(plain_monitor.registrations, plain.urn, with_dependencies=False)
+    assert shape(monitor.registrations, computed.urn, with_dependencies=False) == plain_children
+    bucket = next(r for r in monitor.registrations if r.type == "aws:s3/bucket:Bucket")
+    assert bucket.inputs["bucket"] == "acme-label-studio-0a1b"
+    assert SUFFIX_URN in bucket.dependencies, "the bucket waits for the resource its name comes from"
+    assert computed.state.fields["bucketName"].string_value == "acme-label-studio-0a1b"
+
+
+@pytest.mark.parametrize(
+    ("argument", "value", "message"),
+    [
+        ("bucket", "Bad_Bucket", "bucket 'Bad_Bucket' is not a valid S3 bucket name"),
+        ("corsOrigins", ["https://x.example/"], "corsOrigins 'https://x.example/' is not written the way browsers"),
+    ],
+)
+def test_a_computed_argument_is_checked_once_known_and_fails_with_todays_message(plugin, argument, value, message):
+    with pytest.raises(grpc.RpcError) as raised:
+        plugin.construct(
+            "labelstudio:aws:Storage",
+            "labelstudio",
+            {**COMPUTED_AWS, argument: value},
+            input_dependencies={argument: [SUFFIX_URN]},
+        )
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    details = str(raised.value.details())
+    assert details.startswith("AwsStorage 'labelstudio' cannot be built from its arguments")
+    assert message in details
+    assert "Traceback" not in details and 'File "' not in details
+
+
+def test_a_computed_argument_does_not_hide_the_problems_of_plain_ones(plugin):
+    """What can be checked up front still is, before anything is registered."""
+    with pytest.raises(grpc.RpcError) as raised:
+        plugin.construct(
+            "labelstudio:aws:Storage",
+            "labelstudio",
+            {**COMPUTED_AWS, "access": "irsa", "oidcProviderArn": ""},
+            input_dependencies=COMPUTED,
+        )
+    details = str(raised.value.details())
+    assert "oidcProviderArn: access irsa needs" in details
+    assert "bucket" not in details.split(":", 1)[1], "the bucket is not known yet, so not judged"
+    assert plugin.monitors[0].registrations == []
+
+
+def test_storage_adopt_needs_the_bucket_name_before_the_deployment(plugin):
+    with pytest.raises(grpc.RpcError) as raised:
+        plugin.construct(
+            "labelstudio:aws:Storage",
+            "labelstudio",
+            {**COMPUTED_AWS, "storage": "adopt"},
+            input_dependencies={"bucket": [SUFFIX_URN]},
+        )
+    assert "storage adopt imports the bucket by its name" in str(raised.value.details())
+
+
+def test_the_schema_says_which_inputs_take_outputs_and_which_stay_plain(plugin):
+    inputs = plugin.schema()["resources"]["labelstudio:aws:Storage"]["inputProperties"]
+    for name in ("bucket", "region", "corsOrigins", "oidcProviderArn", "kmsKeyArn"):
+        assert not inputs[name].get("plain"), f"{name} takes another resource's output"
+    for name in ("access", "storage", "encryption", "protect", "trustedWorkloads"):
+        assert inputs[name].get("plain") is True or "$ref" in inputs[name], name
+        assert "Plain:" in inputs[name]["description"], f"{name}: the schema says why it stays plain"

@@ -121,6 +121,7 @@ class AwsStorage(StorageComponent):
     connection: StorageConnection
     """What Label Studio needs to reach the storage: give it to LabelStudioRelease as `storage`."""
     argument_problems = staticmethod(aws_storage_problems)
+    computed_arguments = COMPUTED_ARGUMENTS
     SECRET_OUTPUTS = ("access_key_id", "secret_access_key")
 
     def __init__(self, name: str, args: AwsStorageArgs, opts: pulumi.ResourceOptions | None = None):
