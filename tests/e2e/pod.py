@@ -30,15 +30,24 @@ SECRET_TYPE = "kubernetes:core/v1:Secret"
 APP_CONTAINER = "app"
 
 
+def shared_folder(relative: str, holding: str = "") -> Path | None:
+    """`shared/<relative>` in the nearest folder above the project that has it (holding the file
+    `holding`, if named): where CI lays the chart and the image's files beside the clone."""
+    for folder in PROJECT_DIR.resolve().parents:
+        candidate = folder / "shared" / relative
+        if (candidate / holding).exists() if holding else candidate.is_dir():
+            return candidate
+    return None
+
+
 def chart_dir(version: str) -> Path:
     """Where the chart's source is; fails with the way to get it."""
     configured = os.environ.get("LABEL_STUDIO_CHART_DIR")
     if configured:
         return Path(configured)
-    for folder in PROJECT_DIR.resolve().parents:
-        candidate = folder / "shared" / "charts" / f"label-studio-{version}"
-        if (candidate / "Chart.yaml").exists():
-            return candidate
+    found = shared_folder(f"charts/label-studio-{version}", "Chart.yaml")
+    if found is not None:
+        return found
     if os.environ.get("LABEL_STUDIO_CHART_DOWNLOAD") == "1":
         import helm_python as helm
 

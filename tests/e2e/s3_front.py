@@ -9,6 +9,8 @@ client and moto, on 127.0.0.1:
 - a CORS preflight, which S3 never authenticates and moto does once IAM is enforced, is signed as
   the operator, so that moto's CORS rule matching alone decides it;
 - everything else passes through untouched (header-signed API calls);
+- a path is taken as S3 and MinIO take it: decoded (raw UTF-8 bytes, as nginx sends the path it
+  decoded from X-Accel-Redirect, or percent-escapes) and encoded again for the canonical request;
 - STS answers are read on the way back, so temporary credentials (IRSA) are known to it, as they
   are to AWS. STS takes AssumeRoleWithWebIdentity unsigned (the token is the proof); moto insists
   on a signature once IAM is enforced, so the front signs that one call as the operator too.
@@ -23,7 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 import requests
 from botocore.auth import S3SigV4Auth, SigV4Auth
@@ -96,6 +98,10 @@ class S3Front:
 
     def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> tuple[int, dict, bytes]:
         split = urlsplit(target)
+        # http.server hands the request line over as Latin-1: its bytes again, read as UTF-8.
+        path = quote(unquote(split.path.encode("latin-1").decode("utf-8", "replace")), safe="/-_.~")
+        split = split._replace(path=path)
+        target = split.geturl()
         if method == "OPTIONS" and self.operator:
             # S3 never authenticates a preflight; moto does once IAM is enforced, so the front
             # signs it as the operator and moto's CORS rule matching alone decides.
