@@ -251,9 +251,9 @@ def label_studio(
             if process.poll() is not None:
                 raise RuntimeError(f"label-studio exited with {process.returncode}:\n{server.tail()}")
             try:
-                if requests.get(f"{server.url}/health", timeout=2).status_code == 200:
+                if requests.get(f"{server.url}/health", timeout=5).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not up yet, or busy loading
                 pass
             if time.monotonic() > deadline:
                 raise TimeoutError(f"label-studio did not answer on {server.url}:\n{server.tail()}")

@@ -110,7 +110,7 @@ def _resolve(host):
         return None
     host = host.rstrip(".")
     candidates = [host + "." + suffix for suffix in _search]
-    candidates = candidates + [host] if host.count(".") < %d else [host] + candidates
+    candidates = candidates + [host] if host.count(".") < NDOTS else [host] + candidates
     return next((_records[name] for name in candidates if name in _records), None)
 
 
@@ -119,7 +119,7 @@ def _getaddrinfo(host, *args, **kwargs):
 
 
 socket.getaddrinfo = _getaddrinfo
-''' % POD_NDOTS
+'''.replace("NDOTS", str(POD_NDOTS))
 
 
 def pod_resolver(names: Names, folder: Path) -> dict[str, str]:
@@ -168,7 +168,7 @@ class ClusterDNS:
                 return
             try:
                 self.socket.sendto(self.answer(packet), sender)
-            except Exception:  # noqa: BLE001 - a malformed packet gets no answer, as from a real server
+            except Exception:  # a malformed packet gets no answer, as from a real server
                 continue
 
     def close(self) -> None:
