@@ -184,3 +184,61 @@ def test_a_secret_key_is_never_repeated_in_a_message():
 def test_an_endpoint_written_for_aws_points_to_the_s3_compatible_object(settings):
     error = problems_of(aws_stack(**settings))
     assert "endpointUrl: is not a setting; it is a setting of labelstudio:s3-compatible" in error
+
+
+SECRET_ON_KUBERNETES = {"credentialsSecret": EXISTING_SECRET}
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "fragment"),
+    [
+        ("http://minio:9000", "only the pod's search list completes"),
+        ("http://minio.minio.svc:9000", "only the pod's search list completes"),
+        ("http://MINIO.minio.svc.cluster:9000", "only the pod's search list completes"),
+        ("http://localhost:9000", "write 127.0.0.1"),
+    ],
+)
+def test_on_kubernetes_a_host_only_the_search_list_completes_is_refused_with_the_full_form(endpoint, fragment):
+    """nginx in Label Studio's image resolves the storage host without the pod's search list: uploads
+    would work and every file would fail to load (tests/e2e/test_s3_compatible.py shows both)."""
+    settings = {"endpointUrl": endpoint, **SECRET_ON_KUBERNETES}
+    error = problems_of(s3_compatible_stack(createNamespace=False, **{"s3-compatible": settings}))
+    (problem,) = [line.strip() for line in error.splitlines()[1:]]
+    assert problem.startswith("- labelstudio:s3-compatible.endpointUrl") and fragment in problem, problem
+    assert "<service>.<namespace>.svc.cluster.local" in problem and "502" in problem
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "http://minio.minio.svc.cluster.local:9000",
+        "http://minio.storage.svc.corp.internal:9000",  # a cluster domain of its own
+        "https://minio.example.com",
+        "http://10.0.0.5:9000",
+        "http://[fd00::5]:9000",
+    ],
+)
+def test_on_kubernetes_a_full_name_or_an_address_is_taken_without_a_warning(endpoint):
+    settings = {"endpointUrl": endpoint, **SECRET_ON_KUBERNETES}
+    declaration = run(s3_compatible_stack(createNamespace=False, **{"s3-compatible": settings}))
+    assert s3_config(declaration)["endpointUrl"] == endpoint.rstrip("/")
+    assert [w for w in declaration.warnings if "endpointUrl" in w] == []
+
+
+def test_on_kubernetes_a_two_label_host_is_taken_with_a_warning_that_says_which_reading_fails():
+    """`minio.minio` is `<service>.<namespace>` to the search list, or a name of a private zone the
+    cluster's DNS forwards: the program cannot tell, so it warns instead of refusing."""
+    settings = {"endpointUrl": "http://minio.minio:9000", **SECRET_ON_KUBERNETES}
+    declaration = run(s3_compatible_stack(createNamespace=False, **{"s3-compatible": settings}))
+    (warning,) = [w for w in declaration.warnings if "endpointUrl" in w]
+    assert "labelstudio:s3-compatible.endpointUrl" in warning and "'minio.minio'" in warning
+    assert "<service>.<namespace>.svc.cluster.local" in warning and "ignore this warning" in warning
+
+
+@pytest.mark.parametrize("endpoint", ["http://minio:9000", "http://minio.minio:9000", "http://localhost:9000"])
+def test_on_docker_compose_a_service_name_is_taken_as_dockers_dns_answers_it(endpoint):
+    """nginx in the image asks the nameserver of /etc/resolv.conf, which in Compose is Docker's
+    embedded DNS (127.0.0.11): it answers service names as written."""
+    declaration = run(s3_compatible_stack(target="compose", **{"s3-compatible": {"endpointUrl": endpoint, **KEYS}}))
+    assert f"STORAGE_AWS_ENDPOINT_URL={endpoint}" in reveal(declaration.outputs["envList"])
+    assert [w for w in declaration.warnings if "endpointUrl" in w] == []

@@ -6,9 +6,11 @@ cloud SDK.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 
@@ -58,6 +60,70 @@ def endpoint_problem(url: str) -> str | None:
             f"(the bucket is labelstudio:bucket; {ENDPOINT_EXAMPLE})"
         )
     return None
+
+
+# nginx in Label Studio's image fetches every stored file itself, resolving the storage host at
+# request time through its `resolver` line: plain DNS, without the pod's search list
+# (../shared/labelstudio-image/README.md). On Kubernetes a name only the search list completes
+# lets uploads work (Label Studio's S3 client resolves through libc) while every file fails to load.
+_FULL_NAME = "http(s)://<service>.<namespace>.svc.cluster.local[:port], or a name public DNS resolves"
+_WHY_NGINX = (
+    "nginx in Label Studio's image fetches every stored file from this host itself and resolves it through "
+    "DNS without the pod's search list, so uploads would work and every file would fail to load (502)"
+)
+
+
+def _endpoint_host(url: str) -> str | None:
+    parts = urlsplit(url)
+    return parts.hostname.rstrip(".").lower() if parts.hostname else None
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def cluster_name_problem(url: str, target: str | None) -> str | None:
+    """Why the endpoint's host cannot be resolved by nginx in the pod, for sure, or None.
+
+    Refused on Kubernetes only, and only where no other reading exists: a single label (`minio`:
+    the search list completes it; `localhost` is the pod itself, which nginx would ask DNS for) or
+    a name ending in `.svc` or `.svc.cluster` (a service, written without the cluster domain). On
+    Docker Compose nginx asks Docker's embedded DNS (127.0.0.11, which 10-configure-nginx.sh takes
+    from /etc/resolv.conf), which answers service names as written. IP addresses need no DNS.
+    """
+    host = _endpoint_host(url)
+    if target != "kubernetes" or host is None or _is_address(host):
+        return None
+    if host == "localhost":
+        return (
+            f"names 'localhost', which nginx in Label Studio's image asks DNS for (no /etc/hosts), and which in a "
+            f"pod is the pod itself, so every file would fail to load (502); write 127.0.0.1 for a server in the pod, "
+            f"or the server's full name, {_FULL_NAME}"
+        )
+    labels = host.split(".")
+    if len(labels) == 1 or labels[-1] == "svc" or labels[-2:] == ["svc", "cluster"]:
+        return (
+            f"names the host {host!r}, which only the pod's search list completes; {_WHY_NGINX}; write the "
+            f"full name, {_FULL_NAME} (see docs/troubleshooting.md)"
+        )
+    return None
+
+
+def cluster_name_warnings(value: S3CompatibleSettings, target: str) -> list[str]:
+    """A two-label host (`minio.minio`) is `<service>.<namespace>` to the search list, or a name
+    in a private zone the cluster's DNS forwards (`minio.corp`): nginx resolves only the second."""
+    host = _endpoint_host(value.endpoint_url or "")
+    if target != "kubernetes" or host is None or _is_address(host) or len(host.split(".")) != 2:
+        return []
+    return [
+        f"labelstudio:s3-compatible.endpointUrl names the host {host!r}: if that is <service>.<namespace>, "
+        f"{_WHY_NGINX}; write {_FULL_NAME}. If {host!r} is a name your DNS resolves as written, ignore this "
+        "warning"
+    ]
 
 
 class CredentialsSecret(Model):
@@ -150,6 +216,9 @@ def settings_problem(value: S3CompatibleSettings, settings: Mapping[str, Any], s
     target, credentials = settings.get("target"), settings.get("credentials")
     if value.endpoint_url is None:
         return "endpointUrl", f"is required: the server's S3 API address, {ENDPOINT_EXAMPLE}"
+    unresolvable = cluster_name_problem(value.endpoint_url, target)
+    if unresolvable:
+        return "endpointUrl", unresolvable
     if value.credentials_secret and value.keys_given:
         return "credentialsSecret", (
             "is given beside accessKeyId and secretAccessKey; keep one place for the keys: the Secret the chart "
@@ -205,4 +274,5 @@ CLOUD = CloudSettings(
     "<alias> api cors_allow_origin=<origins>`); remove it and set CORS on the server (docs/s3-compatible.md)",
     force_destroy_problem="never empties a bucket on an S3-compatible server, which the stack does not own; remove it",
     settings_problem=settings_problem,
+    settings_warnings=cluster_name_warnings,
 )
