@@ -40,9 +40,12 @@ from tests.e2e.pod import shared_folder
 from tests.servers import free_port
 
 LOOPBACK = "127.0.0.1"
-# A pod's /etc/resolv.conf in namespace `labelstudio` (the chart's release namespace in the stacks).
-POD_SEARCH = ("labelstudio.svc.cluster.local", "svc.cluster.local", "cluster.local")
-POD_NDOTS = 5
+POD_NDOTS = 5  # a pod's /etc/resolv.conf: `options ndots:5`
+
+
+def pod_search(namespace: str) -> tuple[str, ...]:
+    """A pod's search list in `namespace` (cluster domain cluster.local)."""
+    return (f"{namespace}.svc.cluster.local", "svc.cluster.local", "cluster.local")
 
 
 def image_dir() -> Path:
