@@ -149,6 +149,51 @@ class CredentialsSecret(Model):
         return value
 
 
+class CaCertificate(Model):
+    """The certificate of the private authority that signed the server's certificate: where Label
+    Studio's S3 client (botocore, which reads AWS_CA_BUNDLE and nothing of the image's
+    `global.customCaCerts`) and `check` find it."""
+
+    config_map: str | None = Field(
+        None, description="an existing ConfigMap in the release's namespace holding it (Kubernetes)"
+    )
+    secret: str | None = Field(
+        None, description="an existing Secret in the release's namespace holding it (Kubernetes)"
+    )
+    key: str = Field("ca.crt", description="the ConfigMap's or Secret's key holding the PEM certificate")
+    file: str | None = Field(
+        None, description="the PEM file on the Docker host, which the compose file mounts (Docker Compose)"
+    )
+
+    @field_validator("config_map", "secret")
+    @classmethod
+    def _object_name(cls, value: str | None) -> str | None:
+        if value is not None and (len(value) > 253 or not all(DNS_LABEL.fullmatch(p) for p in value.split("."))):
+            raise problem("is not a Kubernetes object name (lowercase letters, digits, '-' and '.', up to 253)")
+        return value
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, value: str) -> str:
+        if not _SECRET_KEY_NAME.fullmatch(value):
+            raise problem("is not a key of a ConfigMap or Secret (letters, digits, '-', '_' and '.')")
+        return value
+
+    @field_validator("file")
+    @classmethod
+    def _file(cls, value: str | None) -> str | None:
+        if value is not None and (not value.strip() or any(c.isspace() or c in ":," for c in value)):
+            raise problem("must be a file path without spaces, ':' or ',' (a compose volume line holds it)")
+        return value
+
+    @property
+    def source(self) -> tuple[str, str] | None:
+        """(kind, name) of the one place given, or None when none or several are."""
+        given = [(kind, name) for kind, name in (("configMap", self.config_map), ("secret", self.secret),
+                                                 ("file", self.file)) if name]  # fmt: skip
+        return given[0] if len(given) == 1 else None
+
+
 class S3CompatibleSettings(Model):
     """The `labelstudio:s3-compatible` object."""
 
@@ -180,6 +225,14 @@ class S3CompatibleSettings(Model):
         json_schema_extra={"default_doc": "none: use `credentialsSecret`", "secret": True},
     )
 
+    ca_certificate: CaCertificate | None = Field(
+        None,
+        description="the certificate of a private authority that signed the server's certificate: "
+        "`{configMap: <name>}` or `{secret: <name>}` with `key` (default `ca.crt`) on Kubernetes, `{file: <path>}` "
+        "on Docker Compose; Label Studio's S3 client (and rqworker) and `check` trust it through AWS_CA_BUNDLE",
+        json_schema_extra={"default_doc": "none: the server's certificate is from a public authority, or http"},
+    )
+
     @field_validator("endpoint_url")
     @classmethod
     def _endpoint(cls, value: str | None) -> str | None:
@@ -207,6 +260,32 @@ class S3CompatibleSettings(Model):
         return self.access_key_id is not None or self.secret_access_key is not None
 
 
+def ca_certificate_problem(
+    ca: CaCertificate, endpoint_url: str, target: str | None, settings: Mapping[str, Any]
+) -> tuple[str, str] | None:
+    """What in `caCertificate` cannot work for this stack: (key under it, message), or None."""
+    where = "configMap or secret (with key)" if target == "kubernetes" else "file"
+    if ca.source is None:
+        return "", f"needs exactly one place for the certificate: {where}"
+    kind = ca.source[0]
+    if target == "kubernetes" and kind == "file":
+        return "file", (
+            "is a file on a Docker host, which pods cannot read; put the certificate in a ConfigMap "
+            "(`kubectl create configmap <name> --from-file=ca.crt=<file>`) and name it in configMap"
+        )
+    if target == "compose" and kind != "file":
+        return kind, "is a Kubernetes object, which Docker Compose cannot read; name the PEM file in file instead"
+    if not endpoint_url.lower().startswith("https://"):
+        return "", "is given while endpointUrl is http: an authority's certificate only matters over https"
+    if kind != "file" and settings.get("create_namespace"):
+        return kind, (
+            "must exist in the release's namespace before Label Studio starts, but this stack creates the namespace "
+            "(labelstudio:createNamespace defaults to true); create the namespace and it first and set "
+            "labelstudio:createNamespace to false"
+        )
+    return None
+
+
 def settings_problem(value: S3CompatibleSettings, settings: Mapping[str, Any], secret: bool) -> tuple[str, str] | None:
     """What in the object contradicts the rest of the stack: (key in the object, message), or None.
 
@@ -219,6 +298,10 @@ def settings_problem(value: S3CompatibleSettings, settings: Mapping[str, Any], s
     unresolvable = cluster_name_problem(value.endpoint_url, target)
     if unresolvable:
         return "endpointUrl", unresolvable
+    if value.ca_certificate is not None:
+        found = ca_certificate_problem(value.ca_certificate, value.endpoint_url, target, settings)
+        if found:
+            return f"caCertificate{'.' + found[0] if found[0] else ''}", found[1]
     if value.credentials_secret and value.keys_given:
         return "credentialsSecret", (
             "is given beside accessKeyId and secretAccessKey; keep one place for the keys: the Secret the chart "
