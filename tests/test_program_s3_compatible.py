@@ -242,3 +242,85 @@ def test_on_docker_compose_a_service_name_is_taken_as_dockers_dns_answers_it(end
     declaration = run(s3_compatible_stack(target="compose", **{"s3-compatible": {"endpointUrl": endpoint, **KEYS}}))
     assert f"STORAGE_AWS_ENDPOINT_URL={endpoint}" in reveal(declaration.outputs["envList"])
     assert [w for w in declaration.warnings if "endpointUrl" in w] == []
+
+
+HTTPS = "https://minio.minio.svc.cluster.local:9000"
+
+
+@pytest.mark.parametrize(
+    ("authority", "volume"),
+    [
+        ({"configMap": "corp-ca"}, {"configMap": {"name": "corp-ca", "items": [{"key": "ca.crt", "path": "ca.crt"}]}}),
+        ({"secret": "corp-ca", "key": "root.pem"},
+         {"secret": {"secretName": "corp-ca", "items": [{"key": "root.pem", "path": "ca.crt"}]}}),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("enterprise", [False, True])
+def test_a_private_authority_is_mounted_in_app_and_rqworker_and_named_in_aws_ca_bundle(authority, volume, enterprise):
+    """botocore trusts only its own bundle unless AWS_CA_BUNDLE names one; the image's hook for
+    `global.customCaCerts` sets REQUESTS_CA_BUNDLE and SSL_CERT_FILE, which botocore ignores."""
+    settings = {"endpointUrl": HTTPS, "credentialsSecret": EXISTING_SECRET, "caCertificate": authority}
+    declaration = run(s3_compatible_stack(createNamespace=False, enterprise=enterprise, **{"s3-compatible": settings}))
+    values = reveal(declaration.one(RELEASE).inputs)["values"]
+    assert values["global"]["extraEnvironmentVars"]["AWS_CA_BUNDLE"] == "/opt/heartex/secrets/storage-ca/ca.crt"
+    mount = {"name": "storage-ca", "mountPath": "/opt/heartex/secrets/storage-ca", "readOnly": True}
+    for component in ("app", "rqworker") if enterprise else ("app",):
+        assert values[component]["extraVolumes"] == [{"name": "storage-ca", **volume}]
+        assert values[component]["extraVolumeMounts"] == [mount]
+    assert ("rqworker" in values) == enterprise
+    assert "customCaCerts" not in values["global"]
+
+
+def test_a_private_authority_comes_after_the_users_own_extra_volumes():
+    theirs = {"app": {"extraVolumes": [{"name": "theirs", "emptyDir": {}}]}}
+    settings = {"endpointUrl": HTTPS, "credentialsSecret": EXISTING_SECRET, "caCertificate": {"configMap": "ca"}}
+    declaration = run(s3_compatible_stack(createNamespace=False, helmValues=theirs, **{"s3-compatible": settings}))
+    volumes = reveal(declaration.one(RELEASE).inputs)["values"]["app"]["extraVolumes"]
+    assert [volume["name"] for volume in volumes] == ["theirs", "storage-ca"]
+
+
+def test_compose_names_the_bundle_in_env_list_and_the_volume_line_in_an_output():
+    settings = {"endpointUrl": "https://minio:9000", "caCertificate": {"file": "./corp-ca.pem"}, **KEYS}
+    declaration = run(s3_compatible_stack(target="compose", **{"s3-compatible": settings}))
+    assert "AWS_CA_BUNDLE=/opt/heartex/secrets/storage-ca/ca.crt" in reveal(declaration.outputs["envList"])
+    assert declaration.outputs["caCertificate"] == "./corp-ca.pem:/opt/heartex/secrets/storage-ca/ca.crt:ro"
+
+
+def test_without_an_authority_nothing_is_mounted_and_no_bundle_is_named():
+    settings = {"endpointUrl": HTTPS, "credentialsSecret": EXISTING_SECRET}
+    declaration = run(s3_compatible_stack(createNamespace=False, **{"s3-compatible": settings}))
+    values = reveal(declaration.one(RELEASE).inputs)["values"]
+    assert "AWS_CA_BUNDLE" not in values["global"]["extraEnvironmentVars"] and "extraVolumes" not in values["app"]
+    assert "caCertificate" not in declaration.outputs
+
+
+@pytest.mark.parametrize(
+    ("target", "settings", "key", "fragment"),
+    [
+        ("kubernetes", {"caCertificate": {"file": "/etc/ca.pem"}}, "caCertificate: file: is a file", "pods cannot read"),
+        ("kubernetes", {"caCertificate": {"configMap": "a", "secret": "b"}}, "caCertificate", "exactly one place"),
+        ("kubernetes", {"caCertificate": {}}, "caCertificate", "exactly one place"),
+        ("kubernetes", {"caCertificate": {"configMap": "Corp_CA"}}, "caCertificate.configMap", "not a Kubernetes"),
+        ("kubernetes", {"caCertificate": {"configMap": "ca"}, "endpointUrl": "http://minio.minio.svc.cluster.local"},
+         "caCertificate", "only matters over https"),
+        ("compose", {"caCertificate": {"configMap": "ca"}}, "caCertificate: configMap: is a Kubernetes", "Docker Compose cannot read"),
+        ("compose", {"caCertificate": {"file": "C:/ca.pem"}}, "caCertificate.file", "without spaces, ':'"),
+    ],
+)  # fmt: skip
+def test_an_authority_that_cannot_work_is_refused_naming_the_setting(target, settings, key, fragment):
+    if target == "kubernetes":
+        server_settings = {"endpointUrl": HTTPS, "credentialsSecret": EXISTING_SECRET, **settings}
+        config = s3_compatible_stack(createNamespace=False, **{"s3-compatible": server_settings})
+    else:
+        config = s3_compatible_stack(target="compose", **{"s3-compatible": {"endpointUrl": "https://minio", **KEYS,
+                                                                            **settings}})  # fmt: skip
+    error = problems_of(config)
+    (problem,) = [line.strip() for line in error.splitlines()[1:]]
+    assert problem.startswith(f"- labelstudio:s3-compatible.{key}") and fragment in problem, problem
+
+
+def test_an_authority_in_a_configmap_needs_the_namespace_to_exist_first():
+    settings = {"endpointUrl": HTTPS, "accessKeyId": KEYS["accessKeyId"], "secretAccessKey": KEYS["secretAccessKey"],
+                "caCertificate": {"configMap": "ca"}}  # fmt: skip
+    error = problems_of(s3_compatible_stack(**{"s3-compatible": settings}))
+    assert "labelstudio:s3-compatible.caCertificate: configMap: must exist" in error and "createNamespace to false" in error

@@ -301,7 +301,7 @@ def settings_problem(value: S3CompatibleSettings, settings: Mapping[str, Any], s
     if value.ca_certificate is not None:
         found = ca_certificate_problem(value.ca_certificate, value.endpoint_url, target, settings)
         if found:
-            return f"caCertificate{'.' + found[0] if found[0] else ''}", found[1]
+            return "caCertificate", f"{found[0]}: {found[1]}" if found[0] else found[1]
     if value.credentials_secret and value.keys_given:
         return "credentialsSecret", (
             "is given beside accessKeyId and secretAccessKey; keep one place for the keys: the Secret the chart "
