@@ -297,13 +297,14 @@ def test_without_an_authority_nothing_is_mounted_and_no_bundle_is_named():
 @pytest.mark.parametrize(
     ("target", "settings", "key", "fragment"),
     [
-        ("kubernetes", {"caCertificate": {"file": "/etc/ca.pem"}}, "caCertificate: file: is a file", "pods cannot read"),
+        ("kubernetes", {"caCertificate": {"file": "/etc/ca.pem"}}, "caCertificate: file: is a", "pods cannot read"),
         ("kubernetes", {"caCertificate": {"configMap": "a", "secret": "b"}}, "caCertificate", "exactly one place"),
         ("kubernetes", {"caCertificate": {}}, "caCertificate", "exactly one place"),
         ("kubernetes", {"caCertificate": {"configMap": "Corp_CA"}}, "caCertificate.configMap", "not a Kubernetes"),
         ("kubernetes", {"caCertificate": {"configMap": "ca"}, "endpointUrl": "http://minio.minio.svc.cluster.local"},
          "caCertificate", "only matters over https"),
-        ("compose", {"caCertificate": {"configMap": "ca"}}, "caCertificate: configMap: is a Kubernetes", "Docker Compose cannot read"),
+        ("compose", {"caCertificate": {"configMap": "ca"}}, "caCertificate: configMap:",
+         "Docker Compose cannot read"),
         ("compose", {"caCertificate": {"file": "C:/ca.pem"}}, "caCertificate.file", "without spaces, ':'"),
     ],
 )  # fmt: skip
@@ -323,4 +324,5 @@ def test_an_authority_in_a_configmap_needs_the_namespace_to_exist_first():
     settings = {"endpointUrl": HTTPS, "accessKeyId": KEYS["accessKeyId"], "secretAccessKey": KEYS["secretAccessKey"],
                 "caCertificate": {"configMap": "ca"}}  # fmt: skip
     error = problems_of(s3_compatible_stack(**{"s3-compatible": settings}))
-    assert "labelstudio:s3-compatible.caCertificate: configMap: must exist" in error and "createNamespace to false" in error
+    assert "labelstudio:s3-compatible.caCertificate: configMap: must exist" in error
+    assert "createNamespace to false" in error
