@@ -113,9 +113,11 @@ def app_pod(
     root: Path,
     replacements: Mapping[str, str] | None = None,
     existing_secrets: Mapping[str, Mapping[str, str]] | None = None,
+    existing_config_maps: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Pod:
-    """The app container as the kubelet would start it, with its Secret volumes written under `root`.
-    `existing_secrets`: Secrets an administrator created in the namespace before the release (name -> data).
+    """The app container as the kubelet would start it, with its Secret and ConfigMap volumes written
+    under `root`. `existing_secrets`, `existing_config_maps`: what an administrator created in the
+    namespace before the release (name -> data).
 
     Paths in the environment that point into a mounted volume are moved under `root` too: the
     process runs on this machine, not in the image's file system.
@@ -134,12 +136,18 @@ def app_pod(
     volumes = {volume["name"]: volume for volume in spec.get("volumes", [])}
     for mount in container.get("volumeMounts", []):
         volume = volumes[mount["name"]]
-        if "secret" not in volume:
+        if "secret" in volume:
+            kind, source = volume["secret"], secrets.get(volume["secret"]["secretName"])
+        elif "configMap" in volume:
+            kind, source = volume["configMap"], (existing_config_maps or {}).get(volume["configMap"]["name"])
+        else:
             continue
-        source = secrets[volume["secret"]["secretName"]]
+        assert source is not None, (
+            f"volume {mount['name']} refers to {kind}, which nobody creates: the pod would not start"
+        )
         target = root / mount["mountPath"].lstrip("/")
         target.mkdir(parents=True, exist_ok=True)
-        items = volume["secret"].get("items") or [{"key": key, "path": key} for key in source]
+        items = kind.get("items") or [{"key": key, "path": key} for key in source]
         for item in items:
             (target / item["path"]).write_text(source[item["key"]])
         mounts[mount["mountPath"]] = target

@@ -29,11 +29,13 @@ import requests
 from tests.conftest import run, s3_compatible_stack
 from tests.e2e import stand_ins
 from tests.e2e.aws_world import OTHER_BUCKET, signature_s3_accepts
+from tests.e2e.google import tls_identity
 from tests.e2e.labelstudio import LabelStudio, label_studio
 from tests.e2e.nginx import LOOPBACK, Names, pod_search
 from tests.e2e.pod import app_pod
 from tests.e2e.s3_compatible_world import Administered, Server, administer, s3_compatible_server
-from tests.e2e.serving import IMAGE, assert_served, image_project, import_image, through_nginx
+from tests.e2e.s3_front import s3_front
+from tests.e2e.serving import IMAGE, assert_served, image_project, import_image, served_problems, through_nginx
 from tests.e2e.test_aws import FOLDER, TASKS, reached_outside
 from tests.s3_world import REGION, client
 from tests.servers import enforce_iam
@@ -229,3 +231,50 @@ def test_control_a_short_service_name_uploads_but_nginx_cannot_fetch_a_file(worl
         answer = through_nginx(server, imported.task_url)
         assert answer.status_code == 502, (answer.status_code, answer.content[:200])
         assert f"{short} could not be resolved" in server.nginx_errors(), server.nginx_errors()
+
+
+AUTHORITY = "corp-ca"  # the ConfigMap the administrator makes from the authority's certificate
+
+
+def test_a_server_with_a_private_authoritys_certificate_works_only_with_ca_certificate(world, tmp_path):
+    """The same moto behind TLS, its certificate from a test authority. The kubernetes stack names
+    the authority's ConfigMap in caCertificate; the pod is the rendered chart's. Without
+    AWS_CA_BUNDLE (what the stack gave before, and what `global.customCaCerts` gives botocore),
+    Label Studio's upload fails on the certificate; with it, the upload lands and is read back
+    through nginx (which, as shipped, does not verify the storage's certificate at all)."""
+    ca, certificate, key = tls_identity(tmp_path / "tls", CLUSTER_HOST)
+    with s3_front(world.server.moto, REGION, tls=(certificate, key)) as front:
+        front.secrets, front.operator = world.server.front.secrets, world.server.front.operator
+        endpoint = front.url.replace("127.0.0.1", CLUSTER_HOST)
+        server = {"endpointUrl": endpoint, "region": REGION, "credentialsSecret": {"name": SECRET}}
+        declaration = run(
+            s3_compatible_stack(
+                folder=FOLDER,
+                corsOrigins=ORIGINS,
+                createNamespace=False,
+                **{"s3-compatible": {**server, "caCertificate": {"configMap": AUTHORITY}}},
+            )
+        )
+        made_by_hand = {SECRET: {"accesskey": world.admin.key_id, "secretkey": world.admin.secret}}
+        pod = app_pod(
+            declaration,
+            tmp_path / "pod",
+            existing_secrets=made_by_hand,
+            existing_config_maps={AUTHORITY: {"ca.crt": ca.read_text()}},
+        )
+        environment = pod.environment | {"DJANGO_DB": "sqlite"}
+        assert Path(environment["AWS_CA_BUNDLE"]).read_text() == ca.read_text(), "mounted where the variable says"
+        names = Names({CLUSTER_HOST: LOOPBACK}, pod_search(pod.namespace))
+
+        untrusted = {name: value for name, value in environment.items() if name != "AWS_CA_BUNDLE"}
+        untrusted["AWS_MAX_ATTEMPTS"] = "1"  # botocore would retry the handshake for a minute: fail at once
+        with label_studio(untrusted, tmp_path / "untrusted", names=names) as refused:
+            project = refused.create_project("untrusted")
+            with pytest.raises(AssertionError, match=r"CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
+                refused.upload(project, "tasks.json", TASKS)
+
+        with started(world, declaration, environment, tmp_path / "trusted", names) as case:
+            lands_in_the_folder_and_is_read_back(world, case)
+            server_ = case.label_studio
+            imported = import_image(server_, image_project(server_), "cat.png")
+            assert served_problems(server_, imported) == []
