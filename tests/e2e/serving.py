@@ -43,6 +43,17 @@ FILE_NAMES = {
     "parentheses": "cat (1).png",
     "200 characters": "c" * 196 + ".png",
 }
+# How Label Studio 1.23 (Django's get_valid_filename) stores each name, after its `<8 hex>-` prefix;
+# the 200-character name is cut so the stored name fits the upload's 100-character FileField.
+STORED_AS = {
+    "plain": "cat.png",
+    "spaces": "a_cat_on_a_mat.png",
+    "non-ascii": "chat-été-猫.png",
+    "plus": "11.png",
+    "percent": "100.png",
+    "hash": "cat1.png",
+    "parentheses": "cat_1.png",
+}
 # What Label Studio 1.23 fails on, by name: its own behaviour, recorded (docs/troubleshooting.md).
 LABEL_STUDIO_FAILS: dict[str, str] = {}
 # nginx takes the storage path from the X-Accel-Redirect URI it has decoded, and sends it on as
@@ -106,6 +117,16 @@ def served_problems(server: LabelStudio, imported: Imported, content: bytes = IM
     if problems:
         problems.append(f"nginx: {server.nginx_errors()}")
     return problems
+
+
+def renamed(label: str, stored: str) -> list[str]:
+    """How the stored name differs from what STORED_AS records of Label Studio (a problem each)."""
+    name = stored.rsplit("/", 1)[-1].split("-", 1)[1]
+    if label in STORED_AS:
+        return [] if name == STORED_AS[label] else [f"stored as {name!r}, not {STORED_AS[label]!r}"]
+    expected = FILE_NAMES[label]
+    fits = len(stored) == 100 and name.endswith(".png") and expected.startswith(name.removesuffix(".png"))
+    return [] if fits else [f"stored as {stored!r} ({len(stored)} characters), not cut to 100"]
 
 
 def browser_cookies(server: LabelStudio) -> dict[str, str]:
@@ -187,7 +208,7 @@ def check_serving(server: LabelStudio) -> dict[str, Any]:
         except AssertionError as refused:
             problems[label] = [f"import refused: {str(refused)[:300]}"]
             continue
-        problems[label] = served_problems(server, imported[label])
+        problems[label] = served_problems(server, imported[label]) + renamed(label, imported[label].file)
     widths = shown_in_chromium(server, [imported["plain"].task_url]) if "plain" in imported else {}
     return {"problems": problems, "widths": widths, "imported": imported}
 
