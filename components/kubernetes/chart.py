@@ -239,10 +239,10 @@ def label_studio_values(
         ours["global"]["extraEnvironmentVars"] = dict(environment)
     ours.update(service_account_values(service_accounts, annotations))
     for component, lists in (volumes or {}).items():
-        theirs = user_values.get(component) if isinstance(user_values.get(component), Mapping) else {}
+        theirs = user_values.get(component)
         for key, items in lists.items():
-            given = theirs.get(key) if isinstance(theirs.get(key), list) else []
-            ours.setdefault(component, {})[key] = [*given, *items]
+            given = theirs.get(key) if isinstance(theirs, Mapping) else None
+            ours.setdefault(component, {})[key] = [*(given if isinstance(given, list) else []), *items]
     if enterprise:
         ours["enterprise"] = {"enabled": True}
     return deep_merge(user_values, ours)

@@ -161,8 +161,8 @@ class S3Front:
         if headers.get("X-Amz-Content-SHA256", "").startswith("STREAMING-"):
             # botocore over https streams an upload aws-chunked with a trailing checksum, which moto
             # does not read: the payload is decoded and sent on signed in the header by the same key.
-            found = re.search(r"Credential=([^/]+)/", headers.get("Authorization", ""))
-            key_id = found.group(1) if found else ""
+            credential = re.search(r"Credential=([^/]+)/", headers.get("Authorization", ""))
+            key_id = credential.group(1) if credential else ""
             if key_id not in self.secrets:
                 return self.refuse(target, f"InvalidAccessKeyId {key_id}")
             secret, token = self.secrets[key_id]
