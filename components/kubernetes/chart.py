@@ -114,7 +114,7 @@ def env_list_lines(
     settings: Mapping[str, Any],
     credentials: Mapping[str, Any],
     host: str | None,
-    authority: Mapping[str, str] | None = None,
+    authority: Mapping[str, Any] | None = None,
 ) -> list[tuple[str, Any]]:
     """The env.list lines for Docker Compose: the storage type, its settings and credentials, and
     the variables every Label Studio container needs (AWS_CA_BUNDLE where the compose guide mounts
@@ -128,12 +128,12 @@ def env_list_lines(
     return lines + list(label_studio_environment(environment, host).items())
 
 
-def authority_environment(authority: Mapping[str, str] | None) -> dict[str, str]:
+def authority_environment(authority: Mapping[str, Any] | None) -> dict[str, str]:
     """AWS_CA_BUNDLE at the mounted certificate, when the storage's server has a private authority."""
     return {AUTHORITY_VARIABLE: AUTHORITY_PATH} if authority else {}
 
 
-def authority_values(authority: Mapping[str, str] | None, enterprise: bool) -> dict[str, Any]:
+def authority_values(authority: Mapping[str, Any] | None, enterprise: bool) -> dict[str, Any]:
     """The certificate's ConfigMap or Secret mounted read-only at AUTHORITY_DIR, in the app and (Enterprise)
     the rqworker pods: `<component>.extraVolumes` and `.extraVolumeMounts`."""
     if not authority:

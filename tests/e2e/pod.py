@@ -136,6 +136,7 @@ def app_pod(
     volumes = {volume["name"]: volume for volume in spec.get("volumes", [])}
     for mount in container.get("volumeMounts", []):
         volume = volumes[mount["name"]]
+        source: Mapping[str, str] | None
         if "secret" in volume:
             kind, source = volume["secret"], secrets.get(volume["secret"]["secretName"])
         elif "configMap" in volume:

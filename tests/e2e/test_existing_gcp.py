@@ -23,7 +23,7 @@ from tests.conftest import GCP_PROJECT, gcp_stack, run
 from tests.e2e import stand_ins
 from tests.e2e.google import IAM_HOST, Google, goog4_problems, tls_identity, token_server
 from tests.e2e.labelstudio import Interception, label_studio
-from tests.e2e.serving import GCS_EMULATOR_RAW_UTF8, assert_served
+from tests.e2e.serving import GCS_EMULATOR_RAW_UTF8, PLAIN, assert_served
 from tests.e2e.test_gcp import FOLDER, KEY_FILE_VARIABLE, TASKS, Case
 from tests.servers import free_port, serving
 from tools.mockrun import reveal
@@ -85,4 +85,4 @@ def test_label_studio_works_in_the_folder_of_the_existing_bucket_and_leaves_the_
 
 
 def test_each_upload_is_served_through_the_images_nginx_and_chromium_shows_it(case):
-    assert_served(case.label_studio, emulator_fails=GCS_EMULATOR_RAW_UTF8)
+    assert_served(case.label_studio, emulator_fails=GCS_EMULATOR_RAW_UTF8, labels=PLAIN)

@@ -27,7 +27,7 @@ from google.cloud import storage
 from tests.conftest import GCP_PROJECT, gcp_stack, run
 from tests.e2e.google import tls_identity
 from tests.e2e.labelstudio import Interception, LabelStudio, OutboundTrap
-from tests.e2e.serving import assert_served
+from tests.e2e.serving import PLAIN, assert_served
 from tests.keyless import gke
 from tests.keyless.cluster import Pod, RenderedPod
 from tests.keyless.label_studio_case import (
@@ -274,12 +274,5 @@ def test_label_studio_in_another_namespace_cannot_store_anything(rendered, googl
     assert google.objects(BUCKET) == before
 
 
-# The stand-in checks the V4 signature over the path as received: raw UTF-8 from nginx, which it
-# does not re-encode as Cloud Storage might. What Cloud Storage does is not provable here.
-GCS_STAND_IN_RAW_UTF8 = {
-    "non-ascii": "the Cloud Storage stand-in checks the signature over the raw UTF-8 path nginx sends"
-}
-
-
 def test_label_studio_serves_each_upload_through_the_images_nginx_and_chromium_shows_it(label_studio_case):
-    assert_served(label_studio_case.server, emulator_fails=GCS_STAND_IN_RAW_UTF8)
+    assert_served(label_studio_case.server, labels=PLAIN)  # every name: the Cloud Storage emulator cases
