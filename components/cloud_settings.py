@@ -119,6 +119,8 @@ class CloudSettings:
     # credentials, storage, ...) and whether the stack file holds the object as a secret:
     # (key in the object, message) or None.
     settings_problem: Callable[[Any, Mapping[str, Any], bool], tuple[str, str] | None] | None = None
+    # What the plan must say about the object that is not wrong for sure: (object, target) -> warnings.
+    settings_warnings: Callable[[Any, str], list[str]] | None = None
     # The `labelstudio:storage` modes the cloud supports; the first is the default.
     storage_modes: tuple[str, ...] = ("create", "existing", "adopt")
     # Why the cloud has only the storage modes it has, when it lacks some.

@@ -11,7 +11,7 @@ from components.kubernetes.chart import env_list_lines
 
 def env_list_output(facts: StorageFacts, host: str | None) -> pulumi.Output[str]:
     """The env.list text, secret: `pulumi stack output envList --show-secrets > env.list`."""
-    lines = env_list_lines(facts.storage_type, facts.settings, facts.credentials, host)
+    lines = env_list_lines(facts.storage_type, facts.settings, facts.credentials, host, facts.trusted_authority)
     names = [name for name, _ in lines]
     text = pulumi.Output.all(*(value for _, value in lines)).apply(
         lambda values: env_list_text(zip(names, values, strict=True))

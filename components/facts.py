@@ -142,6 +142,17 @@ class CredentialsSecretRef(TypedDict):
     """The Secret's key for each credential, by its name in StorageConnection's credentials (access_key_id, ...)."""
 
 
+class TrustedAuthorityRef(TypedDict):
+    """A private certificate authority Label Studio's S3 client must trust to reach the storage."""
+
+    kind: str
+    """Where its PEM certificate is: configMap or secret (in the release's namespace), or file (on the Docker host)."""
+    name: str
+    """The ConfigMap's or Secret's name, or the file's path."""
+    key: str
+    """The ConfigMap's or Secret's key holding the certificate (unused for a file)."""
+
+
 class StorageConnection(TypedDict):
     """What Label Studio needs to reach a storage component's storage, whatever the cloud."""
 
@@ -156,6 +167,8 @@ class StorageConnection(TypedDict):
     """Annotations Label Studio's service accounts need, e.g. the IRSA role ARN."""
     credentials_secret: NotRequired[CredentialsSecretRef]
     """Credentials Label Studio reads from a Secret that exists already (instead of `credentials`)."""
+    trusted_authority: NotRequired[TrustedAuthorityRef]
+    """A private authority that signed the storage server's certificate, for Label Studio to trust."""
 
 
 def confidential(storage_type: str, credential: str) -> bool:
@@ -180,6 +193,7 @@ class StorageFacts:
     credentials: Mapping[str, pulumi.Output[str]] = field(default_factory=dict)
     service_account_annotations: Mapping[str, Any] = field(default_factory=dict)
     credentials_secret: CredentialsSecretRef | None = None  # credentials in a Secret that exists already
+    trusted_authority: TrustedAuthorityRef | None = None  # a private authority the storage's certificate is from
     compose_outputs: Mapping[str, Any] = field(default_factory=dict)  # extra secret outputs for compose
     exports: Mapping[str, Any] = field(default_factory=dict)  # cloud-specific stack outputs
     ready: Sequence[pulumi.Resource] = ()  # what must exist before Label Studio starts
@@ -195,6 +209,8 @@ class StorageFacts:
             connection["credentials"] = dict(self.credentials)
         if self.credentials_secret:
             connection["credentials_secret"] = self.credentials_secret
+        if self.trusted_authority:
+            connection["trusted_authority"] = self.trusted_authority
         return connection
 
     @staticmethod
@@ -211,6 +227,7 @@ class StorageFacts:
             },
             service_account_annotations=dict(connection.get("service_account_annotations") or {}),
             credentials_secret=connection.get("credentials_secret") or None,
+            trusted_authority=connection.get("trusted_authority") or None,
             ready=ready,
         )
 

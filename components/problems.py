@@ -131,7 +131,9 @@ def _key_name(loc: tuple[Any, ...], aliases: Mapping[str, str] | None = None) ->
     head = (aliases or {}).get(str(head), str(head))
     name = head if ":" in head else f"{NAMESPACE}:{head}"
     for part in rest:
-        if isinstance(part, int) or (isinstance(part, str) and part.isdigit() and part == str(int(part))):
+        if isinstance(part, int) or (
+            isinstance(part, str) and part.isascii() and part.isdigit() and part == str(int(part))
+        ):
             name += f"[{part}]"
         elif isinstance(part, str) and part.isidentifier():
             name += f".{part}"

@@ -598,6 +598,9 @@ def load_settings(raw: Mapping[str, Any], secret_keys: frozenset[str] = frozense
     warnings = []
     if settings.target == "compose" and data.get("credentials") is not None:
         warnings.append("labelstudio:credentials has no effect with target compose: env.list always carries the keys")
+    rules = cloud_settings(settings.cloud)
+    if rules.settings_warnings and settings.cloud_object is not None:
+        warnings += rules.settings_warnings(settings.cloud_object, settings.target)
     return settings, warnings + provider_key_warnings(settings) + storage_warnings(settings)
 
 

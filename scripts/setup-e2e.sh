@@ -2,7 +2,7 @@
 # Set up what the end-to-end suite (tests/e2e) needs beside .venv: Label Studio in a virtual
 # environment of its own (.e2e/labelstudio, its dependencies never mix with the program's), its
 # database migrated once into a template the tests copy, the Helm SDK that renders the chart, and
-# Debian's Chromium for the browser tests. scripts/setup-tests.sh calls it; safe to run again.
+# Debian's Chromium and nginx for the browser and serving tests. scripts/setup-tests.sh calls it; safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,12 +35,17 @@ call_command("migrate", "--no-color", verbosity=0)
   rm -rf "$work"
 fi
 
-# The browser that proves CORS. Debian's package; apt needs root (CI and these machines are root).
-if ! command -v chromium >/dev/null; then
+# The browser that proves CORS and shows images, and nginx, which serves stored files in Label
+# Studio's image (tests/e2e/nginx.py runs it with the image's configuration). Debian's packages;
+# apt needs root (CI and these machines are root).
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "chromium not found: install Debian's chromium package, or the browser tests will fail" >&2
+    echo "${missing[*]} not found: install Debian's ${missing[*]} package(s), or the browser and serving tests will fail" >&2
   fi
 fi
 echo "Set up the end-to-end suite: Label Studio $version in $venv"

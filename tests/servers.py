@@ -49,13 +49,17 @@ def serving(
 
 
 @contextmanager
-def moto_server() -> Iterator[str]:
+def moto_server(path_style_only: bool = False) -> Iterator[str]:
     """moto's S3 and IAM on loopback; IAM is not enforced until `enforce_iam` is called.
 
     MOTO_DISABLE_GLOBAL_CORS: without it moto answers every origin, which would hide a CORS mistake.
+    `path_style_only`: as MinIO without MINIO_DOMAIN, never read a bucket from the Host header (moto
+    otherwise takes `minio` of a host `minio.minio` for a bucket).
     """
     port = free_port()
     env = {"MOTO_DISABLE_GLOBAL_CORS": "true", "INITIAL_NO_AUTH_ACTION_COUNT": "1000000000"}
+    if path_style_only:
+        env["S3_IGNORE_SUBDOMAIN_BUCKETNAME"] = "true"
     with serving([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], port, env) as endpoint:
         yield endpoint
 

@@ -1,7 +1,9 @@
 """The `check` command against moto as an S3-compatible server (tests/e2e/s3_compatible_world): the
 outputs of an s3-compatible stack, the server set up by hand as docs/s3-compatible.md says, and
 IAM enforced, so the check proves Label Studio's user can do its work with the `serverPolicy` output.
-The server is `http://localhost:<port>`, where only path-style requests reach it."""
+The server is `http://localhost:<port>`, where only path-style requests reach it; the Kubernetes
+stacks name it by address, `http://127.0.0.1:<port>` (a Kubernetes stack refuses `localhost`: nginx
+in Label Studio's image would ask DNS for it)."""
 
 from __future__ import annotations
 
@@ -30,8 +32,12 @@ def declared(endpoint: str, keys: dict[str, Any], **settings: Any) -> Declaratio
     return run(s3_compatible_stack(folder=FOLDER, corsOrigins=ORIGINS, **settings, **{"s3-compatible": on_server}))
 
 
+def by_address(endpoint: str) -> str:
+    return endpoint.replace("://localhost:", "://127.0.0.1:")
+
+
 def in_secret(endpoint: str) -> Declaration:
-    return declared(endpoint, {"credentialsSecret": {"name": SECRET}}, createNamespace=False)
+    return declared(by_address(endpoint), {"credentialsSecret": {"name": SECRET}}, createNamespace=False)
 
 
 def keyed(endpoint: str, key_id: str, secret: str) -> dict[str, Any]:
@@ -119,7 +125,7 @@ def test_an_administrators_keys_see_the_bucket_settings_and_the_warnings_follow_
     env = {"AWS_ACCESS_KEY_ID": operator_key, "AWS_SECRET_ACCESS_KEY": operator_secret, "PATH": "/usr/bin:/bin"}
     result = run_check(tmp_path, dict(reveal(in_secret(server.endpoint).outputs)), env=env)
     assert result.returncode == 0, result.stdout + result.stderr
-    where = f"{server.endpoint}/{admin.world.bucket}"
+    where = f"{by_address(server.endpoint)}/{admin.world.bucket}"
     lacking = (
         []
         if hardened

@@ -184,3 +184,145 @@ def test_a_secret_key_is_never_repeated_in_a_message():
 def test_an_endpoint_written_for_aws_points_to_the_s3_compatible_object(settings):
     error = problems_of(aws_stack(**settings))
     assert "endpointUrl: is not a setting; it is a setting of labelstudio:s3-compatible" in error
+
+
+SECRET_ON_KUBERNETES = {"credentialsSecret": EXISTING_SECRET}
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "fragment"),
+    [
+        ("http://minio:9000", "only the pod's search list completes"),
+        ("http://minio.minio.svc:9000", "only the pod's search list completes"),
+        ("http://MINIO.minio.svc.cluster:9000", "only the pod's search list completes"),
+        ("http://localhost:9000", "write 127.0.0.1"),
+    ],
+)
+def test_on_kubernetes_a_host_only_the_search_list_completes_is_refused_with_the_full_form(endpoint, fragment):
+    """nginx in Label Studio's image resolves the storage host without the pod's search list: uploads
+    would work and every file would fail to load (tests/e2e/test_s3_compatible.py shows both)."""
+    settings = {"endpointUrl": endpoint, **SECRET_ON_KUBERNETES}
+    error = problems_of(s3_compatible_stack(createNamespace=False, **{"s3-compatible": settings}))
+    (problem,) = [line.strip() for line in error.splitlines()[1:]]
+    assert problem.startswith("- labelstudio:s3-compatible.endpointUrl") and fragment in problem, problem
+    assert "<service>.<namespace>.svc.cluster.local" in problem and "502" in problem
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "http://minio.minio.svc.cluster.local:9000",
+        "http://minio.storage.svc.corp.internal:9000",  # a cluster domain of its own
+        "https://minio.example.com",
+        "http://10.0.0.5:9000",
+        "http://[fd00::5]:9000",
+    ],
+)
+def test_on_kubernetes_a_full_name_or_an_address_is_taken_without_a_warning(endpoint):
+    settings = {"endpointUrl": endpoint, **SECRET_ON_KUBERNETES}
+    declaration = run(s3_compatible_stack(createNamespace=False, **{"s3-compatible": settings}))
+    assert s3_config(declaration)["endpointUrl"] == endpoint.rstrip("/")
+    assert [w for w in declaration.warnings if "endpointUrl" in w] == []
+
+
+def test_on_kubernetes_a_two_label_host_is_taken_with_a_warning_that_says_which_reading_fails():
+    """`minio.minio` is `<service>.<namespace>` to the search list, or a name of a private zone the
+    cluster's DNS forwards: the program cannot tell, so it warns instead of refusing."""
+    settings = {"endpointUrl": "http://minio.minio:9000", **SECRET_ON_KUBERNETES}
+    declaration = run(s3_compatible_stack(createNamespace=False, **{"s3-compatible": settings}))
+    (warning,) = [w for w in declaration.warnings if "endpointUrl" in w]
+    assert "labelstudio:s3-compatible.endpointUrl" in warning and "'minio.minio'" in warning
+    assert "<service>.<namespace>.svc.cluster.local" in warning and "ignore this warning" in warning
+
+
+@pytest.mark.parametrize("endpoint", ["http://minio:9000", "http://minio.minio:9000", "http://localhost:9000"])
+def test_on_docker_compose_a_service_name_is_taken_as_dockers_dns_answers_it(endpoint):
+    """nginx in the image asks the nameserver of /etc/resolv.conf, which in Compose is Docker's
+    embedded DNS (127.0.0.11): it answers service names as written."""
+    declaration = run(s3_compatible_stack(target="compose", **{"s3-compatible": {"endpointUrl": endpoint, **KEYS}}))
+    assert f"STORAGE_AWS_ENDPOINT_URL={endpoint}" in reveal(declaration.outputs["envList"])
+    assert [w for w in declaration.warnings if "endpointUrl" in w] == []
+
+
+HTTPS = "https://minio.minio.svc.cluster.local:9000"
+
+
+@pytest.mark.parametrize(
+    ("authority", "volume"),
+    [
+        ({"configMap": "corp-ca"}, {"configMap": {"name": "corp-ca", "items": [{"key": "ca.crt", "path": "ca.crt"}]}}),
+        ({"secret": "corp-ca", "key": "root.pem"},
+         {"secret": {"secretName": "corp-ca", "items": [{"key": "root.pem", "path": "ca.crt"}]}}),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("enterprise", [False, True])
+def test_a_private_authority_is_mounted_in_app_and_rqworker_and_named_in_aws_ca_bundle(authority, volume, enterprise):
+    """botocore trusts only its own bundle unless AWS_CA_BUNDLE names one; the image's hook for
+    `global.customCaCerts` sets REQUESTS_CA_BUNDLE and SSL_CERT_FILE, which botocore ignores."""
+    settings = {"endpointUrl": HTTPS, "credentialsSecret": EXISTING_SECRET, "caCertificate": authority}
+    declaration = run(s3_compatible_stack(createNamespace=False, enterprise=enterprise, **{"s3-compatible": settings}))
+    values = reveal(declaration.one(RELEASE).inputs)["values"]
+    assert values["global"]["extraEnvironmentVars"]["AWS_CA_BUNDLE"] == "/opt/heartex/secrets/storage-ca/ca.crt"
+    mount = {"name": "storage-ca", "mountPath": "/opt/heartex/secrets/storage-ca", "readOnly": True}
+    for component in ("app", "rqworker") if enterprise else ("app",):
+        assert values[component]["extraVolumes"] == [{"name": "storage-ca", **volume}]
+        assert values[component]["extraVolumeMounts"] == [mount]
+    assert ("rqworker" in values) == enterprise
+    assert "customCaCerts" not in values["global"]
+
+
+def test_a_private_authority_comes_after_the_users_own_extra_volumes():
+    theirs = {"app": {"extraVolumes": [{"name": "theirs", "emptyDir": {}}]}}
+    settings = {"endpointUrl": HTTPS, "credentialsSecret": EXISTING_SECRET, "caCertificate": {"configMap": "ca"}}
+    declaration = run(s3_compatible_stack(createNamespace=False, helmValues=theirs, **{"s3-compatible": settings}))
+    volumes = reveal(declaration.one(RELEASE).inputs)["values"]["app"]["extraVolumes"]
+    assert [volume["name"] for volume in volumes] == ["theirs", "storage-ca"]
+
+
+def test_compose_names_the_bundle_in_env_list_and_the_volume_line_in_an_output():
+    settings = {"endpointUrl": "https://minio:9000", "caCertificate": {"file": "./corp-ca.pem"}, **KEYS}
+    declaration = run(s3_compatible_stack(target="compose", **{"s3-compatible": settings}))
+    assert "AWS_CA_BUNDLE=/opt/heartex/secrets/storage-ca/ca.crt" in reveal(declaration.outputs["envList"])
+    assert declaration.outputs["caCertificate"] == "./corp-ca.pem:/opt/heartex/secrets/storage-ca/ca.crt:ro"
+
+
+def test_without_an_authority_nothing_is_mounted_and_no_bundle_is_named():
+    settings = {"endpointUrl": HTTPS, "credentialsSecret": EXISTING_SECRET}
+    declaration = run(s3_compatible_stack(createNamespace=False, **{"s3-compatible": settings}))
+    values = reveal(declaration.one(RELEASE).inputs)["values"]
+    assert "AWS_CA_BUNDLE" not in values["global"]["extraEnvironmentVars"] and "extraVolumes" not in values["app"]
+    assert "caCertificate" not in declaration.outputs
+
+
+@pytest.mark.parametrize(
+    ("target", "settings", "key", "fragment"),
+    [
+        ("kubernetes", {"caCertificate": {"file": "/etc/ca.pem"}}, "caCertificate: file: is a", "pods cannot read"),
+        ("kubernetes", {"caCertificate": {"configMap": "a", "secret": "b"}}, "caCertificate", "exactly one place"),
+        ("kubernetes", {"caCertificate": {}}, "caCertificate", "exactly one place"),
+        ("kubernetes", {"caCertificate": {"configMap": "Corp_CA"}}, "caCertificate.configMap", "not a Kubernetes"),
+        ("kubernetes", {"caCertificate": {"configMap": "ca"}, "endpointUrl": "http://minio.minio.svc.cluster.local"},
+         "caCertificate", "only matters over https"),
+        ("compose", {"caCertificate": {"configMap": "ca"}}, "caCertificate: configMap:",
+         "Docker Compose cannot read"),
+        ("compose", {"caCertificate": {"file": "C:/ca.pem"}}, "caCertificate.file", "without spaces, ':'"),
+    ],
+)  # fmt: skip
+def test_an_authority_that_cannot_work_is_refused_naming_the_setting(target, settings, key, fragment):
+    if target == "kubernetes":
+        server_settings = {"endpointUrl": HTTPS, "credentialsSecret": EXISTING_SECRET, **settings}
+        config = s3_compatible_stack(createNamespace=False, **{"s3-compatible": server_settings})
+    else:
+        config = s3_compatible_stack(target="compose", **{"s3-compatible": {"endpointUrl": "https://minio", **KEYS,
+                                                                            **settings}})  # fmt: skip
+    error = problems_of(config)
+    (problem,) = [line.strip() for line in error.splitlines()[1:]]
+    assert problem.startswith(f"- labelstudio:s3-compatible.{key}") and fragment in problem, problem
+
+
+def test_an_authority_in_a_configmap_needs_the_namespace_to_exist_first():
+    settings = {"endpointUrl": HTTPS, "accessKeyId": KEYS["accessKeyId"], "secretAccessKey": KEYS["secretAccessKey"],
+                "caCertificate": {"configMap": "ca"}}  # fmt: skip
+    error = problems_of(s3_compatible_stack(**{"s3-compatible": settings}))
+    assert "labelstudio:s3-compatible.caCertificate: configMap: must exist" in error
+    assert "createNamespace to false" in error

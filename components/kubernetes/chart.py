@@ -37,6 +37,16 @@ COMPOSE_KEY_PATH = "/opt/heartex/secrets/key.json"
 CHART_GCS_KEY_DIR = "/opt/heartex/secrets/gcs"
 
 
+# A private authority's certificate for the storage server: where it is mounted in the app (and
+# rqworker) containers, or where the Docker Compose guide mounts it, and the variable botocore
+# reads it from. The image's custom-certificate hook (`global.customCaCerts`) sets
+# REQUESTS_CA_BUNDLE and SSL_CERT_FILE only, which botocore ignores.
+AUTHORITY_DIR = "/opt/heartex/secrets/storage-ca"
+AUTHORITY_PATH = f"{AUTHORITY_DIR}/ca.crt"
+AUTHORITY_VARIABLE = "AWS_CA_BUNDLE"
+AUTHORITY_VOLUME = "storage-ca"
+
+
 class StorageKey(NamedTuple):
     """Where Label Studio reads one storage setting or credential."""
 
@@ -108,16 +118,42 @@ def storage_environment(storage_type: str) -> dict[str, str]:
 
 
 def env_list_lines(
-    storage_type: str, settings: Mapping[str, Any], credentials: Mapping[str, Any], host: str | None
+    storage_type: str,
+    settings: Mapping[str, Any],
+    credentials: Mapping[str, Any],
+    host: str | None,
+    authority: Mapping[str, Any] | None = None,
 ) -> list[tuple[str, Any]]:
     """The env.list lines for Docker Compose: the storage type, its settings and credentials, and
-    the variables every Label Studio container needs."""
+    the variables every Label Studio container needs (AWS_CA_BUNDLE where the compose guide mounts
+    a private authority's certificate)."""
     values = {**settings, **credentials}
     lines: list[tuple[str, Any]] = [("STORAGE_TYPE", storage_type)]
     for name, key in STORAGE_KEYS[storage_type].items():
         if name in values:
             lines.append((key.env_name, ENV_LIST_VALUES.get((storage_type, name), values[name])))
-    return lines + list(label_studio_environment(storage_environment(storage_type), host).items())
+    environment = {**storage_environment(storage_type), **authority_environment(authority)}
+    return lines + list(label_studio_environment(environment, host).items())
+
+
+def authority_environment(authority: Mapping[str, Any] | None) -> dict[str, str]:
+    """AWS_CA_BUNDLE at the mounted certificate, when the storage's server has a private authority."""
+    return {AUTHORITY_VARIABLE: AUTHORITY_PATH} if authority else {}
+
+
+def authority_values(authority: Mapping[str, Any] | None, enterprise: bool) -> dict[str, Any]:
+    """The certificate's ConfigMap or Secret mounted read-only at AUTHORITY_DIR, in the app and (Enterprise)
+    the rqworker pods: `<component>.extraVolumes` and `.extraVolumeMounts`."""
+    if not authority:
+        return {}
+    items = [{"key": authority["key"], "path": AUTHORITY_PATH.rsplit("/", 1)[1]}]
+    if authority["kind"] == "secret":
+        volume = {"name": AUTHORITY_VOLUME, "secret": {"secretName": authority["name"], "items": items}}
+    else:
+        volume = {"name": AUTHORITY_VOLUME, "configMap": {"name": authority["name"], "items": items}}
+    mount = {"name": AUTHORITY_VOLUME, "mountPath": AUTHORITY_DIR, "readOnly": True}
+    components = ("app", "rqworker") if enterprise else ("app",)
+    return {component: {"extraVolumes": [volume], "extraVolumeMounts": [mount]} for component in components}
 
 
 def service_account_names(release: str, enterprise: bool) -> dict[str, str]:
@@ -201,13 +237,20 @@ def label_studio_values(
     enterprise: bool,
     user_values: Mapping[str, Any],
     environment: Mapping[str, Any] | None = None,
+    volumes: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The release's values: the user's, with ours winning on persistence, service accounts and
-    the environment we set (`global.extraEnvironmentVars` reaches every Label Studio container)."""
+    the environment we set (`global.extraEnvironmentVars` reaches every Label Studio container).
+    `volumes`: `<component>.extraVolumes`/`.extraVolumeMounts` of ours, added after the user's."""
     ours: dict[str, Any] = {"global": {"persistence": dict(persistence)}}
     if environment:
         ours["global"]["extraEnvironmentVars"] = dict(environment)
     ours.update(service_account_values(service_accounts, annotations))
+    for component, lists in (volumes or {}).items():
+        theirs = user_values.get(component)
+        for key, items in lists.items():
+            given = theirs.get(key) if isinstance(theirs, Mapping) else None
+            ours.setdefault(component, {})[key] = [*(given if isinstance(given, list) else []), *items]
     if enterprise:
         ours["enterprise"] = {"enabled": True}
     return deep_merge(user_values, ours)

@@ -190,9 +190,16 @@ class _ReleaseValues:
             persistence=self._persistence(facts, style, secret_name),
             service_accounts=self.service_accounts,
             annotations=facts.service_account_annotations,
-            environment=chart.label_studio_environment(chart.storage_environment(facts.storage_type), self.host),
+            environment=chart.label_studio_environment(
+                {
+                    **chart.storage_environment(facts.storage_type),
+                    **chart.authority_environment(facts.trusted_authority),
+                },
+                self.host,
+            ),
             enterprise=self.enterprise,
             user_values=self.user_values,
+            volumes=chart.authority_values(facts.trusted_authority, self.enterprise),
         )
 
     @staticmethod

@@ -5,6 +5,7 @@ tools/check.py drives it (deadline, steps, table); importing this module loads n
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -34,7 +35,25 @@ def reach(outputs: StackOutputs, keyed: bool, endpoint_url: str | None, timeouts
     else:
         env = outputs.label_studio_env(KEYED_ENV)
         keys = (env[KEYED_ENV[0]].strip(), env[KEYED_ENV[1]].strip())
+    notes += trust_authority(outputs.optional_text("caCertificate"))
     return S3CompatibleCheck(outputs.text("bucketName"), outputs.text("region"), keys, endpoint, timeouts, notes)
+
+
+def trust_authority(authority: str | None) -> list[str]:
+    """Trust the server's private authority as Label Studio does, for this run: botocore reads
+    AWS_CA_BUNDLE, the check's browser-like requests REQUESTS_CA_BUNDLE. The stack knows the file
+    on Compose (`<file>:<mount>:ro`); a ConfigMap's or Secret's certificate is yours to export."""
+    if not authority or os.environ.get("AWS_CA_BUNDLE"):
+        return []
+    host_file = authority.split(":", 1)[0] if authority.endswith(":ro") else None
+    if host_file and os.path.isfile(host_file):
+        os.environ["AWS_CA_BUNDLE"] = host_file
+        os.environ.setdefault("REQUESTS_CA_BUNDLE", host_file)
+        return [f"trusted the server's private authority in {host_file} (labelstudio:s3-compatible.caCertificate)"]
+    return [
+        f"the server's certificate is from a private authority ({authority}); export AWS_CA_BUNDLE and "
+        "REQUESTS_CA_BUNDLE with its PEM file's path to check it as Label Studio trusts it"
+    ]
 
 
 class S3CompatibleCheck(S3Check):

@@ -17,13 +17,16 @@ from components.facts import (
     StorageComponent,
     StorageConnection,
     StorageFacts,
+    TrustedAuthorityRef,
     refuse_problems,
     storage_problems,
 )
+from components.kubernetes.chart import AUTHORITY_PATH
 from components.s3_compatible.settings import bucket_problem, endpoint_problem
 
 TYPE_TOKEN = "labelstudio:s3compatible:Storage"
 CREDENTIAL_NAMES = ("access_key_id", "secret_access_key")
+AUTHORITY_KINDS = ("configMap", "secret", "file")
 
 
 def server_policy(bucket: str, folder: str) -> str:
@@ -51,6 +54,8 @@ class S3CompatibleStorageArgs(TypedDict):
     """That user's secret key. Secret."""
     credentials_secret: NotRequired[CredentialsSecretRef]
     """An existing Kubernetes Secret, in the release's namespace, holding the keys; the chart reads it."""
+    trusted_authority: NotRequired[TrustedAuthorityRef]
+    """The private authority that signed the server's certificate (a ConfigMap, Secret or compose host file)."""
 
 
 def s3_compatible_storage_problems(args: S3CompatibleStorageArgs) -> list[str]:
@@ -67,7 +72,20 @@ def s3_compatible_storage_problems(args: S3CompatibleStorageArgs) -> list[str]:
         problems.append("accessKeyId and secretAccessKey: give both (secret), or name a Secret in credentialsSecret")
     if secret and not (secret.get("name") and set(secret.get("keys") or {}) == set(CREDENTIAL_NAMES)):
         problems.append("credentialsSecret needs a name and keys for access_key_id and secret_access_key")
+    authority = args.get("trusted_authority")
+    if authority and (authority.get("kind") not in AUTHORITY_KINDS or not authority.get("name")):
+        problems.append(f"trustedAuthority needs a kind ({', '.join(AUTHORITY_KINDS)}), a name and a key")
+    if authority and not str(args.get("endpoint_url", "")).lower().startswith("https://"):
+        problems.append("trustedAuthority is given for an http endpointUrl: it only matters over https")
     return problems
+
+
+def authority_output(authority: TrustedAuthorityRef) -> str:
+    """Where Label Studio finds the authority's certificate, as the stack output says it: the compose
+    volume line to add, or the Kubernetes object the chart mounts."""
+    if authority["kind"] == "file":
+        return f"{authority['name']}:{AUTHORITY_PATH}:ro"
+    return f"{authority['kind']}/{authority['name']} key {authority['key']}, mounted at {AUTHORITY_PATH}"
 
 
 class S3CompatibleStorage(StorageComponent):
@@ -100,6 +118,7 @@ class S3CompatibleStorage(StorageComponent):
         self.access_key_id = self.secret_access_key = None
         credentials: dict[str, pulumi.Output[str]] = {}
         secret = args.get("credentials_secret")
+        authority = args.get("trusted_authority")
         if not secret:
             # Wrapped here so the keys stay secret wherever they flow, however they were given.
             self.access_key_id = pulumi.Output.secret(args["access_key_id"])
@@ -118,7 +137,9 @@ class S3CompatibleStorage(StorageComponent):
                 "corsOrigins": list(args["cors_origins"]),
                 "serverPolicy": server_policy(bucket, folder),
                 **({"credentialsSecret": secret["name"]} if secret else {}),
+                **({"caCertificate": authority_output(authority)} if authority else {}),
             },
+            trusted_authority=authority,
         )
         self.bucket_name = pulumi.Output.from_input(bucket)
         self.endpoint_url = pulumi.Output.from_input(endpoint)

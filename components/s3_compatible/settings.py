@@ -6,9 +6,11 @@ cloud SDK.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 
@@ -60,6 +62,70 @@ def endpoint_problem(url: str) -> str | None:
     return None
 
 
+# nginx in Label Studio's image fetches every stored file itself, resolving the storage host at
+# request time through its `resolver` line: plain DNS, without the pod's search list
+# (../shared/labelstudio-image/README.md). On Kubernetes a name only the search list completes
+# lets uploads work (Label Studio's S3 client resolves through libc) while every file fails to load.
+_FULL_NAME = "http(s)://<service>.<namespace>.svc.cluster.local[:port], or a name public DNS resolves"
+_WHY_NGINX = (
+    "nginx in Label Studio's image fetches every stored file from this host itself and resolves it through "
+    "DNS without the pod's search list, so uploads would work and every file would fail to load (502)"
+)
+
+
+def _endpoint_host(url: str) -> str | None:
+    parts = urlsplit(url)
+    return parts.hostname.rstrip(".").lower() if parts.hostname else None
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def cluster_name_problem(url: str, target: str | None) -> str | None:
+    """Why the endpoint's host cannot be resolved by nginx in the pod, for sure, or None.
+
+    Refused on Kubernetes only, and only where no other reading exists: a single label (`minio`:
+    the search list completes it; `localhost` is the pod itself, which nginx would ask DNS for) or
+    a name ending in `.svc` or `.svc.cluster` (a service, written without the cluster domain). On
+    Docker Compose nginx asks Docker's embedded DNS (127.0.0.11, which 10-configure-nginx.sh takes
+    from /etc/resolv.conf), which answers service names as written. IP addresses need no DNS.
+    """
+    host = _endpoint_host(url)
+    if target != "kubernetes" or host is None or _is_address(host):
+        return None
+    if host == "localhost":
+        return (
+            f"names 'localhost', which nginx in Label Studio's image asks DNS for (no /etc/hosts), and which in a "
+            f"pod is the pod itself, so every file would fail to load (502); write 127.0.0.1 for a server in the pod, "
+            f"or the server's full name, {_FULL_NAME}"
+        )
+    labels = host.split(".")
+    if len(labels) == 1 or labels[-1] == "svc" or labels[-2:] == ["svc", "cluster"]:
+        return (
+            f"names the host {host!r}, which only the pod's search list completes; {_WHY_NGINX}; write the "
+            f"full name, {_FULL_NAME} (see docs/troubleshooting.md)"
+        )
+    return None
+
+
+def cluster_name_warnings(value: S3CompatibleSettings, target: str) -> list[str]:
+    """A two-label host (`minio.minio`) is `<service>.<namespace>` to the search list, or a name
+    in a private zone the cluster's DNS forwards (`minio.corp`): nginx resolves only the second."""
+    host = _endpoint_host(value.endpoint_url or "")
+    if target != "kubernetes" or host is None or _is_address(host) or len(host.split(".")) != 2:
+        return []
+    return [
+        f"labelstudio:s3-compatible.endpointUrl names the host {host!r}: if that is <service>.<namespace>, "
+        f"{_WHY_NGINX}; write {_FULL_NAME}. If {host!r} is a name your DNS resolves as written, ignore this "
+        "warning"
+    ]
+
+
 class CredentialsSecret(Model):
     """An existing Kubernetes Secret in the release's namespace that holds the server's access keys."""
 
@@ -81,6 +147,51 @@ class CredentialsSecret(Model):
         if not _SECRET_KEY_NAME.fullmatch(value):
             raise problem("is not a key of a Kubernetes Secret (letters, digits, '-', '_' and '.')")
         return value
+
+
+class CaCertificate(Model):
+    """The certificate of the private authority that signed the server's certificate: where Label
+    Studio's S3 client (botocore, which reads AWS_CA_BUNDLE and nothing of the image's
+    `global.customCaCerts`) and `check` find it."""
+
+    config_map: str | None = Field(
+        None, description="an existing ConfigMap in the release's namespace holding it (Kubernetes)"
+    )
+    secret: str | None = Field(
+        None, description="an existing Secret in the release's namespace holding it (Kubernetes)"
+    )
+    key: str = Field("ca.crt", description="the ConfigMap's or Secret's key holding the PEM certificate")
+    file: str | None = Field(
+        None, description="the PEM file on the Docker host, which the compose file mounts (Docker Compose)"
+    )
+
+    @field_validator("config_map", "secret")
+    @classmethod
+    def _object_name(cls, value: str | None) -> str | None:
+        if value is not None and (len(value) > 253 or not all(DNS_LABEL.fullmatch(p) for p in value.split("."))):
+            raise problem("is not a Kubernetes object name (lowercase letters, digits, '-' and '.', up to 253)")
+        return value
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, value: str) -> str:
+        if not _SECRET_KEY_NAME.fullmatch(value):
+            raise problem("is not a key of a ConfigMap or Secret (letters, digits, '-', '_' and '.')")
+        return value
+
+    @field_validator("file")
+    @classmethod
+    def _file(cls, value: str | None) -> str | None:
+        if value is not None and (not value.strip() or any(c.isspace() or c in ":," for c in value)):
+            raise problem("must be a file path without spaces, ':' or ',' (a compose volume line holds it)")
+        return value
+
+    @property
+    def source(self) -> tuple[str, str] | None:
+        """(kind, name) of the one place given, or None when none or several are."""
+        given = [(kind, name) for kind, name in (("configMap", self.config_map), ("secret", self.secret),
+                                                 ("file", self.file)) if name]  # fmt: skip
+        return given[0] if len(given) == 1 else None
 
 
 class S3CompatibleSettings(Model):
@@ -114,6 +225,14 @@ class S3CompatibleSettings(Model):
         json_schema_extra={"default_doc": "none: use `credentialsSecret`", "secret": True},
     )
 
+    ca_certificate: CaCertificate | None = Field(
+        None,
+        description="the certificate of a private authority that signed the server's certificate: "
+        "`{configMap: <name>}` or `{secret: <name>}` with `key` (default `ca.crt`) on Kubernetes, `{file: <path>}` "
+        "on Docker Compose; Label Studio's S3 client (and rqworker) and `check` trust it through AWS_CA_BUNDLE",
+        json_schema_extra={"default_doc": "none: the server's certificate is from a public authority, or http"},
+    )
+
     @field_validator("endpoint_url")
     @classmethod
     def _endpoint(cls, value: str | None) -> str | None:
@@ -141,6 +260,32 @@ class S3CompatibleSettings(Model):
         return self.access_key_id is not None or self.secret_access_key is not None
 
 
+def ca_certificate_problem(
+    ca: CaCertificate, endpoint_url: str, target: str | None, settings: Mapping[str, Any]
+) -> tuple[str, str] | None:
+    """What in `caCertificate` cannot work for this stack: (key under it, message), or None."""
+    where = "configMap or secret (with key)" if target == "kubernetes" else "file"
+    if ca.source is None:
+        return "", f"needs exactly one place for the certificate: {where}"
+    kind = ca.source[0]
+    if target == "kubernetes" and kind == "file":
+        return "file", (
+            "is a file on a Docker host, which pods cannot read; put the certificate in a ConfigMap "
+            "(`kubectl create configmap <name> --from-file=ca.crt=<file>`) and name it in configMap"
+        )
+    if target == "compose" and kind != "file":
+        return kind, "is a Kubernetes object, which Docker Compose cannot read; name the PEM file in file instead"
+    if not endpoint_url.lower().startswith("https://"):
+        return "", "is given while endpointUrl is http: an authority's certificate only matters over https"
+    if kind != "file" and settings.get("create_namespace"):
+        return kind, (
+            "must exist in the release's namespace before Label Studio starts, but this stack creates the namespace "
+            "(labelstudio:createNamespace defaults to true); create the namespace and it first and set "
+            "labelstudio:createNamespace to false"
+        )
+    return None
+
+
 def settings_problem(value: S3CompatibleSettings, settings: Mapping[str, Any], secret: bool) -> tuple[str, str] | None:
     """What in the object contradicts the rest of the stack: (key in the object, message), or None.
 
@@ -150,6 +295,13 @@ def settings_problem(value: S3CompatibleSettings, settings: Mapping[str, Any], s
     target, credentials = settings.get("target"), settings.get("credentials")
     if value.endpoint_url is None:
         return "endpointUrl", f"is required: the server's S3 API address, {ENDPOINT_EXAMPLE}"
+    unresolvable = cluster_name_problem(value.endpoint_url, target)
+    if unresolvable:
+        return "endpointUrl", unresolvable
+    if value.ca_certificate is not None:
+        found = ca_certificate_problem(value.ca_certificate, value.endpoint_url, target, settings)
+        if found:
+            return "caCertificate", f"{found[0]}: {found[1]}" if found[0] else found[1]
     if value.credentials_secret and value.keys_given:
         return "credentialsSecret", (
             "is given beside accessKeyId and secretAccessKey; keep one place for the keys: the Secret the chart "
@@ -205,4 +357,5 @@ CLOUD = CloudSettings(
     "<alias> api cors_allow_origin=<origins>`); remove it and set CORS on the server (docs/s3-compatible.md)",
     force_destroy_problem="never empties a bucket on an S3-compatible server, which the stack does not own; remove it",
     settings_problem=settings_problem,
+    settings_warnings=cluster_name_warnings,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from components.facts import CredentialsSecretRef, TrustedWorkloads
+from components.facts import CredentialsSecretRef, TrustedAuthorityRef, TrustedWorkloads
 from components.s3_compatible.settings import S3CompatibleSettings
 from components.settings import Settings
 
@@ -23,6 +23,10 @@ def storage_args(settings: Settings, workloads: TrustedWorkloads) -> S3Compatibl
         "region": server.region,
         "folder": settings.folder,
     }
+    authority = server.ca_certificate.source if server.ca_certificate else None
+    if server.ca_certificate and authority:
+        kind, name = authority
+        args["trusted_authority"] = TrustedAuthorityRef(kind=kind, name=name, key=server.ca_certificate.key)
     if server.credentials_secret:
         secret = server.credentials_secret
         args["credentials_secret"] = CredentialsSecretRef(

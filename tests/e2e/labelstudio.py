@@ -5,7 +5,8 @@ does) with exactly the environment a case hands it. What the harness adds is the
 case and never touches storage: a copy of a migrated SQLite database instead of PostgreSQL, a data
 directory, a first user with an API token, and no update check, telemetry or error reporting.
 Every outbound HTTP(S) request goes through a recording proxy that refuses it, so a case fails if
-Label Studio tries to reach beyond 127.0.0.1.
+Label Studio tries to reach beyond 127.0.0.1. In front of it, as in the image, runs the image's
+nginx (tests/e2e/nginx.py): `origin` is where a user's browser reaches Label Studio.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 import pytest
 import requests
 
+from tests.e2e.nginx import Names, nginx, pod_resolver
 from tests.servers import free_port
 from tools.mockrun import PROJECT_DIR
 
@@ -46,6 +48,12 @@ QUIET = {
     "FRONTEND_SENTRY_DSN": "",
     "PYTHONUNBUFFERED": "1",
 }
+
+
+def static_root() -> Path:
+    """The installed label_studio package: what the image has at /label-studio/label_studio/."""
+    found = sorted(VENV.glob("lib/python*/site-packages/label_studio"))
+    return found[0] if found else VENV
 
 
 def require_label_studio() -> Path:
@@ -143,8 +151,10 @@ class OutboundTrap:
 class LabelStudio:
     """A running Label Studio and an authenticated REST session with it."""
 
-    url: str
+    url: str  # Django itself (the REST calls of the harness)
     log: Path
+    origin: str = ""  # the image's nginx in front of it: what a browser reaches
+    nginx_root: Path | None = None
     intercepted: list[str] = field(default_factory=list)  # requests a stand-in answered for an outside host
     session: requests.Session = field(default_factory=requests.Session)
 
@@ -153,6 +163,10 @@ class LabelStudio:
         if response.status_code >= 400:
             raise AssertionError(f"{method} {path}: {response.status_code} {response.text[:500]}\n{self.tail()}")
         return response
+
+    def nginx_errors(self) -> str:
+        log = self.nginx_root / "error.log" if self.nginx_root else None
+        return "\n".join(log.read_text(errors="replace").splitlines()[-15:]) if log and log.exists() else ""
 
     def tail(self, lines: int = 40) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:]) if self.log.exists() else ""
@@ -194,9 +208,12 @@ def label_studio(
     extra_pythonpath: Path | None = None,
     interception: Interception | None = None,
     database_from: Path | None = None,
+    names: Names | None = None,
 ) -> Iterator[LabelStudio]:
-    """`label-studio start` with `environment` (plus the harness's own variables), until the block ends.
-    `database_from`: a database to start with a copy of, instead of a fresh one (Label Studio started again).
+    """`label-studio start` with `environment` (plus the harness's own variables), until the block
+    ends, behind the image's nginx. `database_from`: a database to start with a copy of, instead of a
+    fresh one (Label Studio started again). `names`: the storage's host names, as cluster (or
+    Docker's) DNS answers them and as the pod's resolver finds them (tests/e2e/nginx.py).
 
     Fails the test if Label Studio sent any request beyond 127.0.0.1.
     """
@@ -213,8 +230,12 @@ def label_studio(
         "DATABASE_NAME": str(database),
         "HOME": str(workdir),
     }
-    if extra_pythonpath:
-        harness["PYTHONPATH"] = str(extra_pythonpath)
+    names = names or Names()
+    # The pod's resolver (search list) for Label Studio's own clients, and these hosts kept off the trap.
+    harness |= pod_resolver(names, workdir / "resolver")
+    direct = ",".join(["127.0.0.1", "localhost", *names.direct()])
+    harness |= {"NO_PROXY": direct, "no_proxy": direct}
+    harness["PYTHONPATH"] = ":".join(str(p) for p in (workdir / "resolver", extra_pythonpath) if p)
     # The process gets the case's environment and the harness's, nothing of the test runner's.
     process_env = {"PATH": f"{VENV / 'bin'}:/usr/bin:/bin", **environment, **harness}
     command = [str(VENV / "bin" / "label-studio"), "start", "--no-browser", "--internal-host", "127.0.0.1"]
@@ -232,14 +253,16 @@ def label_studio(
             if process.poll() is not None:
                 raise RuntimeError(f"label-studio exited with {process.returncode}:\n{server.tail()}")
             try:
-                if requests.get(f"{server.url}/health", timeout=2).status_code == 200:
+                if requests.get(f"{server.url}/health", timeout=5).status_code == 200:
                     break
             except (requests.ConnectionError, requests.Timeout):  # not up yet, or a busy machine
                 pass
             if time.monotonic() > deadline:
                 raise TimeoutError(f"label-studio did not answer on {server.url}:\n{server.tail()}")
             time.sleep(0.3)
-        yield server
+        with nginx(port, names, workdir / "nginx", static_root()) as front:
+            server.origin, server.nginx_root = front.url, front.root
+            yield server
     finally:
         process.terminate()
         try:

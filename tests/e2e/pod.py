@@ -30,15 +30,24 @@ SECRET_TYPE = "kubernetes:core/v1:Secret"
 APP_CONTAINER = "app"
 
 
+def shared_folder(relative: str, holding: str = "") -> Path | None:
+    """`shared/<relative>` in the nearest folder above the project that has it (holding the file
+    `holding`, if named): where CI lays the chart and the image's files beside the clone."""
+    for folder in PROJECT_DIR.resolve().parents:
+        candidate = folder / "shared" / relative
+        if (candidate / holding).exists() if holding else candidate.is_dir():
+            return candidate
+    return None
+
+
 def chart_dir(version: str) -> Path:
     """Where the chart's source is; fails with the way to get it."""
     configured = os.environ.get("LABEL_STUDIO_CHART_DIR")
     if configured:
         return Path(configured)
-    for folder in PROJECT_DIR.resolve().parents:
-        candidate = folder / "shared" / "charts" / f"label-studio-{version}"
-        if (candidate / "Chart.yaml").exists():
-            return candidate
+    found = shared_folder(f"charts/label-studio-{version}", "Chart.yaml")
+    if found is not None:
+        return found
     if os.environ.get("LABEL_STUDIO_CHART_DOWNLOAD") == "1":
         import helm_python as helm
 
@@ -104,9 +113,11 @@ def app_pod(
     root: Path,
     replacements: Mapping[str, str] | None = None,
     existing_secrets: Mapping[str, Mapping[str, str]] | None = None,
+    existing_config_maps: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Pod:
-    """The app container as the kubelet would start it, with its Secret volumes written under `root`.
-    `existing_secrets`: Secrets an administrator created in the namespace before the release (name -> data).
+    """The app container as the kubelet would start it, with its Secret and ConfigMap volumes written
+    under `root`. `existing_secrets`, `existing_config_maps`: what an administrator created in the
+    namespace before the release (name -> data).
 
     Paths in the environment that point into a mounted volume are moved under `root` too: the
     process runs on this machine, not in the image's file system.
@@ -125,12 +136,19 @@ def app_pod(
     volumes = {volume["name"]: volume for volume in spec.get("volumes", [])}
     for mount in container.get("volumeMounts", []):
         volume = volumes[mount["name"]]
-        if "secret" not in volume:
+        source: Mapping[str, str] | None
+        if "secret" in volume:
+            kind, source = volume["secret"], secrets.get(volume["secret"]["secretName"])
+        elif "configMap" in volume:
+            kind, source = volume["configMap"], (existing_config_maps or {}).get(volume["configMap"]["name"])
+        else:
             continue
-        source = secrets[volume["secret"]["secretName"]]
+        assert source is not None, (
+            f"volume {mount['name']} refers to {kind}, which nobody creates: the pod would not start"
+        )
         target = root / mount["mountPath"].lstrip("/")
         target.mkdir(parents=True, exist_ok=True)
-        items = volume["secret"].get("items") or [{"key": key, "path": key} for key in source]
+        items = kind.get("items") or [{"key": key, "path": key} for key in source]
         for item in items:
             (target / item["path"]).write_text(source[item["key"]])
         mounts[mount["mountPath"]] = target

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from botocore.credentials import Credentials
 
@@ -27,9 +28,13 @@ USER = "label-studio"
 
 @dataclass
 class Server:
-    endpoint: str  # what the stack's endpointUrl names: the front, by host name
+    endpoint: str  # the front, by host name, as the tests reach it (`localhost`)
     moto: str  # moto itself, for its IAM switch
     front: S3Front
+
+    def at(self, host: str) -> str:
+        """The front's address under another host name (one the case's DNS stand-in answers)."""
+        return f"http://{host}:{urlsplit(self.front.url).port}"
 
 
 @dataclass
@@ -42,7 +47,7 @@ class Administered:
 @contextmanager
 def s3_compatible_server() -> Iterator[Server]:
     """moto and its front on loopback, until the block ends; IAM is not enforced yet."""
-    with moto_server() as moto, s3_front(moto, REGION) as front:
+    with moto_server(path_style_only=True) as moto, s3_front(moto, REGION) as front:
         yield Server(front.url.replace("://127.0.0.1:", "://localhost:"), moto, front)
 
 

@@ -9,6 +9,8 @@ client and moto, on 127.0.0.1:
 - a CORS preflight, which S3 never authenticates and moto does once IAM is enforced, is signed as
   the operator, so that moto's CORS rule matching alone decides it;
 - everything else passes through untouched (header-signed API calls);
+- a path is taken as S3 and MinIO take it: decoded (raw UTF-8 bytes, as nginx sends the path it
+  decoded from X-Accel-Redirect, or percent-escapes) and encoded again for the canonical request;
 - STS answers are read on the way back, so temporary credentials (IRSA) are known to it, as they
   are to AWS. STS takes AssumeRoleWithWebIdentity unsigned (the token is the proof); moto insists
   on a signature once IAM is enforced, so the front signs that one call as the operator too.
@@ -18,12 +20,14 @@ from __future__ import annotations
 
 import hmac
 import re
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 import requests
 from botocore.auth import S3SigV4Auth, SigV4Auth
@@ -61,8 +65,20 @@ def sigv4_query_problem(method: str, host: str, path: str, query: str, secret: s
     return None if hmac.compare_digest(expected, fields.get("X-Amz-Signature", "")) else "SignatureDoesNotMatch"
 
 
+def aws_dechunked(body: bytes) -> bytes:
+    """The payload of an aws-chunked body (`<hex size>[;chunk-signature=...]\\r\\n<data>\\r\\n`..., trailers last)."""
+    payload, rest = b"", body
+    while rest:
+        line, _, rest = rest.partition(b"\r\n")
+        size = int(line.split(b";")[0] or b"0", 16)
+        if size == 0:
+            break
+        payload, rest = payload + rest[:size], rest[size + 2 :]
+    return payload
+
+
 class S3Front:
-    def __init__(self, moto: str, region: str):
+    def __init__(self, moto: str, region: str, tls: tuple[Path, Path] | None = None):
         self.moto = moto
         self.region = region
         self.secrets: dict[str, tuple[str, str | None]] = {}  # key id -> (secret, session token)
@@ -72,8 +88,19 @@ class S3Front:
 
         class Handler(BaseHTTPRequestHandler):
             def _handle(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                status, headers, content = front.handle(self.command, self.path, dict(self.headers), body)
+                received = dict(self.headers)
+                if self.headers.get("Expect", "").lower() == "100-continue":
+                    # As S3 and MinIO do: botocore over https waits for it before sending the body.
+                    self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+                    self.wfile.flush()
+                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                    # botocore streams uploads over https (aws-chunked, with a trailing checksum) in
+                    # HTTP chunks: moto gets the same bytes, with a length instead.
+                    body = self._dechunked()
+                    received = {k: v for k, v in received.items() if k.lower() not in ("transfer-encoding", "expect")}
+                else:
+                    body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                status, headers, content = front.handle(self.command, self.path, received, body)
                 self.send_response(status)
                 for name, value in headers.items():
                     if name.lower() not in HOP_BY_HOP:
@@ -86,6 +113,15 @@ class S3Front:
                 if self.command != "HEAD":
                     self.wfile.write(content)
 
+            def _dechunked(self) -> bytes:
+                body = b""
+                while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+                    body += self.rfile.read(size)
+                    self.rfile.readline()
+                while self.rfile.readline().strip():  # trailers, up to the blank line
+                    pass
+                return body
+
             do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_OPTIONS = _handle
 
             def log_message(self, format: str, *args: Any) -> None:
@@ -93,12 +129,22 @@ class S3Front:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        if tls:
+            # A server whose certificate (`tls`: certificate and key files) is from an authority of its own.
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            self.url = self.url.replace("http://", "https://")
 
     def know(self, key_id: str, secret: str, token: str | None = None) -> None:
         self.secrets[key_id] = (secret, token)
 
     def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> tuple[int, dict, bytes]:
         split = urlsplit(target)
+        # http.server hands the request line over as Latin-1: its bytes again, read as UTF-8.
+        path = quote(unquote(split.path.encode("latin-1").decode("utf-8", "replace")), safe="/-_.~")
+        split = split._replace(path=path)
+        target = split.geturl()
         if method == "OPTIONS" and self.operator:
             # S3 never authenticates a preflight; moto does once IAM is enforced, so the front
             # signs it as the operator and moto's CORS rule matching alone decides.
@@ -115,6 +161,15 @@ class S3Front:
             if problem:
                 return self.refuse(target, problem)
             return self.resigned(method, split.path, headers, body, Credentials(key_id, secret, token))
+        if headers.get("X-Amz-Content-SHA256", "").startswith("STREAMING-"):
+            # botocore over https streams an upload aws-chunked with a trailing checksum, which moto
+            # does not read: the payload is decoded and sent on signed in the header by the same key.
+            credential = re.search(r"Credential=([^/]+)/", headers.get("Authorization", ""))
+            key_id = credential.group(1) if credential else ""
+            if key_id not in self.secrets:
+                return self.refuse(target, f"InvalidAccessKeyId {key_id}")
+            secret, token = self.secrets[key_id]
+            return self.resigned(method, split.path, headers, aws_dechunked(body), Credentials(key_id, secret, token))
         if b"Action=AssumeRoleWithWebIdentity" in body and "Authorization" not in headers and self.operator:
             kept = {"Content-Type": headers.get("Content-Type", "application/x-www-form-urlencoded")}
             request = AWSRequest(method=method, url=f"{self.moto}{target}", data=body, headers=kept)
@@ -158,8 +213,8 @@ class S3Front:
 
 
 @contextmanager
-def s3_front(moto: str, region: str) -> Iterator[S3Front]:
-    front = S3Front(moto, region)
+def s3_front(moto: str, region: str, tls: tuple[Path, Path] | None = None) -> Iterator[S3Front]:
+    front = S3Front(moto, region, tls)
     threading.Thread(target=front.server.serve_forever, daemon=True).start()
     try:
         yield front

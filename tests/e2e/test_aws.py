@@ -45,6 +45,7 @@ from tests.e2e.browser import page_server, run_page
 from tests.e2e.labelstudio import LabelStudio, label_studio
 from tests.e2e.pod import app_pod
 from tests.e2e.s3_front import S3Front, s3_front
+from tests.e2e.serving import ALL_NAMES, PLAIN, assert_served
 from tests.s3_world import OPERATOR_CORS_ID, OTHER_APPLICATION_KEY, REGION, client
 from tests.servers import enforce_iam, free_port, moto_server
 from tests.test_s3_against_moto import denied
@@ -345,3 +346,9 @@ def test_a_browser_reads_the_link_and_uploads_from_an_allowed_origin_and_is_bloc
     assert "blocked" in other["read"] and "blocked" in other["upload"], other
     listed = case.world.operator.list_objects_v2(Bucket=case.world.bucket, Prefix=f"{FOLDER}/browser/other")
     assert "Contents" not in listed, "the preflight was refused, so the browser never sent the upload"
+
+
+def test_each_upload_is_served_through_the_images_nginx_and_chromium_shows_it(case, request):
+    """Every file name once on this emulator (the first case), the plain one on the others."""
+    first = request.node.callspec.params["case"] == next(iter(CASES))
+    assert_served(case.label_studio, labels=ALL_NAMES if first else PLAIN)

@@ -33,6 +33,7 @@ from tests.e2e import stand_ins
 from tests.e2e.browser import page_server, run_page
 from tests.e2e.labelstudio import LabelStudio, label_studio
 from tests.e2e.pod import app_pod
+from tests.e2e.serving import ALL_NAMES, AZURITE_RAW_UTF8, PLAIN, assert_served
 from tests.servers import free_port, serving
 from tests.test_azurite import AZURITE, cors_rules, declared_inputs, require_azurite
 from tools.mockrun import Declaration, reveal
@@ -199,3 +200,9 @@ def test_a_browser_reads_the_link_and_uploads_from_an_allowed_origin_and_is_bloc
         other = run_page(origin, page, link, put_url("other.txt"), "from elsewhere", upload_headers)
     assert "blocked" in other["read"] and "blocked" in other["upload"], other
     assert not list(case.container.list_blobs(name_starts_with=f"{FOLDER}/browser/other"))
+
+
+def test_each_upload_is_served_through_the_images_nginx_and_chromium_shows_it(case, request):
+    """Every file name once on this emulator (the first case), the plain one on the others."""
+    first = request.node.callspec.params["case"] == next(iter(CASES))
+    assert_served(case.label_studio, emulator_fails=AZURITE_RAW_UTF8, labels=ALL_NAMES if first else PLAIN)

@@ -19,6 +19,7 @@ from azure.storage.blob import BlobServiceClient, ContainerClient, CorsRule
 from tests.conftest import azure_stack, run
 from tests.e2e import stand_ins
 from tests.e2e.labelstudio import LabelStudio, label_studio
+from tests.e2e.serving import AZURITE_RAW_UTF8, PLAIN, assert_served
 from tests.e2e.test_azure import FOLDER, TASKS, account_key, pointed_at_azurite
 from tests.servers import free_port, serving
 from tests.test_azurite import AZURITE, require_azurite
@@ -90,3 +91,7 @@ def test_label_studio_works_in_the_folder_of_the_existing_container_and_leaves_t
     link = case.label_studio.storage_link(name.removeprefix(f"{FOLDER}/"))
     fetched = requests.get(link, timeout=10)
     assert fetched.status_code == 200 and fetched.content == TASKS
+
+
+def test_each_upload_is_served_through_the_images_nginx_and_chromium_shows_it(case):
+    assert_served(case.label_studio, emulator_fails=AZURITE_RAW_UTF8, labels=PLAIN)

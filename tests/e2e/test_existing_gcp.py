@@ -23,6 +23,7 @@ from tests.conftest import GCP_PROJECT, gcp_stack, run
 from tests.e2e import stand_ins
 from tests.e2e.google import IAM_HOST, Google, goog4_problems, tls_identity, token_server
 from tests.e2e.labelstudio import Interception, label_studio
+from tests.e2e.serving import GCS_EMULATOR_RAW_UTF8, PLAIN, assert_served
 from tests.e2e.test_gcp import FOLDER, KEY_FILE_VARIABLE, TASKS, Case
 from tests.servers import free_port, serving
 from tools.mockrun import reveal
@@ -81,3 +82,7 @@ def test_label_studio_works_in_the_folder_of_the_existing_bucket_and_leaves_the_
     assert goog4_problems(link, case.google.keys[case.email].public_key(), case.email) == []
     fetched = requests.get(f"{case.emulator}{urlsplit(link).path}", timeout=10)
     assert fetched.status_code == 200 and fetched.content == TASKS
+
+
+def test_each_upload_is_served_through_the_images_nginx_and_chromium_shows_it(case):
+    assert_served(case.label_studio, emulator_fails=GCS_EMULATOR_RAW_UTF8, labels=PLAIN)

@@ -35,6 +35,7 @@ from tests.e2e import stand_ins
 from tests.e2e.google import IAM_HOST, Google, goog4_problems, tls_identity, token_server
 from tests.e2e.labelstudio import Interception, LabelStudio, label_studio
 from tests.e2e.pod import SECRET_TYPE, app_pod
+from tests.e2e.serving import ALL_NAMES, GCS_EMULATOR_RAW_UTF8, PLAIN, assert_served
 from tests.servers import free_port, serving
 from tests.test_gcs_emulator import apply_declared
 from tools.mockrun import Declaration, reveal
@@ -146,3 +147,9 @@ def test_signing_as_another_account_is_refused_without_a_declared_binding(case):
         "POST", path.replace(other, case.email), {"authorization": f"Bearer {token}"}, b'{"payload": "aGk="}'
     )
     assert status == 200
+
+
+def test_each_upload_is_served_through_the_images_nginx_and_chromium_shows_it(case, request):
+    """Every file name once on this emulator (the first case), the plain one on the others."""
+    first = request.node.callspec.params["case"] == next(iter(CASES))
+    assert_served(case.label_studio, emulator_fails=GCS_EMULATOR_RAW_UTF8, labels=ALL_NAMES if first else PLAIN)

@@ -3,12 +3,15 @@
 The stack declares nothing on the server, so the module's fixture does what docs/s3-compatible.md
 tells the server's administrator to do: the bucket, holding the operator's own objects; Label
 Studio's user with the stack's `serverPolicy` output, and its access key; then IAM is enforced.
-The stacks name the server `http://localhost:<port>`, so whatever Label Studio does there went
-path-style (`<bucket>.localhost` does not resolve). Label Studio starts with the environment it
-would get: compose, the envList output, its keys given as secret settings; kubernetes, the app
-container of the rendered chart, its keys read from the Secret the administrator made. Replaced,
-and nothing else: the database, SQLite (DJANGO_DB=sqlite). The endpoint and the keys are the
-stack's own. One moto serves the module.
+The stacks name the server as users do: compose by its service name, `http://minio:<port>`
+(Docker's embedded DNS answers it), kubernetes by the service's full name,
+`http://minio.minio.svc.cluster.local:<port>` (cluster DNS answers it); a DNS stand-in answers
+exactly those names for the image's nginx, and the pod's resolver (search list) for Label Studio
+(tests/e2e/nginx.py). Whatever Label Studio does there went path-style (`<bucket>.minio` does not
+resolve). Label Studio starts with the environment it would get: compose, the envList output, its
+keys given as secret settings; kubernetes, the app container of the rendered chart, its keys read
+from the Secret the administrator made. Replaced, and nothing else: the database, SQLite
+(DJANGO_DB=sqlite). The endpoint and the keys are the stack's own. One moto serves the module.
 """
 
 from __future__ import annotations
@@ -26,9 +29,13 @@ import requests
 from tests.conftest import run, s3_compatible_stack
 from tests.e2e import stand_ins
 from tests.e2e.aws_world import OTHER_BUCKET, signature_s3_accepts
+from tests.e2e.google import tls_identity
 from tests.e2e.labelstudio import LabelStudio, label_studio
+from tests.e2e.nginx import LOOPBACK, Names, pod_search
 from tests.e2e.pod import app_pod
 from tests.e2e.s3_compatible_world import Administered, Server, administer, s3_compatible_server
+from tests.e2e.s3_front import s3_front
+from tests.e2e.serving import IMAGE, PLAIN, assert_served, image_project, import_image, served_problems, through_nginx
 from tests.e2e.test_aws import FOLDER, TASKS, reached_outside
 from tests.s3_world import REGION, client
 from tests.servers import enforce_iam
@@ -36,6 +43,8 @@ from tools.mockrun import Declaration, Decrypted, reveal
 
 pytestmark = pytest.mark.e2e
 
+COMPOSE_HOST = "minio"  # the Compose service
+CLUSTER_HOST = "minio.minio.svc.cluster.local"  # service `minio` in namespace `minio`
 SECRET = "minio-label-studio"  # the Kubernetes Secret the administrator creates (docs/s3-compatible.md)
 ORIGINS = ["https://label.example.com"]
 # An object of the operator's whose key starts like the folder, beside it: the user must not reach it.
@@ -60,9 +69,9 @@ class Started:
     key: str  # the object the upload added
 
 
-def stack(server: Server, keys: dict[str, Any], **settings: Any) -> Declaration:
-    """An S3-compatible stack on this server; `keys` go into the s3-compatible object."""
-    on_server = {"endpointUrl": server.endpoint, "region": REGION, **keys}
+def stack(server: Server, host: str, keys: dict[str, Any], **settings: Any) -> Declaration:
+    """An S3-compatible stack on this server, named `host`; `keys` go into the s3-compatible object."""
+    on_server = {"endpointUrl": server.at(host), "region": REGION, **keys}
     return run(s3_compatible_stack(folder=FOLDER, corsOrigins=ORIGINS, **settings, **{"s3-compatible": on_server}))
 
 
@@ -79,11 +88,11 @@ def outside_the_folder(world: Setup) -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def world() -> Iterator[Setup]:
     with s3_compatible_server() as server:
-        in_secret = stack(server, {"credentialsSecret": {"name": SECRET}}, createNamespace=False)
+        in_secret = stack(server, CLUSTER_HOST, {"credentialsSecret": {"name": SECRET}}, createNamespace=False)
         admin = administer(server, in_secret)
         admin.world.operator.put_object(Bucket=admin.world.bucket, Key=BESIDE, Body=b"{}")
         keys = {"accessKeyId": Decrypted(admin.key_id), "secretAccessKey": Decrypted(admin.secret)}
-        keyed = stack(server, keys, target="compose")
+        keyed = stack(server, COMPOSE_HOST, keys, target="compose")
         # The user was made from one stack's policy: the other stack asks for the same.
         assert reveal(keyed.outputs["serverPolicy"]) == reveal(in_secret.outputs["serverPolicy"])
         enforce_iam(server.moto)
@@ -95,7 +104,8 @@ def world() -> Iterator[Setup]:
 @pytest.fixture(scope="module")
 def compose(world: Setup, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Started]:
     environment = stand_ins.env_list(reveal(world.keyed.outputs["envList"])) | {"DJANGO_DB": "sqlite"}
-    with started(world, world.keyed, environment, tmp_path_factory.mktemp("compose")) as case:
+    names = Names({COMPOSE_HOST: LOOPBACK})  # Docker's embedded DNS: service names as written
+    with started(world, world.keyed, environment, tmp_path_factory.mktemp("compose"), names) as case:
         yield case
 
 
@@ -104,15 +114,19 @@ def kubernetes(world: Setup, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     root = tmp_path_factory.mktemp("kubernetes")
     made_by_hand = {SECRET: {"accesskey": world.admin.key_id, "secretkey": world.admin.secret}}
     pod = app_pod(world.in_secret, root / "pod", existing_secrets=made_by_hand)
-    with started(world, world.in_secret, pod.environment | {"DJANGO_DB": "sqlite"}, root) as case:
+    names = Names({CLUSTER_HOST: LOOPBACK}, pod_search(pod.namespace))
+    with started(world, world.in_secret, pod.environment | {"DJANGO_DB": "sqlite"}, root, names) as case:
         yield case
 
 
 @contextmanager
-def started(world: Setup, declaration: Declaration, environment: dict[str, str], root: Path) -> Iterator[Started]:
-    """Label Studio with `environment`, a project made and a tasks file uploaded; the one object the
-    upload added to Label Studio's bucket (anywhere in it) is the case's `key`."""
-    with label_studio(environment, root / "label-studio") as server:
+def started(
+    world: Setup, declaration: Declaration, environment: dict[str, str], root: Path, names: Names
+) -> Iterator[Started]:
+    """Label Studio with `environment`, its storage host answered as `names` says, a project made
+    and a tasks file uploaded; the one object the upload added to Label Studio's bucket (anywhere
+    in it) is the case's `key`."""
+    with label_studio(environment, root / "label-studio", names=names) as server:
         before = keys_in(world)
         project = server.create_project(reveal(declaration.outputs["target"]))
         server.upload(project, "tasks.json", TASKS)
@@ -133,7 +147,7 @@ def user(world: Setup) -> Any:
 
 def test_compose_runs_on_the_stacks_endpoint_and_keys_unchanged(world, compose):
     env = compose.environment
-    assert env["STORAGE_AWS_ENDPOINT_URL"] == world.server.endpoint
+    assert env["STORAGE_AWS_ENDPOINT_URL"] == world.server.at(COMPOSE_HOST)
     assert (env["STORAGE_AWS_ACCESS_KEY_ID"], env["STORAGE_AWS_SECRET_ACCESS_KEY"]) == (
         world.admin.key_id,
         world.admin.secret,
@@ -155,11 +169,13 @@ def test_compose_uploads_into_the_folder_and_reads_it_back(world, compose):
 def test_compose_hands_out_a_sigv4_path_style_link_on_the_endpoint_that_serves_the_bytes(world, compose):
     key = compose.key
     link = compose.label_studio.storage_link(key.removeprefix(f"{FOLDER}/"))
-    parts, endpoint = urlsplit(link), urlsplit(world.server.endpoint)
+    parts, endpoint = urlsplit(link), urlsplit(world.server.at(COMPOSE_HOST))
     assert (parts.scheme, parts.netloc) == (endpoint.scheme, endpoint.netloc), link
     assert parts.path == f"/{world.admin.world.bucket}/{key}", "path-style: the bucket is the path's first segment"
     assert signature_s3_accepts(link, REGION, world.admin.key_id) == []
-    fetched = requests.get(link, timeout=10)
+    # The test process cannot resolve `minio`: it sends the link to the front under its own Host.
+    direct = world.server.front.url + link.removeprefix(f"{parts.scheme}://{parts.netloc}")
+    fetched = requests.get(direct, headers={"Host": parts.netloc}, timeout=10)
     assert fetched.status_code == 200, (fetched.text, world.server.front.refused)
     assert fetched.content == TASKS
 
@@ -177,6 +193,88 @@ def test_the_users_key_works_in_the_folder_and_is_denied_outside_it(world, compo
 
 def test_kubernetes_reads_the_keys_from_the_administrators_secret_and_works(world, kubernetes):
     env = kubernetes.environment
-    assert env["STORAGE_AWS_ENDPOINT_URL"] == world.server.endpoint
+    assert env["STORAGE_AWS_ENDPOINT_URL"] == world.server.at(CLUSTER_HOST)
     assert env["STORAGE_AWS_ACCESS_KEY_ID"] == world.admin.key_id, "resolved from the Secret made by hand"
     lands_in_the_folder_and_is_read_back(world, kubernetes)
+
+
+def test_compose_serves_each_upload_through_the_images_nginx_and_chromium_shows_it(compose):
+    assert_served(compose.label_studio)
+
+
+def test_kubernetes_serves_each_upload_through_the_images_nginx_and_chromium_shows_it(kubernetes):
+    assert_served(kubernetes.label_studio, labels=PLAIN)  # every name once on this emulator: compose
+
+
+@pytest.mark.parametrize("short", ["minio.minio", "minio.minio.svc"])
+def test_control_a_short_service_name_uploads_but_nginx_cannot_fetch_a_file(world, short, tmp_path):
+    """Why the program refuses (`minio.minio.svc`) or warns about (`minio.minio`) such an endpoint on
+    Kubernetes: the kubernetes case's pod, its endpoint written short as users write it. Label
+    Studio's S3 client resolves it through the pod's search list, so the upload lands; nginx asks
+    DNS for the name as written, which cluster DNS does not know, and answers 502 for every file.
+    The kubernetes case above, with the full name, is the other half: both work."""
+    made_by_hand = {SECRET: {"accesskey": world.admin.key_id, "secretkey": world.admin.secret}}
+    pod = app_pod(world.in_secret, tmp_path / "pod", existing_secrets=made_by_hand)
+    environment = pod.environment | {"DJANGO_DB": "sqlite", "STORAGE_AWS_ENDPOINT_URL": world.server.at(short)}
+    names = Names({CLUSTER_HOST: LOOPBACK}, pod_search(pod.namespace))
+    assert names.resolve(short) == LOOPBACK and names.resolve(CLUSTER_HOST) == LOOPBACK
+    with started(world, world.in_secret, environment, tmp_path, names) as case:
+        lands_in_the_folder_and_is_read_back(world, case)
+        server = case.label_studio
+        project = image_project(server)
+        imported = import_image(server, project, "cat.png")
+        assert (
+            world.admin.world.operator.get_object(Bucket=world.admin.world.bucket, Key=f"{FOLDER}/{imported.file}")[
+                "Body"
+            ].read()
+        ) == IMAGE, "the upload landed"
+        answer = through_nginx(server, imported.task_url)
+        assert answer.status_code == 502, (answer.status_code, answer.content[:200])
+        assert f"{short} could not be resolved" in server.nginx_errors(), server.nginx_errors()
+
+
+AUTHORITY = "corp-ca"  # the ConfigMap the administrator makes from the authority's certificate
+
+
+def test_a_server_with_a_private_authoritys_certificate_works_only_with_ca_certificate(world, tmp_path):
+    """The same moto behind TLS, its certificate from a test authority. The kubernetes stack names
+    the authority's ConfigMap in caCertificate; the pod is the rendered chart's. Without
+    AWS_CA_BUNDLE (what the stack gave before, and what `global.customCaCerts` gives botocore),
+    Label Studio's upload fails on the certificate; with it, the upload lands and is read back
+    through nginx (which, as shipped, does not verify the storage's certificate at all)."""
+    ca, certificate, key = tls_identity(tmp_path / "tls", CLUSTER_HOST)
+    with s3_front(world.server.moto, REGION, tls=(certificate, key)) as front:
+        front.secrets, front.operator = world.server.front.secrets, world.server.front.operator
+        endpoint = front.url.replace("127.0.0.1", CLUSTER_HOST)
+        server = {"endpointUrl": endpoint, "region": REGION, "credentialsSecret": {"name": SECRET}}
+        declaration = run(
+            s3_compatible_stack(
+                folder=FOLDER,
+                corsOrigins=ORIGINS,
+                createNamespace=False,
+                **{"s3-compatible": {**server, "caCertificate": {"configMap": AUTHORITY}}},
+            )
+        )
+        made_by_hand = {SECRET: {"accesskey": world.admin.key_id, "secretkey": world.admin.secret}}
+        pod = app_pod(
+            declaration,
+            tmp_path / "pod",
+            existing_secrets=made_by_hand,
+            existing_config_maps={AUTHORITY: {"ca.crt": ca.read_text()}},
+        )
+        environment = pod.environment | {"DJANGO_DB": "sqlite"}
+        assert Path(environment["AWS_CA_BUNDLE"]).read_text() == ca.read_text(), "mounted where the variable says"
+        names = Names({CLUSTER_HOST: LOOPBACK}, pod_search(pod.namespace))
+
+        untrusted = {name: value for name, value in environment.items() if name != "AWS_CA_BUNDLE"}
+        untrusted["AWS_MAX_ATTEMPTS"] = "1"  # botocore would retry the handshake for a minute: fail at once
+        with label_studio(untrusted, tmp_path / "untrusted", names=names) as refused:
+            project = refused.create_project("untrusted")
+            with pytest.raises(AssertionError, match=r"CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
+                refused.upload(project, "tasks.json", TASKS)
+
+        with started(world, declaration, environment, tmp_path / "trusted", names) as case:
+            lands_in_the_folder_and_is_read_back(world, case)
+            server_ = case.label_studio
+            imported = import_image(server_, image_project(server_), "cat.png")
+            assert served_problems(server_, imported) == []

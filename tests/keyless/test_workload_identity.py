@@ -27,6 +27,7 @@ from google.cloud import storage
 from tests.conftest import GCP_PROJECT, gcp_stack, run
 from tests.e2e.google import tls_identity
 from tests.e2e.labelstudio import Interception, LabelStudio, OutboundTrap
+from tests.e2e.serving import PLAIN, assert_served
 from tests.keyless import gke
 from tests.keyless.cluster import Pod, RenderedPod
 from tests.keyless.label_studio_case import (
@@ -271,3 +272,7 @@ def test_label_studio_in_another_namespace_cannot_store_anything(rendered, googl
     # Refused where GKE refuses: Label Studio's credentials never came, for want of the binding.
     assert gke.WORKLOAD_IDENTITY_USER in answer.text, answer.text[:500]
     assert google.objects(BUCKET) == before
+
+
+def test_label_studio_serves_each_upload_through_the_images_nginx_and_chromium_shows_it(label_studio_case):
+    assert_served(label_studio_case.server, labels=PLAIN)  # every name: the Cloud Storage emulator cases
