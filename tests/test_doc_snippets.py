@@ -258,6 +258,14 @@ def test_every_project_command_in_the_docs_runs(scratch, block):
                 # --write would rewrite the project's own docs mid-test; checking them runs the same code.
                 result = run_project_command(scratch, segment.replace(" --write", ""))
                 assert result.returncode == 0, f"{block.where}: {segment}\n{result.stdout}{result.stderr}"
+            elif tool and tool.group(1) == "tools.move_uploads":
+                # Compose: prints the `docker compose run` to run where the volume is. Kubernetes: reads
+                # the Deployment kubectl pipes in, so without a cluster it says what it is missing.
+                result = run_project_command(scratch, segment + " < /dev/null")
+                if " compose" in segment:
+                    assert result.returncode == 0 and "docker compose run" in result.stdout, f"{block.where}: {segment}"
+                else:
+                    assert result.returncode == 2 and "kubectl get deployment" in result.stderr, result.stderr
             elif tool:
                 pytest.fail(f"{block.where}: {segment}: a project command this test does not know how to run")
             elif script:
