@@ -236,9 +236,13 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	if env == nil {
 		env = os.Environ()
 	}
-	config, err := json.Marshal(req.GetConfig())
-	if err != nil {
-		return nil, err
+	// The SDK reads the stack's configuration, and which keys are secret, from these two variables.
+	if config := req.GetConfig(); config != nil {
+		data, err := json.Marshal(config)
+		if err != nil {
+			return nil, err
+		}
+		env = append(env, "PULUMI_CONFIG="+string(data))
 	}
 	secretKeys := req.GetConfigSecretKeys()
 	if secretKeys == nil {
@@ -248,7 +252,7 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	if err != nil {
 		return nil, err
 	}
-	cmd.Env = append(env, "PULUMI_CONFIG="+string(config), "PULUMI_CONFIG_SECRET_KEYS="+string(secrets))
+	cmd.Env = append(env, "PULUMI_CONFIG_SECRET_KEYS="+string(secrets))
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 5 * time.Second
