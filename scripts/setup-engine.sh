@@ -24,7 +24,7 @@ KUBERNETES_PROVIDER_VERSION=4.25.0
 
 ENGINE=tools/engine
 CACHE=${LABEL_STUDIO_ENGINE_CACHE:-$HOME/.cache/label-studio-storage/engine}
-export GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0
+export GOFLAGS="-mod=mod -buildvcs=false" GOTOOLCHAIN=local CGO_ENABLED=0
 
 if ! command -v go >/dev/null; then
   echo "setup-engine: Go not found: install Go 1.26.6 or newer (https://go.dev/doc/install) and put it on PATH" >&2
@@ -60,8 +60,8 @@ exec 9>"$DIR/lock"
 flock 9 # another run building the same pins waits, then finds them built
 
 if [ -f "$BIN/.complete" ]; then
-  echo "setup-engine: cached ($BIN); the cold build took:"
-  sed 's/^/  /' "$BIN/.complete"
+  echo "setup-engine: all built already, nothing to do (${SECONDS}s); the build that made them took:" >&2
+  sed 's/^/  /' "$BIN/.complete" >&2
   echo "$BIN"
   exit 0
 fi
@@ -74,18 +74,20 @@ mkdir -p "$WORK/bin"
 TIMES=$WORK/bin/.complete
 total_start=$(date +%s)
 
-# step NAME COMMAND...: run one build step, log its output, note its time.
+# step NAME COMMAND...: run one build step, log its output, note its wall-clock and CPU seconds
+# (CPU = user + system of every process it ran: what the step costs a machine that does nothing else).
 step() {
-  local name=$1 start
+  local name=$1 took status=0
   shift
-  start=$(date +%s)
   echo "setup-engine: building $name ..." >&2
-  if ! "$@" >>"$LOG" 2>&1; then
+  took=$( { TIMEFORMAT='%0R %0U %0S'; time "$@" >>"$LOG" 2>&1; } 2>&1) || status=$?
+  if [ "$status" -ne 0 ]; then
     echo "setup-engine: building $name failed; the end of $LOG:" >&2
     tail -n 40 "$LOG" >&2
     exit 1
   fi
-  printf '%-30s %5ss\n' "$name" "$(($(date +%s) - start))" | tee -a "$TIMES" >&2
+  read -r wall user sys <<<"$took"
+  printf '%-34s %5ss wall %5ss CPU\n' "$name" "$wall" "$((user + sys))" | tee -a "$TIMES" >&2
 }
 
 module_dir() { go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p'; }
@@ -140,7 +142,8 @@ step "pulumi-language-python" build_language_python
 step "pulumi-resource-kubernetes $KUBERNETES_PROVIDER_VERSION" build_kubernetes_provider
 step "etcd $(required etcd go.etcd.io/etcd/server/v3)" build_etcd
 step "kube-apiserver $KUBERNETES_VERSION" build_kube_apiserver
-printf '%-30s %5ss\n' "total" "$(($(date +%s) - total_start))" | tee -a "$TIMES" >&2
+printf '%-34s %5ss wall (on %s, %s cores)\n' "total" "$(($(date +%s) - total_start))" "$(date -u +%F)" "$(nproc)" |
+  tee -a "$TIMES" >&2
 
 rm -rf "$BIN"
 mv "$WORK/bin" "$BIN"
