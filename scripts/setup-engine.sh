@@ -31,7 +31,11 @@ if ! command -v go >/dev/null; then
   exit 1
 fi
 
-required() { awk -v m="$2" '$1 == m { print $2; exit }' "$ENGINE/$1/go.mod"; }
+# required MODULE REQUIREMENT: the version tools/engine/MODULE/go.mod requires REQUIREMENT at.
+required() {
+  awk -v m="$2" '$1 == "require" && $2 == m { print $3; exit } $1 == m && $2 != "=>" { print $2; exit }' \
+    "$ENGINE/$1/go.mod"
+}
 PULUMI_VERSION=$(required pulumi github.com/pulumi/pulumi/pkg/v3)
 KUBERNETES_VERSION=$(required kube-apiserver k8s.io/kubernetes)
 GO_VERSION=$(go env GOVERSION)
