@@ -2,7 +2,7 @@
 # Build the real Pulumi engine that tests/engine runs the program under, from pinned Go modules
 # (the Go module proxy only: no release downloads, no git):
 #   pulumi                       the CLI                    tools/engine/pulumi/go.mod
-#   pulumi-language-python       the Python language host   tools/engine/language-python (see its main.go)
+#   pulumi-language-python       Pulumi's Python host        tools/engine/language-python (see its host.go)
 #   pulumi-language-python-exec  the script the host runs, from the CLI's own sdk/v3 module
 #   pulumi-resource-kubernetes   the Kubernetes provider    KUBERNETES_PROVIDER_* below
 #   etcd, kube-apiserver         an API server and its store for tests/engine/cluster.py
@@ -99,12 +99,17 @@ build_pulumi() {
 }
 
 build_language_python() {
+  # Pulumi's own host, from the newest sdk/v3 release that still holds it (v3.68.0; later ones moved it
+  # to a module the proxy refuses: tools/engine/language-python/host.go). Stamped with its own version.
+  local host_version
+  host_version=$(required language-python github.com/pulumi/pulumi/sdk/v3)
   (cd "$ENGINE/language-python" && go build -trimpath \
-    -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
-    -o "$WORK/bin/pulumi-language-python" .)
-  # The host runs this script (from the same sdk/v3 release) with the program's Python.
+    -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$host_version" \
+    -o "$WORK/bin/pulumi-language-python" github.com/pulumi/pulumi/sdk/v3/python/cmd/pulumi-language-python)
+  # The host runs this script with the program's Python; it comes from the CLI's sdk/v3 release, the
+  # one closest to the Python SDK the program pins.
   local sdk
-  sdk=$(module_dir "github.com/pulumi/pulumi/sdk/v3@$(required language-python github.com/pulumi/pulumi/sdk/v3)")
+  sdk=$(module_dir "github.com/pulumi/pulumi/sdk/v3@$(required pulumi github.com/pulumi/pulumi/sdk/v3)")
   install -m 755 "$sdk/python/cmd/pulumi-language-python-exec" "$WORK/bin/pulumi-language-python-exec"
 }
 
