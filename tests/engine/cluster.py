@@ -4,7 +4,10 @@ token made in a temporary folder, and a kubeconfig for the Kubernetes provider.
 
 There is no controller manager, scheduler or kubelet: objects are stored and served, nothing
 reconciles them (Deployments never roll out, Namespaces stay Terminating, no ServiceAccount
-`default` is made). Resources whose provider awaits readiness need `pulumi.com/skipAwait: "true"`.
+`default` is made, no garbage collector). Resources whose provider awaits readiness need
+`pulumi.com/skipAwait: "true"`; every resource the Kubernetes provider deletes needs
+`pulumi.com/deletionPropagationPolicy: "background"`, or its default foreground delete waits forever
+for the garbage collector to remove the `foregroundDeletion` finalizer.
 """
 
 from __future__ import annotations

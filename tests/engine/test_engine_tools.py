@@ -90,7 +90,13 @@ def test_kubernetes_provider_creates_and_deletes_a_config_map(
 
         settings = k8s.core.v1.ConfigMap(
             "settings",
-            metadata={"name": "engine-settings", "namespace": "default"},
+            metadata={
+                "name": "engine-settings",
+                "namespace": "default",
+                # The provider deletes with foreground propagation by default, which waits for the
+                # garbage collector (kube-controller-manager); this cluster has none.
+                "annotations": {"pulumi.com/deletionPropagationPolicy": "background"},
+            },
             data={"bucket": "acme-labels"},
         )
         pulumi.export("name", settings.metadata["name"])
