@@ -59,7 +59,16 @@ mkdir -p "$DIR"
 exec 9>"$DIR/lock"
 flock 9 # another run building the same pins waits, then finds them built
 
-if [ -f "$BIN/.complete" ]; then
+# A cache counts only whole: every binary there (one deleted by hand or by a full disk is rebuilt).
+complete() {
+  local name
+  [ -f "$BIN/.complete" ] || return 1
+  for name in pulumi pulumi-language-python pulumi-language-python-exec pulumi-resource-kubernetes etcd kube-apiserver; do
+    [ -x "$BIN/$name" ] || return 1
+  done
+}
+
+if complete; then
   echo "setup-engine: all built already, nothing to do (${SECONDS}s); the build that made them took:" >&2
   sed 's/^/  /' "$BIN/.complete" >&2
   echo "$BIN"
