@@ -40,6 +40,9 @@ from tools.mockrun.stand_ins import StandInCloud  # noqa: E402
 from tools.mockrun.values import SECRET_SIG, SIG_KEY  # noqa: E402
 
 CONFIG_ENV = "STANDIN_STACK_CONFIG"
+# Where each provider appends one JSON line per change it makes (create, read, update, delete):
+# the stand-in cloud's record of what exists, so a test can tell what `pulumi destroy` left.
+OPERATIONS_ENV = "STANDIN_OPERATIONS_LOG"
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's unknown-value sentinel
 # The Pulumi SDK package whose plugin each provider stands in for, to report the same version.
 SDK_PACKAGES = {"aws": "pulumi-aws", "gcp": "pulumi-gcp", "azure-native": "pulumi-azure-native"}
@@ -166,6 +169,15 @@ class StandInProvider:
         return answer
 
 
+def record(operation: str, kind: str, name: str, resource_id: str) -> None:
+    """One line of the stand-in cloud's record, when the test harness asked for one."""
+    path = os.environ.get(OPERATIONS_ENV)
+    if path:
+        line = json.dumps({"op": operation, "type": kind, "name": name, "id": resource_id})
+        with open(path, "a", encoding="utf-8") as log:
+            log.write(line + "\n")
+
+
 def _env_config() -> dict[str, str]:
     raw = os.environ.get(CONFIG_ENV, "")
     try:
@@ -232,21 +244,27 @@ def _servicer_class() -> type:
         def Create(self, request: Any, context: Any) -> Any:
             kind, name = type_and_name(request)
             resource_id, state = self.provider.create(kind, name, to_dict(request.properties))
+            if not request.preview:
+                record("create", kind, name, resource_id)
             return provider_pb2.CreateResponse(id="" if request.preview else resource_id, properties=to_struct(state))
 
         def Update(self, request: Any, context: Any) -> Any:
             kind, name = type_and_name(request)
             _, state = self.provider.create(kind, name, to_dict(request.news))
+            if not request.preview:
+                record("update", kind, name, request.id)
             return provider_pb2.UpdateResponse(properties=to_struct({**to_dict(request.olds), **state}))
 
         def Read(self, request: Any, context: Any) -> Any:
             kind, name = type_and_name(request)
-            resource_id, state, inputs = self.provider.read(
-                kind, name, request.id, to_dict(request.properties), to_dict(request.inputs)
-            )
+            known = to_dict(request.properties)
+            resource_id, state, inputs = self.provider.read(kind, name, request.id, known, to_dict(request.inputs))
+            record("refresh" if known else "import", kind, name, resource_id)
             return provider_pb2.ReadResponse(id=resource_id, properties=to_struct(state), inputs=to_struct(inputs))
 
         def Delete(self, request: Any, context: Any) -> Any:
+            kind, name = type_and_name(request)
+            record("delete", kind, name, request.id)
             return empty_pb2.Empty()
 
         def Invoke(self, request: Any, context: Any) -> Any:

@@ -1,0 +1,194 @@
+"""One stack under the real Pulumi CLI, in the lifecycle Pulumi's own integration tests use: a copy
+of the project in a temporary folder, a local file backend, `pulumi stack init` with passphrase
+secrets, then preview, up, refresh, destroy through the CLI itself.
+
+The copy differs from the project in three ways, each a test fixture, never something a user
+deploys:
+- Pulumi.yaml names the stand-in cloud providers (tests/engine/providers/<name>) under
+  `plugins: providers:`: the engine takes a project plugin without a version for any version the
+  SDK asks for (workspace.getPluginInfoAndPath), so aws 7.51.1 & co. are these folders;
+- Pulumi.yaml's virtualenv is this project's .venv, by absolute path;
+- `__main__.py` registers a stack transform that sets `skipAwait` on the Helm release, then runs
+  the project's own `__main__.py`: no kubelet runs here, so the chart's pods never become ready
+  and Helm's wait would only time out (docs/development.md, "The engine suite").
+Everything else (components/, the stack file) is the project's own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.engine.standin_provider import CONFIG_ENV
+from tools.mockrun import PROJECT_DIR, read_stack_config
+
+PROVIDERS_DIR = Path(__file__).resolve().parent / "providers"
+POLICY_PACK = PROJECT_DIR / "policy"
+PASSPHRASE = "engine-suite-passphrase"  # encrypts the test stacks' secrets; protects nothing real
+RELEASE = "kubernetes:helm.sh/v3:Release"
+SKIP_AWAIT = "skipAwait"  # the one input the test copy adds (to the Helm release)
+
+ENTRY_POINT = '''"""Test copy's entry point (tests/engine/lifecycle.py): the release does not wait for pods
+that no kubelet will ever run, then the project's own program runs unchanged."""
+
+import runpy
+from pathlib import Path
+
+import pulumi
+
+
+def _release_does_not_wait(args):
+    if args.type_ == "kubernetes:helm.sh/v3:Release":
+        return pulumi.ResourceTransformResult(props={**args.props, "skipAwait": True}, opts=args.opts)
+    return None
+
+
+pulumi.runtime.register_resource_transform(_release_does_not_wait)
+runpy.run_path(str(Path(__file__).with_name("labelstudio_program.py")), run_name="__main__")
+'''
+
+
+@dataclass
+class Engine:
+    """What every stack of a session shares: the CLI's folder, its home, the backend, the cluster."""
+
+    bin_dir: Path
+    home: Path
+    backend: Path
+    kubeconfig: Path
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    def environment(self) -> dict[str, str]:
+        path = os.pathsep.join(
+            [str(self.bin_dir), str(PROJECT_DIR / ".venv" / "bin"), "/usr/local/bin", "/usr/bin", "/bin"]
+        )
+        return {
+            "PATH": path,
+            "HOME": str(self.home),
+            "PULUMI_HOME": str(self.home / ".pulumi"),
+            "PULUMI_BACKEND_URL": f"file://{self.backend}",
+            "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            "PULUMI_SKIP_CONFIRMATIONS": "true",
+            "PULUMI_COPILOT": "false",
+            "KUBECONFIG": str(self.kubeconfig),
+            "PYTHONDONTWRITEBYTECODE": "1",
+            **self.extra_env,
+        }
+
+
+def copy_project(target: Path) -> Path:
+    """The project as the CLI will see it in the test (see the module's docstring)."""
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(PROJECT_DIR / "components", target / "components", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(PROJECT_DIR / "__main__.py", target / "labelstudio_program.py")
+    (target / "__main__.py").write_text(ENTRY_POINT)
+    project = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())
+    project["runtime"]["options"]["virtualenv"] = str(PROJECT_DIR / ".venv")
+    project["plugins"] = {
+        "providers": [{"name": folder.name, "path": str(folder)} for folder in sorted(PROVIDERS_DIR.iterdir())]
+    }
+    (target / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
+    return target
+
+
+class CommandFailed(AssertionError):
+    pass
+
+
+@dataclass
+class Stack:
+    """One stack of the test copy, driven through the CLI."""
+
+    engine: Engine
+    project_dir: Path
+    name: str
+    stand_in_config: dict[str, str] = field(default_factory=dict)
+    log: list[str] = field(default_factory=list)
+
+    def environment(self) -> dict[str, str]:
+        return {**self.engine.environment(), CONFIG_ENV: json.dumps(self.stand_in_config)}
+
+    def cli(self, *args: str, check: bool = True, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+        command = ["pulumi", *args, "--non-interactive"] if args[0] not in ("version",) else ["pulumi", *args]
+        result = subprocess.run(
+            command,
+            cwd=self.project_dir,
+            env=self.environment(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        self.log.append(f"$ pulumi {' '.join(args)}  -> exit {result.returncode}")
+        if check and result.returncode != 0:
+            raise CommandFailed(
+                f"`pulumi {' '.join(args)}` failed with exit code {result.returncode}:\n"
+                f"{result.stdout[-6000:]}\n{result.stderr[-4000:]}"
+            )
+        return result
+
+    # -- the lifecycle ---------------------------------------------------------------------------
+
+    def init(self, secrets: dict[str, str] | None = None) -> None:
+        """`pulumi stack init` with passphrase secrets over the stack file already in place,
+        then each secret setting through `pulumi config set --secret --path` (a real `secure:`)."""
+        self.cli("stack", "init", self.name, "--secrets-provider", "passphrase")
+        for path, value in (secrets or {}).items():
+            self.cli("config", "set", "--secret", "--path", path, value, "--stack", self.name)
+
+    def preview(self, *extra: str, policy: bool = True, check: bool = True) -> subprocess.CompletedProcess[str]:
+        args = ["preview", "--stack", self.name, "--diff", *extra]
+        if policy:
+            args += ["--policy-pack", str(POLICY_PACK)]
+        return self.cli(*args, check=check)
+
+    def up(self, *extra: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return self.cli("up", "--yes", "--skip-preview", "--stack", self.name, *extra, check=check)
+
+    def refresh(self) -> subprocess.CompletedProcess[str]:
+        return self.cli("refresh", "--yes", "--skip-preview", "--stack", self.name)
+
+    def destroy(self, *extra: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return self.cli("destroy", "--yes", "--skip-preview", "--stack", self.name, *extra, check=check)
+
+    def export(self) -> dict[str, Any]:
+        return json.loads(self.cli("stack", "export", "--stack", self.name).stdout)
+
+    def outputs(self, show_secrets: bool = False) -> dict[str, Any]:
+        args = ["stack", "output", "--json", "--stack", self.name]
+        if show_secrets:
+            args.append("--show-secrets")
+        return json.loads(self.cli(*args).stdout)
+
+    def config_json(self) -> dict[str, Any]:
+        return json.loads(self.cli("config", "--json", "--stack", self.name).stdout)
+
+    def remove(self) -> None:
+        self.cli("stack", "rm", "--yes", "--force", "--stack", self.name, check=False)
+
+
+def new_stack(engine: Engine, workdir: Path, stack_file: Path, name: str | None = None) -> Stack:
+    """A fresh test copy of the project holding `stack_file` as Pulumi.<name>.yaml."""
+    name = name or stack_file.name.removeprefix("Pulumi.").removesuffix(".yaml")
+    project_dir = copy_project(workdir / name)
+    shutil.copy(stack_file, project_dir / f"Pulumi.{name}.yaml")
+    _, _, config, _, _ = read_stack_config(project_dir / f"Pulumi.{name}.yaml", PROJECT_DIR)
+    return Stack(engine, project_dir, name, stand_in_config=config)
+
+
+def resources(export: dict[str, Any]) -> list[dict[str, Any]]:
+    """The resources of `pulumi stack export`, the stack itself and providers aside."""
+    return [
+        r
+        for r in export["deployment"].get("resources") or []
+        if r["type"] != "pulumi:pulumi:Stack" and not r["type"].startswith("pulumi:providers:")
+    ]
