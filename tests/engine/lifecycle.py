@@ -17,7 +17,6 @@ Everything else (components/, the stack file) is the project's own.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -56,33 +55,30 @@ runpy.run_path(str(Path(__file__).with_name("labelstudio_program.py")), run_name
 
 
 @dataclass
-class Engine:
-    """What every stack of a session shares: the CLI's folder, its home, the backend, the cluster."""
+class Session:
+    """What every stack of a session shares: the CLI's environment (tests/engine/conftest.py's
+    `engine`: the built binaries first on PATH, a private PULUMI_HOME, offline), a local file
+    backend, the API server's kubeconfig, and what the fixtures add (the chart repository)."""
 
-    bin_dir: Path
-    home: Path
+    env: dict[str, str]
     backend: Path
     kubeconfig: Path
     extra_env: dict[str, str] = field(default_factory=dict)
 
     def environment(self) -> dict[str, str]:
-        path = os.pathsep.join(
-            [str(self.bin_dir), str(PROJECT_DIR / ".venv" / "bin"), "/usr/local/bin", "/usr/bin", "/bin"]
-        )
         return {
-            "PATH": path,
-            "HOME": str(self.home),
-            "PULUMI_HOME": str(self.home / ".pulumi"),
+            **self.env,
             "PULUMI_BACKEND_URL": f"file://{self.backend}",
             "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
             "PULUMI_SKIP_UPDATE_CHECK": "true",
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-            "PULUMI_SKIP_CONFIRMATIONS": "true",
-            "PULUMI_COPILOT": "false",
             "KUBECONFIG": str(self.kubeconfig),
-            "PYTHONDONTWRITEBYTECODE": "1",
+            "NO_COLOR": "1",
             **self.extra_env,
         }
+
+    def with_env(self, **extra: str) -> Session:
+        return Session(self.env, self.backend, self.kubeconfig, {**self.extra_env, **extra})
 
 
 def copy_project(target: Path) -> Path:
@@ -108,17 +104,17 @@ class CommandFailed(AssertionError):
 class Stack:
     """One stack of the test copy, driven through the CLI."""
 
-    engine: Engine
+    session: Session
     project_dir: Path
     name: str
     stand_in_config: dict[str, str] = field(default_factory=dict)
     log: list[str] = field(default_factory=list)
 
     def environment(self) -> dict[str, str]:
-        return {**self.engine.environment(), CONFIG_ENV: json.dumps(self.stand_in_config)}
+        return {**self.session.environment(), CONFIG_ENV: json.dumps(self.stand_in_config)}
 
     def cli(self, *args: str, check: bool = True, timeout: int = 600) -> subprocess.CompletedProcess[str]:
-        command = ["pulumi", *args, "--non-interactive"] if args[0] not in ("version",) else ["pulumi", *args]
+        command = ["pulumi", *args, "--non-interactive"]
         result = subprocess.run(
             command,
             cwd=self.project_dir,
@@ -176,13 +172,13 @@ class Stack:
         self.cli("stack", "rm", "--yes", "--force", "--stack", self.name, check=False)
 
 
-def new_stack(engine: Engine, workdir: Path, stack_file: Path, name: str | None = None) -> Stack:
+def new_stack(session: Session, workdir: Path, stack_file: Path, name: str | None = None) -> Stack:
     """A fresh test copy of the project holding `stack_file` as Pulumi.<name>.yaml."""
     name = name or stack_file.name.removeprefix("Pulumi.").removesuffix(".yaml")
     project_dir = copy_project(workdir / name)
     shutil.copy(stack_file, project_dir / f"Pulumi.{name}.yaml")
     _, _, config, _, _ = read_stack_config(project_dir / f"Pulumi.{name}.yaml", PROJECT_DIR)
-    return Stack(engine, project_dir, name, stand_in_config=config)
+    return Stack(session, project_dir, name, stand_in_config=config)
 
 
 def resources(export: dict[str, Any]) -> list[dict[str, Any]]:

@@ -22,7 +22,8 @@ import pytest
 
 from tests.engine import chart_repo
 from tests.engine.kube import Kube
-from tests.engine.lifecycle import RELEASE, SKIP_AWAIT, Engine, Stack, new_stack, resources
+from tests.engine.conftest import Engine
+from tests.engine.lifecycle import RELEASE, SKIP_AWAIT, Session, Stack, new_stack, resources
 from tests.engine.standin_provider import OPERATIONS_ENV
 from tools.mockrun import PROJECT_DIR, Declaration, Ref, Secret, reveal, run_stack_file
 
@@ -68,18 +69,17 @@ def chart_repository(tmp_path_factory: pytest.TempPathFactory) -> Iterator[chart
 
 
 @pytest.fixture(scope="session")
-def engine(
-    tmp_path_factory: pytest.TempPathFactory, engine_bin: Path, kubeconfig: Path, chart_repository: Any
-) -> Engine:
-    root = tmp_path_factory.mktemp("engine")
-    (root / "state").mkdir()
-    (root / "home").mkdir()
-    return Engine(engine_bin, root / "home", root / "state", kubeconfig, chart_repository.environment())
+def session(
+    engine: Engine, kube_cluster: Any, chart_repository: chart_repo.ChartRepository, tmp_path_factory: Any
+) -> Session:
+    """One backend, API server and chart repository for every stack, run one after another."""
+    backend = tmp_path_factory.mktemp("backend")
+    return Session(engine.env, backend, kube_cluster.kubeconfig, chart_repository.environment())
 
 
 @pytest.fixture(scope="session")
-def kube(kubeconfig: Path) -> Kube:
-    return Kube(kubeconfig)
+def kube(kube_cluster: Any) -> Kube:
+    return Kube(kube_cluster.kubeconfig)
 
 
 # -- comparing the plan with the engine ---------------------------------------------------------
@@ -286,13 +286,9 @@ def stack_id(path: Path) -> str:
 
 
 @pytest.mark.parametrize("stack_file", STACK_FILES, ids=stack_id)
-def test_the_stack_under_the_real_engine(engine: Engine, kube: Kube, stack_file: Path, tmp_path: Path) -> None:
-    stack = new_stack(engine, tmp_path, stack_file)
+def test_the_stack_under_the_real_engine(session: Session, kube: Kube, stack_file: Path, tmp_path: Path) -> None:
     log = tmp_path / "operations.jsonl"
-    engine_env = dict(engine.extra_env)
-    stack.engine = Engine(
-        engine.bin_dir, engine.home, engine.backend, engine.kubeconfig, {**engine_env, OPERATIONS_ENV: str(log)}
-    )
+    stack = new_stack(session.with_env(**{OPERATIONS_ENV: str(log)}), tmp_path, stack_file)
     plan = run_stack_file(stack.project_dir / f"Pulumi.{stack.name}.yaml")
     assert plan.error is None, plan.error
     started = time.monotonic()
@@ -392,7 +388,7 @@ def test_a_stack_that_breaks_a_promise_fails_the_preview_with_the_packs_message(
     source = tmp_path / "Pulumi.unprotected.yaml"
     text = (PROJECT_DIR / "examples" / "Pulumi.compose.yaml").read_text()
     source.write_text(text.rstrip() + "\n  labelstudio:protect: false\n")
-    stack = new_stack(engine, tmp_path / "copy", source)
+    stack = new_stack(session, tmp_path / "copy", source)
     try:
         stack.init()
         result = stack.preview(check=False)

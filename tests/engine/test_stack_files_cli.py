@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.engine.lifecycle import Engine, Stack, copy_project
+from tests.engine.conftest import Engine
+from tests.engine.lifecycle import Session, Stack, copy_project
 from tests.test_plan import HOSTILE_LINES
 from tools.mockrun import PROJECT_DIR, StackFileError, read_stack_config
 
@@ -53,8 +54,10 @@ CASES = {**{f"hostile {case}": line for case, (line, _) in HOSTILE_LINES.items()
 @pytest.fixture(scope="module")
 def cli_stack(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """One stack whose file each case rewrites: `pulumi config` reads it afresh every time."""
-    project = copy_project(tmp_path_factory.mktemp("stack-files") / "project")
-    stack = Stack(engine, project, "stack-files")
+    root = tmp_path_factory.mktemp("stack-files")
+    project = copy_project(root / "project")
+    (root / "backend").mkdir()
+    stack = Stack(Session(engine.env, root / "backend", root / "no-kubeconfig"), project, "stack-files")
     stack.cli("stack", "init", stack.name, "--secrets-provider", "passphrase")
     yield stack
     stack.remove()
