@@ -188,3 +188,50 @@ def resources(export: dict[str, Any]) -> list[dict[str, Any]]:
         for r in export["deployment"].get("resources") or []
         if r["type"] != "pulumi:pulumi:Stack" and not r["type"].startswith("pulumi:providers:")
     ]
+
+
+def other_stacks(stack_file: Path, workdir: Path) -> tuple[Path, dict[str, dict[str, Any]]]:
+    """A stack file whose `{fromStack, output}` settings name stacks this backend can hold, and
+    those stacks with the outputs the plan's stand-ins give them.
+
+    The local file backend has one organization, `organization`, so `acme/eks/prod` becomes
+    `organization/eks/prod`; the plan reads the rewritten file too, so both see the same names.
+    """
+    from tools.mockrun import StandInCloud
+
+    document = yaml.safe_load(stack_file.read_text()) or {}
+    config = document.get("config") or {}
+    renamed: dict[str, str] = {}
+    for value in config.values():
+        for setting in value.values() if isinstance(value, dict) else ():
+            if isinstance(setting, dict) and isinstance(setting.get("fromStack"), str):
+                _, project, name = (
+                    setting["fromStack"].rsplit("/", 2)
+                    if setting["fromStack"].count("/") == 2
+                    else ("", "", setting["fromStack"])
+                )
+                renamed[setting["fromStack"]] = setting["fromStack"] = f"organization/{project or 'other'}/{name}"
+    if not renamed:
+        return stack_file, {}
+    rewritten = workdir / stack_file.name
+    workdir.mkdir(parents=True, exist_ok=True)
+    rewritten.write_text(yaml.safe_dump(document, sort_keys=False))
+    _, _, encoded, _, _ = read_stack_config(rewritten, PROJECT_DIR)
+    cloud = StandInCloud(encoded)
+    return rewritten, {name: cloud.stack_outputs(name) for name in renamed.values()}
+
+
+def provide_stack(session: Session, workdir: Path, reference: str, outputs: dict[str, Any]) -> Stack:
+    """A stack `organization/<project>/<name>` in the backend exporting `outputs`, as the cluster's
+    own stack would (a minimal Python program; the stand-in outputs come from the plan)."""
+    _, project, name = reference.split("/")
+    folder = workdir / f"{project}-{name}"
+    folder.mkdir(parents=True, exist_ok=True)
+    runtime = {"name": "python", "options": {"toolchain": "pip", "virtualenv": str(PROJECT_DIR / ".venv")}}
+    (folder / "Pulumi.yaml").write_text(yaml.safe_dump({"name": project, "runtime": runtime}))
+    exports = "\n".join(f"pulumi.export({key!r}, {value!r})" for key, value in outputs.items())
+    (folder / "__main__.py").write_text(f"import pulumi\n\n{exports}\n")
+    stack = Stack(session, folder, reference)
+    stack.cli("stack", "init", reference, "--secrets-provider", "passphrase")
+    stack.up()
+    return stack
