@@ -205,12 +205,9 @@ def other_stacks(stack_file: Path, workdir: Path) -> tuple[Path, dict[str, dict[
     for value in config.values():
         for setting in value.values() if isinstance(value, dict) else ():
             if isinstance(setting, dict) and isinstance(setting.get("fromStack"), str):
-                _, project, name = (
-                    setting["fromStack"].rsplit("/", 2)
-                    if setting["fromStack"].count("/") == 2
-                    else ("", "", setting["fromStack"])
-                )
-                renamed[setting["fromStack"]] = setting["fromStack"] = f"organization/{project or 'other'}/{name}"
+                parts = setting["fromStack"].split("/")
+                project = parts[-2] if len(parts) > 1 else "other"
+                renamed[setting["fromStack"]] = setting["fromStack"] = f"organization/{project}/{parts[-1]}"
     if not renamed:
         return stack_file, {}
     rewritten = workdir / stack_file.name

@@ -23,7 +23,16 @@ import pytest
 from tests.engine import chart_repo
 from tests.engine.kube import Kube
 from tests.engine.conftest import Engine
-from tests.engine.lifecycle import RELEASE, SKIP_AWAIT, Session, Stack, new_stack, resources
+from tests.engine.lifecycle import (
+    RELEASE,
+    SKIP_AWAIT,
+    Session,
+    Stack,
+    new_stack,
+    other_stacks,
+    provide_stack,
+    resources,
+)
 from tests.engine.standin_provider import OPERATIONS_ENV
 from tools.mockrun import PROJECT_DIR, Declaration, Ref, Secret, reveal, run_stack_file
 
@@ -288,6 +297,8 @@ def stack_id(path: Path) -> str:
 @pytest.mark.parametrize("stack_file", STACK_FILES, ids=stack_id)
 def test_the_stack_under_the_real_engine(session: Session, kube: Kube, stack_file: Path, tmp_path: Path) -> None:
     log = tmp_path / "operations.jsonl"
+    stack_file, referenced = other_stacks(stack_file, tmp_path / "rewritten")
+    others = [provide_stack(session, tmp_path / "others", name, outputs) for name, outputs in referenced.items()]
     stack = new_stack(session.with_env(**{OPERATIONS_ENV: str(log)}), tmp_path, stack_file)
     plan = run_stack_file(stack.project_dir / f"Pulumi.{stack.name}.yaml")
     assert plan.error is None, plan.error
@@ -322,6 +333,8 @@ def test_the_stack_under_the_real_engine(session: Session, kube: Kube, stack_fil
             full_lifecycle(stack, kube, plan, export, log)
     finally:
         cleanup(stack, kube, plan)
+        for other in others:
+            other.remove()
         print(f"{stack.name}: {time.monotonic() - started:.0f}s; " + "; ".join(stack.log))
 
 
