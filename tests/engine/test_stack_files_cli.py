@@ -47,6 +47,16 @@ YAML_FORMS = {
     "huge": "  labelstudio:retentionDays: 18446744073709551616",
     "binary int": "  labelstudio:retentionDays: 0b101",
     "explicit timestamp": "  labelstudio:folder: !!timestamp 2024-01-01",
+    "keys of other types": "  labelstudio:helmValues:\n    true: a\n    ~: b\n    1.5: c\n    2024-01-01: d",
+    "list key": "  labelstudio:helmValues: {[1]: a}",
+    "top-level number key": "  1: x",
+    "legacy config key": "  aws:config:profile: x",
+    "custom tag": "  labelstudio:folder: !custom media",
+    "alias bomb": "  labelstudio:helmValues:\n    a: &a [lol, lol, lol, lol]\n"
+    + "\n".join(
+        f"    {level}: &{level} [" + ",".join([f"*{prev}"] * 9) + "]"
+        for level, prev in zip("bcdefghij", "abcdefghi", strict=True)
+    ),
 }
 CASES = {**{f"hostile {case}": line for case, (line, _) in HOSTILE_LINES.items()}, **YAML_FORMS}
 
