@@ -30,6 +30,12 @@ from tools.mockrun import PROJECT_DIR, read_stack_config
 
 PROVIDERS_DIR = Path(__file__).resolve().parent / "providers"
 POLICY_PACK = PROJECT_DIR / "policy"
+ANALYZER = """#!/bin/sh
+# The policy pack as the engine starts an analyzer given as an executable (--policy-pack FILE):
+# the pack's own __main__.py in its own venv, with the engine's arguments.
+here=$(cd "$(dirname "$0")" && pwd)
+exec "$here/venv/bin/python" "$here/__main__.py" "$@"
+"""
 PASSPHRASE = "engine-suite-passphrase"  # encrypts the test stacks' secrets; protects nothing real
 RELEASE = "kubernetes:helm.sh/v3:Release"
 SKIP_AWAIT = "skipAwait"  # the one input the test copy adds (to the Helm release)
@@ -79,6 +85,23 @@ class Session:
 
     def with_env(self, **extra: str) -> Session:
         return Session(self.env, self.backend, self.kubeconfig, {**self.extra_env, **extra})
+
+
+def policy_launcher(target: Path) -> Path:
+    """A test copy of policy/ (its venv linked, made by `./scripts/setup.sh policy`) with an
+    executable analyzer: `pulumi preview --policy-pack <copy>/analyzer` starts the pack as a
+    binary analyzer plugin and reads PulumiPolicy.yaml beside it. The language host the suite
+    is built with cannot start a policy pack from a folder (docs/development.md)."""
+    target.mkdir(parents=True, exist_ok=True)
+    for item in POLICY_PACK.iterdir():
+        if item.name in ("venv", "__pycache__"):
+            continue
+        shutil.copy(item, target / item.name)
+    (target / "venv").symlink_to(POLICY_PACK / "venv")
+    launcher = target / "analyzer"
+    launcher.write_text(ANALYZER)
+    launcher.chmod(0o755)
+    return launcher
 
 
 def copy_project(target: Path) -> Path:
@@ -144,7 +167,7 @@ class Stack:
     def preview(self, *extra: str, policy: bool = True, check: bool = True) -> subprocess.CompletedProcess[str]:
         args = ["preview", "--stack", self.name, "--diff", *extra]
         if policy:
-            args += ["--policy-pack", str(POLICY_PACK)]
+            args += ["--policy-pack", str(policy_launcher(self.project_dir.parent / f"{self.name}-policy"))]
         return self.cli(*args, check=check)
 
     def up(self, *extra: str, check: bool = True) -> subprocess.CompletedProcess[str]:
