@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up everything the tests need on a fresh machine, on top of scripts/setup.sh: the test and
-# lint tools (requirements-dev.txt), the policy pack's environment, Azurite from npm, and the
-# end-to-end suite (Label Studio in its own venv, Chromium). Safe to run again.
+# lint tools (requirements-dev.txt), the policy pack's environment, Azurite from npm, the engine
+# suite's binaries (scripts/setup-engine.sh, needs Go), and the end-to-end suite (Label Studio in
+# its own venv, Chromium). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,13 @@ if command -v npm >/dev/null; then
   npm install --silent --no-audit --no-fund --no-package-lock
 else
   echo "npm not found: install Node.js 20 and npm, or the Azure emulator tests will fail" >&2
+fi
+# The engine suite (tests/engine): the real Pulumi CLI, Kubernetes provider and kube-apiserver,
+# built from pinned Go modules into a cache outside the clone (minutes once, then seconds).
+if command -v go >/dev/null; then
+  ./scripts/setup-engine.sh
+else
+  echo "Go not found: install Go 1.26.6 or newer, or the engine suite (tests/engine) will skip" >&2
 fi
 # The end-to-end suite (tests/e2e): Label Studio in its own venv, its database template, Chromium.
 ./scripts/setup-e2e.sh

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Build the real Pulumi engine that tests/engine runs the program under, from pinned Go modules
+# (the Go module proxy only: no release downloads, no git):
+#   pulumi                       the CLI                    tools/engine/pulumi/go.mod
+#   pulumi-language-python       the Python language host   tools/engine/language-python (see its main.go)
+#   pulumi-language-python-exec  the script the host runs, from the CLI's own sdk/v3 module
+#   pulumi-resource-kubernetes   the Kubernetes provider    KUBERNETES_PROVIDER_* below
+#   etcd, kube-apiserver         an API server and its store for tests/engine/cluster.py
+#                                                           tools/engine/{etcd,kube-apiserver}/go.mod
+# The binaries are cached outside the clone, in ${LABEL_STUDIO_ENGINE_CACHE:-~/.cache/label-studio-storage/engine}
+# under a key made of the pins (this script, tools/engine/, the Go version), so a second run takes
+# seconds. Prints each binary's build time, and as its LAST line the folder holding the binaries.
+#   --print-bin   only print that folder (builds nothing; the tests use it to find the binaries)
+# Needs Go 1.26.6 or newer (`go version`) and the Go module proxy. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# The provider's module has no release tags on the proxy; this pseudo-version is the commit of its
+# v4.25.0 tag, and the provider reports that version. Its go.mod points sdk/v4 at a sibling folder,
+# so the build takes the published sdk/v4 of the same release instead.
+KUBERNETES_PROVIDER_MODULE=github.com/pulumi/pulumi-kubernetes/provider/v4
+KUBERNETES_PROVIDER_PSEUDO=v4.0.0-20260115033456-f47bc2d6f199
+KUBERNETES_PROVIDER_VERSION=4.25.0
+
+ENGINE=tools/engine
+CACHE=${LABEL_STUDIO_ENGINE_CACHE:-$HOME/.cache/label-studio-storage/engine}
+export GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0
+
+if ! command -v go >/dev/null; then
+  echo "setup-engine: Go not found: install Go 1.26.6 or newer (https://go.dev/doc/install) and put it on PATH" >&2
+  exit 1
+fi
+
+# required MODULE REQUIREMENT: the version tools/engine/MODULE/go.mod requires REQUIREMENT at.
+required() {
+  awk -v m="$2" '$1 == "require" && $2 == m { print $3; exit } $1 == m && $2 != "=>" { print $2; exit }' \
+    "$ENGINE/$1/go.mod"
+}
+PULUMI_VERSION=$(required pulumi github.com/pulumi/pulumi/pkg/v3)
+KUBERNETES_VERSION=$(required kube-apiserver k8s.io/kubernetes)
+GO_VERSION=$(go env GOVERSION)
+
+key() {
+  {
+    echo "$GO_VERSION $KUBERNETES_PROVIDER_MODULE@$KUBERNETES_PROVIDER_PSEUDO $KUBERNETES_PROVIDER_VERSION"
+    cat scripts/setup-engine.sh
+    find "$ENGINE" -type f \( -name go.mod -o -name go.sum -o -name '*.go' \) | LC_ALL=C sort | xargs cat
+  } | sha256sum | cut -c1-12
+}
+DIR=$CACHE/pulumi-$PULUMI_VERSION-$(key)
+BIN=$DIR/bin
+
+if [ "${1:-}" = "--print-bin" ]; then
+  echo "$BIN"
+  exit 0
+fi
+
+mkdir -p "$DIR"
+exec 9>"$DIR/lock"
+flock 9 # another run building the same pins waits, then finds them built
+
+if [ -f "$BIN/.complete" ]; then
+  echo "setup-engine: cached ($BIN); the cold build took:"
+  sed 's/^/  /' "$BIN/.complete"
+  echo "$BIN"
+  exit 0
+fi
+
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+LOG=$DIR/build.log
+: >"$LOG"
+mkdir -p "$WORK/bin"
+TIMES=$WORK/bin/.complete
+total_start=$(date +%s)
+
+# step NAME COMMAND...: run one build step, log its output, note its time.
+step() {
+  local name=$1 start
+  shift
+  start=$(date +%s)
+  echo "setup-engine: building $name ..." >&2
+  if ! "$@" >>"$LOG" 2>&1; then
+    echo "setup-engine: building $name failed; the end of $LOG:" >&2
+    tail -n 40 "$LOG" >&2
+    exit 1
+  fi
+  printf '%-30s %5ss\n' "$name" "$(($(date +%s) - start))" | tee -a "$TIMES" >&2
+}
+
+module_dir() { go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p'; }
+
+build_pulumi() {
+  (cd "$ENGINE/pulumi" && go build -trimpath \
+    -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
+    -o "$WORK/bin/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi)
+}
+
+build_language_python() {
+  (cd "$ENGINE/language-python" && go build -trimpath \
+    -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
+    -o "$WORK/bin/pulumi-language-python" .)
+  # The host runs this script (from the same sdk/v3 release) with the program's Python.
+  local sdk
+  sdk=$(module_dir "github.com/pulumi/pulumi/sdk/v3@$(required language-python github.com/pulumi/pulumi/sdk/v3)")
+  install -m 755 "$sdk/python/cmd/pulumi-language-python-exec" "$WORK/bin/pulumi-language-python-exec"
+}
+
+build_kubernetes_provider() {
+  # Its main package embeds schema files that `go generate` writes, so it builds in a writable copy.
+  local src copy=$WORK/pulumi-kubernetes
+  src=$(module_dir "$KUBERNETES_PROVIDER_MODULE@$KUBERNETES_PROVIDER_PSEUDO")
+  cp -r "$src" "$copy"
+  chmod -R u+w "$copy"
+  (cd "$copy" &&
+    go mod edit -dropreplace=github.com/pulumi/pulumi-kubernetes/sdk/v4 \
+      -require="github.com/pulumi/pulumi-kubernetes/sdk/v4@v$KUBERNETES_PROVIDER_VERSION" &&
+    (cd cmd/pulumi-resource-kubernetes && VERSION=$KUBERNETES_PROVIDER_VERSION go generate ./main.go) &&
+    go build -trimpath \
+      -ldflags "-s -w -X $KUBERNETES_PROVIDER_MODULE/pkg/version.Version=$KUBERNETES_PROVIDER_VERSION" \
+      -o "$WORK/bin/pulumi-resource-kubernetes" ./cmd/pulumi-resource-kubernetes)
+}
+
+build_etcd() {
+  (cd "$ENGINE/etcd" && go build -trimpath -ldflags "-s -w" -o "$WORK/bin/etcd" .)
+}
+
+build_kube_apiserver() {
+  local minor=${KUBERNETES_VERSION#v1.}
+  minor=${minor%%.*}
+  (cd "$ENGINE/kube-apiserver" && go build -trimpath \
+    -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION \
+      -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor \
+      -X k8s.io/component-base/version.gitTreeState=clean" \
+    -o "$WORK/bin/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver)
+}
+
+step "pulumi $PULUMI_VERSION" build_pulumi
+step "pulumi-language-python" build_language_python
+step "pulumi-resource-kubernetes $KUBERNETES_PROVIDER_VERSION" build_kubernetes_provider
+step "etcd $(required etcd go.etcd.io/etcd/server/v3)" build_etcd
+step "kube-apiserver $KUBERNETES_VERSION" build_kube_apiserver
+printf '%-30s %5ss\n' "total" "$(($(date +%s) - total_start))" | tee -a "$TIMES" >&2
+
+rm -rf "$BIN"
+mv "$WORK/bin" "$BIN"
+echo "$BIN"

@@ -1,0 +1,111 @@
+"""The engine binaries scripts/setup-engine.sh builds work together: the CLI is the pinned release,
+the language host runs a Python program from the project's virtualenv under a local file backend,
+and the Kubernetes provider creates, and deletes, a ConfigMap in a real kube-apiserver."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+from tests.engine.cluster import Cluster
+from tests.engine.conftest import ROOT, Engine
+
+ENGINE_MODULES = ROOT / "tools" / "engine"
+
+
+def pinned(module: str, requirement: str) -> str:
+    """The version tools/engine/<module>/go.mod pins `requirement` to (what setup-engine.sh builds)."""
+    for line in (ENGINE_MODULES / module / "go.mod").read_text().splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0] == requirement:
+            return parts[1]
+    raise AssertionError(f"{requirement} is not required in tools/engine/{module}/go.mod")
+
+
+def project(folder: Path, name: str, program: str) -> Path:
+    """A Pulumi project in `folder` whose program runs in this clone's .venv."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "Pulumi.yaml").write_text(
+        f"name: {name}\nruntime:\n  name: python\n  options:\n    virtualenv: {ROOT / '.venv'}\n"
+    )
+    (folder / "__main__.py").write_text(textwrap.dedent(program))
+    return folder
+
+
+def outputs(engine: Engine, folder: Path, backend: str) -> dict[str, object]:
+    done = engine.run(["stack", "output", "--json", "--show-secrets"], folder, {"PULUMI_BACKEND_URL": backend})
+    return dict(json.loads(done.stdout))
+
+
+def test_cli_is_the_pinned_release(engine: Engine) -> None:
+    done = engine.run(["version"], ROOT)
+    assert done.stdout.strip() == pinned("pulumi", "github.com/pulumi/pulumi/pkg/v3")
+
+
+def test_python_program_runs_under_a_file_backend(engine: Engine, pulumi_backend: str, tmp_path: Path) -> None:
+    folder = project(
+        tmp_path / "hello",
+        "engine-hello",
+        """\
+        import sys
+
+        import pulumi
+
+        pulumi.export("greeting", f"hello from {pulumi.get_stack()}")
+        pulumi.export("prefix", sys.prefix)
+        """,
+    )
+    engine.run(["login", pulumi_backend], folder)
+    engine.run(["stack", "init", "dev"], folder)
+    preview = engine.run(["preview", "--non-interactive"], folder)
+    assert "+ 1 to create" in preview.stdout, preview.stdout
+    engine.run(["up", "--yes", "--non-interactive"], folder)
+    exported = outputs(engine, folder, pulumi_backend)
+    assert exported["greeting"] == "hello from dev"
+    # The program ran in the virtualenv Pulumi.yaml names, not in whatever Python is on PATH.
+    assert Path(str(exported["prefix"])).resolve() == (ROOT / ".venv").resolve()
+    state = list(Path(pulumi_backend.removeprefix("file://")).rglob("dev.json"))
+    assert state, "the file backend holds no state for the stack"
+
+
+def test_api_server_answers(kube_cluster: Cluster) -> None:
+    status, version = kube_cluster.request("/version")
+    assert status == 200
+    assert isinstance(version, dict)
+    assert version["gitVersion"] == pinned("kube-apiserver", "k8s.io/kubernetes")
+    status, _ = kube_cluster.request("/api/v1/namespaces/default")
+    assert status == 200
+
+
+def test_kubernetes_provider_creates_and_deletes_a_config_map(
+    engine: Engine, kube_cluster: Cluster, pulumi_backend: str, tmp_path: Path
+) -> None:
+    folder = project(
+        tmp_path / "configmap",
+        "engine-configmap",
+        """\
+        import pulumi
+        import pulumi_kubernetes as k8s
+
+        settings = k8s.core.v1.ConfigMap(
+            "settings",
+            metadata={"name": "engine-settings", "namespace": "default"},
+            data={"bucket": "acme-labels"},
+        )
+        pulumi.export("name", settings.metadata["name"])
+        """,
+    )
+    env = {"PULUMI_BACKEND_URL": pulumi_backend, **kube_cluster.env()}
+    engine.run(["stack", "init", "dev"], folder, env)
+    engine.run(["up", "--yes", "--non-interactive"], folder, env)
+    assert outputs(engine, folder, pulumi_backend)["name"] == "engine-settings"
+
+    status, body = kube_cluster.request("/api/v1/namespaces/default/configmaps/engine-settings")
+    assert status == 200, body
+    assert isinstance(body, dict)
+    assert body["data"] == {"bucket": "acme-labels"}
+
+    engine.run(["destroy", "--yes", "--non-interactive"], folder, env)
+    status, _ = kube_cluster.request("/api/v1/namespaces/default/configmaps/engine-settings")
+    assert status == 404
