@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 from tests.engine import chart_repo
-from tests.engine.kube import Kube
 from tests.engine.conftest import Engine
+from tests.engine.kube import Kube
 from tests.engine.lifecycle import (
     RELEASE,
     SKIP_AWAIT,
@@ -397,7 +397,9 @@ def cleanup(stack: Stack, kube: Kube, plan: Declaration) -> None:
         kube.delete_namespace(namespace)
 
 
-def test_a_stack_that_breaks_a_promise_fails_the_preview_with_the_packs_message(engine: Engine, tmp_path: Path) -> None:
+def test_a_stack_that_breaks_a_promise_fails_the_preview_with_the_packs_message(
+    session: Session, tmp_path: Path
+) -> None:
     source = tmp_path / "Pulumi.unprotected.yaml"
     text = (PROJECT_DIR / "examples" / "Pulumi.compose.yaml").read_text()
     source.write_text(text.rstrip() + "\n  labelstudio:protect: false\n")
