@@ -59,8 +59,18 @@ SECRET_TYPE = "kubernetes:core/v1:Secret"
 PROVIDER_ADDED = {
     NAMESPACE_TYPE: {"apiVersion", "kind", "metadata.name"},
     SECRET_TYPE: {"apiVersion", "kind", "metadata.name"},
-    RELEASE: {SKIP_AWAIT},
+    # The Release's Check fills in every Helm option the program leaves at its default.
+    RELEASE: {
+        SKIP_AWAIT,
+        *"allowNullValues atomic cleanupOnFail createNamespace dependencyUpdate description devel".split(),
+        *"disableCRDHooks disableOpenapiValidation disableWebhooks forceUpdate keyring lint postrender".split(),
+        *"recreatePods renderSubchartNotes replace resetValues reuseValues skipCrds timeout verify".split(),
+        *"waitForJobs".split(),
+        *(f"repositoryOpts.{key}" for key in ("caFile", "certFile", "keyFile", "password", "username")),
+    },
 }
+# What the SDK sends that the real provider's Check drops: the Release's `compat` marker.
+PROVIDER_DROPPED = {RELEASE: {"compat"}}
 
 
 # -- the session: one API server, one chart repository, one backend ----------------------------
@@ -121,6 +131,7 @@ def input_differences(kind: str, planned: dict[str, Any], registered: dict[str, 
     """Where the engine's inputs differ from the plan's, as paths (never values: they may be secret).
     Paths the real Kubernetes provider adds (PROVIDER_ADDED) are not differences."""
     allowed = PROVIDER_ADDED.get(kind, set())
+    dropped = PROVIDER_DROPPED.get(kind, set())
     found: list[str] = []
 
     def walk(plan_value: Any, engine_value: Any, path: str) -> None:
@@ -128,6 +139,8 @@ def input_differences(kind: str, planned: dict[str, Any], registered: dict[str, 
             for key in sorted(set(plan_value) | set(engine_value)):
                 child = f"{path}.{key}".lstrip(".")
                 if key not in plan_value and child in allowed:
+                    continue
+                if key not in engine_value and child in dropped:
                     continue
                 if key.startswith("__"):
                     continue
@@ -183,6 +196,8 @@ def _env(container: dict[str, Any]) -> list[dict[str, Any]]:
     """A container's environment, with what the API server defaults taken out."""
     env = json.loads(json.dumps(container.get("env") or []))
     for variable in env:
+        if variable.get("value") == "":
+            del variable["value"]  # the API server stores an empty value as none (omitempty)
         field_ref = (variable.get("valueFrom") or {}).get("fieldRef")
         if field_ref:
             field_ref.pop("apiVersion", None)
@@ -230,15 +245,21 @@ def check_kubernetes(kube: Kube, plan: Declaration) -> None:
         assert live is not None, f"the chart's {manifest['kind']} {name} is not in the cluster"
         if manifest["kind"] == "ServiceAccount":
             want = manifest["metadata"].get("annotations") or {}
-            assert (live["metadata"].get("annotations") or {}) == want, f"ServiceAccount {name}'s annotations"
+            annotations = live["metadata"].get("annotations") or {}
+            ours = {key: value for key, value in annotations.items() if not key.startswith("meta.helm.sh/")}
+            assert ours == want, f"ServiceAccount {name}'s annotations"  # Helm adds its own meta.helm.sh ones
             continue
         rendered, served = manifest["spec"]["template"]["spec"], live["spec"]["template"]["spec"]
         assert served.get("serviceAccountName") == rendered.get("serviceAccountName"), name
         assert _volumes(served) == _volumes(rendered), f"Deployment {name}'s volumes"
         for want_container in rendered["containers"]:
             (got_container,) = [c for c in served["containers"] if c["name"] == want_container["name"]]
-            same = _env(got_container) == _env(want_container)
-            assert same, f"Deployment {name}, container {want_container['name']}: the environment differs"
+            served_env = {v["name"]: v for v in _env(got_container)}
+            rendered_env = {v["name"]: v for v in _env(want_container)}
+            differing = sorted(
+                k for k in served_env.keys() | rendered_env.keys() if served_env.get(k) != rendered_env.get(k)
+            )
+            assert not differing, f"Deployment {name}, container {want_container['name']}: {differing} differ"
             assert got_container.get("volumeMounts") == want_container.get("volumeMounts"), name
 
 
