@@ -328,7 +328,23 @@ def stack_id(path: Path) -> str:
     return path.name.removeprefix("Pulumi.").removesuffix(".yaml")
 
 
-@pytest.mark.parametrize("stack_file", STACK_FILES, ids=stack_id)
+# Found by this suite: chart 2.0.5's configuration check (templates/NOTES.txt, ls.checkConfig)
+# refuses Label Studio Enterprise without `global.redisConfig.host`, which these stacks do not
+# set, so Helm refuses the release. Strict: the test fails once the stacks are fixed, to drop this.
+ENTERPRISE_WITHOUT_REDIS = {"prod", "staging", "gcp-prod"}
+
+
+def stack_params() -> list[Any]:
+    reason = "chart 2.0.5 refuses Enterprise without global.redisConfig.host (found by the engine suite)"
+    return [
+        pytest.param(path, marks=pytest.mark.xfail(strict=True, reason=reason))
+        if stack_id(path) in ENTERPRISE_WITHOUT_REDIS
+        else path
+        for path in STACK_FILES
+    ]
+
+
+@pytest.mark.parametrize("stack_file", stack_params(), ids=stack_id)
 def test_the_stack_under_the_real_engine(session: Session, kube: Kube, stack_file: Path, tmp_path: Path) -> None:
     log = tmp_path / "operations.jsonl"
     stack_file, referenced = other_stacks(stack_file, tmp_path / "rewritten")
