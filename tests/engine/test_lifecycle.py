@@ -58,7 +58,9 @@ SECRET_TYPE = "kubernetes:core/v1:Secret"
 # Found by running it (docs/development.md); anything else the engine holds is a plan defect.
 PROVIDER_ADDED = {
     NAMESPACE_TYPE: {"apiVersion", "kind", "metadata.name"},
-    SECRET_TYPE: {"apiVersion", "kind", "metadata.name"},
+    # The provider may turn a Secret's stringData into base64 data in its Check; the Secret's
+    # content is compared in the cluster instead (check_kubernetes).
+    SECRET_TYPE: {"apiVersion", "kind", "metadata.name", "data"},
     # The Release's Check fills in every Helm option the program leaves at its default.
     RELEASE: {
         SKIP_AWAIT,
@@ -72,7 +74,7 @@ PROVIDER_ADDED = {
 # Where the real provider decides secrecy itself, key by key.
 PROVIDER_RESECRETS = {SECRET_TYPE: "stringData."}
 # What the SDK sends that the real provider's Check drops: the Release's `compat` marker.
-PROVIDER_DROPPED = {RELEASE: {"compat"}}
+PROVIDER_DROPPED = {RELEASE: {"compat"}, SECRET_TYPE: {"stringData"}}
 
 
 # -- the session: one API server, one chart repository, one backend ----------------------------
