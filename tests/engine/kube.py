@@ -42,7 +42,8 @@ class Kube:
         context_name = config.get("current-context") or config["contexts"][0]["name"]
         context = next(c["context"] for c in config["contexts"] if c["name"] == context_name)
         cluster = next(c["cluster"] for c in config["clusters"] if c["name"] == context["cluster"])
-        user = next((u["user"] for u in config.get("users") or [] if u["name"] == context.get("user")), {})
+        users = config.get("users") or []
+        user: dict[str, Any] = next((u["user"] for u in users if u["name"] == context.get("user")), {})
         self.server = cluster["server"].rstrip("/")
         self.headers = {"Accept": "application/json"}
         self.context: ssl.SSLContext | None = None

@@ -64,10 +64,27 @@ PROVIDER_ADDED = {
     # The Release's Check fills in every Helm option the program leaves at its default.
     RELEASE: {
         SKIP_AWAIT,
-        *"allowNullValues atomic cleanupOnFail createNamespace dependencyUpdate description devel".split(),
-        *"disableCRDHooks disableOpenapiValidation disableWebhooks forceUpdate keyring lint postrender".split(),
-        *"recreatePods renderSubchartNotes replace resetValues reuseValues skipCrds timeout verify".split(),
-        *"waitForJobs".split(),
+        *["allowNullValues", "atomic", "cleanupOnFail", "createNamespace", "dependencyUpdate", "description", "devel"],
+        *[
+            "disableCRDHooks",
+            "disableOpenapiValidation",
+            "disableWebhooks",
+            "forceUpdate",
+            "keyring",
+            "lint",
+            "postrender",
+        ],
+        *[
+            "recreatePods",
+            "renderSubchartNotes",
+            "replace",
+            "resetValues",
+            "reuseValues",
+            "skipCrds",
+            "timeout",
+            "verify",
+        ],
+        *["waitForJobs"],
         *(f"repositoryOpts.{key}" for key in ("caFile", "certFile", "keyFile", "password", "username")),
     },
 }
@@ -426,8 +443,8 @@ def full_lifecycle(stack: Stack, kube: Kube, plan: Declaration, export: dict[str
         unnamed = [r.urn for r in protected if r.urn not in text and r.name not in text]
         assert not unnamed, f"pulumi destroy did not name the protected resources {unnamed}"
         kept = {(r.type, r.name) for r in protected}
-        deleted = [o for o in operations(log) if o["op"] == "delete" and (o["type"], o["name"]) in kept]
-        assert not deleted, "a protected resource was deleted"
+        lost = [o for o in operations(log) if o["op"] == "delete" and (o["type"], o["name"]) in kept]
+        assert not lost, "a protected resource was deleted"
         stack.cli("state", "unprotect", "--all", "--yes", "--stack", stack.name)
     with NamespaceController(kube):
         stack.destroy()

@@ -39,7 +39,8 @@ class Plugin:
         )
         assert self.process.stdout is not None
         port = self.process.stdout.readline().strip()
-        assert port.isdigit(), f"the plugin printed {port!r}, not its port: {self.process.stderr.read()}"
+        errors = self.process.stderr.read() if self.process.stderr else ""
+        assert port.isdigit(), f"the plugin printed {port!r}, not its port: {errors}"
         self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
 
