@@ -87,11 +87,11 @@ _NOT_JSON = {
 }
 
 
-def json_value_problem(value: Any) -> tuple[tuple[str | int, ...], str] | None:
+def json_value_problem(value: Any, max_nesting: int = MAX_NESTING) -> tuple[tuple[str | int, ...], str] | None:
     """Where and why `value` is not plain JSON data that stack configuration can hold, or None.
 
     JSON is what Pulumi passes a program, so a setting may only hold objects with text keys,
-    lists, text, numbers, true/false and null, at most MAX_NESTING levels deep and of bounded
+    lists, text, numbers, true/false and null, at most `max_nesting` levels deep and of bounded
     size. The walk is iterative and stops at a node budget, so a value that shares its parts
     (a YAML alias bomb) costs no more than a plain one.
     """
@@ -102,8 +102,8 @@ def json_value_problem(value: Any) -> tuple[tuple[str | int, ...], str] | None:
         nodes += 1
         if nodes > _MAX_NODES:
             return (), f"is too large: more than {_MAX_NODES} values once expanded (YAML aliases count each time)"
-        if isinstance(item, TooDeep) or len(path) > MAX_NESTING:
-            return path[:MAX_NESTING], f"is nested deeper than {MAX_NESTING} levels"
+        if isinstance(item, TooDeep) or len(path) > max_nesting:
+            return path[:max_nesting], f"is nested deeper than {max_nesting} levels"
         if isinstance(item, dict):
             for key, child in item.items():
                 if not isinstance(key, str):

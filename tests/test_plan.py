@@ -138,8 +138,10 @@ BASES = {
 HOSTILE_LINES = {
     "newline": ('  labelstudio:folder: "media\\n"', "labelstudio:folder"),
     "duplicate": ("  labelstudio:protect: true\n  labelstudio:protect: false", "labelstudio:protect"),
-    "date": ("  labelstudio:helmValues:\n    image:\n      tag: 2024-01-01", "labelstudio:helmValues.image.tag"),
-    "binary": ("  labelstudio:folder: !!binary aGVsbG8=", "labelstudio:folder"),
+    # The CLI passes an unquoted date as Go prints it ("2024-01-01 00:00:00 +0000 UTC"): no URL.
+    "date": ("  labelstudio:corsOrigins: [2024-01-01]", "labelstudio:corsOrigins[0]"),
+    # The CLI passes !!binary decoded: here "media" and a line break.
+    "binary": ("  labelstudio:folder: !!binary bWVkaWEK", "labelstudio:folder"),
     "set": (
         "  labelstudio:corsOrigins: !!set {https://a.example.com, https://b.example.com}",
         "labelstudio:corsOrigins",
@@ -324,3 +326,19 @@ def test_one_output_is_printed_before_anything_is_deployed_and_never_a_secret(tm
     assert secret.returncode == 1 and "is secret" in secret.stderr and "STORAGE_AWS" not in secret.stdout
     missing = plan(str(compose), "--output", "serverPolicy")
     assert missing.returncode == 1 and "has no output 'serverPolicy'" in missing.stderr
+
+
+def test_an_unquoted_date_reaches_the_program_as_the_cli_passes_it_and_the_plan_says_so(tmp_path):
+    """The CLI (go-yaml v3, then Pulumi's config) passes `2024-01-01` as Go prints a time, checked
+    against the real CLI in tests/engine/test_stack_files_cli.py; the plan does the same and says how
+    to pass the date as written."""
+    path = tmp_path / "Pulumi.dated.yaml"
+    path.write_text("config:\n" + "\n".join(f"  {k}: {v}" for k, v in BASES["aws"].items()) + "\n"
+                    "  labelstudio:target: compose\n  labelstudio:bucket: 2024-01-01\n")  # fmt: skip
+    result = plan_stack(path)
+    assert result.failed and result.declaration.resources == []
+    assert (
+        "labelstudio:bucket '2024-01-01 00:00:00 +0000 UTC' is not a valid S3 bucket name" in result.declaration.error
+    )
+    (note,) = [note for note in result.declaration.notes if "date" in note]
+    assert note.startswith("labelstudio:bucket: a date written unquoted (2024-01-01)") and "quote it" in note

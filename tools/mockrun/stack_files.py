@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from components.problems import json_value_problem, setting_name
+from tools.mockrun.go_yaml import GoYamlLoader, WrittenAs, go_float_text, go_key_text, json_number
 
 SECURE_PLACEHOLDER = "[secret]"
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -33,9 +34,10 @@ class StackFileError(ValueError):
     """A stack or project file that cannot be read as configuration; the message says where."""
 
 
-class _StackFileLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, refusing what YAML forbids (duplicate keys) and bounding the cost:
-    nesting and aliases are limited while the document is composed, before any value exists."""
+class _StackFileLoader(GoYamlLoader):
+    """PyYAML's safe loader reading scalars as the CLI's go-yaml does (go_yaml.py), refusing what
+    YAML forbids (duplicate keys) and bounding the cost: nesting and aliases are limited while
+    the document is composed, before any value exists."""
 
     def __init__(self, stream: str):
         super().__init__(stream)
@@ -88,13 +90,21 @@ def load_yaml_file(path: Path) -> Any:
 
 
 def config_problems(values: dict[Any, Any]) -> list[str]:
-    """What in stack-file config the CLI could not pass to a program as JSON, naming each key."""
+    """What in stack-file config the CLI refuses to pass to a program, naming each key: keys it
+    cannot parse, and values JSON cannot hold. Nesting is the program's to bound (its settings
+    name the key), as the CLI passes any depth YAML reads."""
     problems = []
     for key, value in values.items():
         if not isinstance(key, str) or not key:
             problems.append(f"the config key {key!r} is not text; write keys as <namespace>:<name>")
             continue
-        found = json_value_problem(value)
+        if ":" in key and config_key(key) is None:
+            problems.append(
+                f"the config key {key!r} is not <namespace>:<name>, which the Pulumi CLI refuses; "
+                "write a setting inside an object nested under the object's key"
+            )
+            continue
+        found = json_value_problem(value, MAX_YAML_NESTING)
         if found:
             problems.append(f"{setting_name(key, found[0])}: {found[1]}")
     return problems
@@ -139,13 +149,28 @@ def _encode(value: Any) -> tuple[Any, bool]:
     if isinstance(value, list):
         items = [_encode(item) for item in value]
         return [item for item, _ in items], any(secret for _, secret in items)
+    if isinstance(value, float):
+        return json_number(value), False
     return value, False
+
+
+def _written_as(value: Any, path: tuple[str | int, ...]) -> list[tuple[tuple[str | int, ...], WrittenAs]]:
+    """Where a value holds text the CLI made of something not written as text (a date)."""
+    if isinstance(value, WrittenAs):
+        return [(path, value)]
+    if isinstance(value, dict):
+        return [found for key, item in value.items() for found in _written_as(item, (*path, key))]
+    if isinstance(value, list):
+        return [found for index, item in enumerate(value) for found in _written_as(item, (*path, index))]
+    return []
 
 
 def _as_cli_string(value: Any) -> str:
     """How the CLI hands a config value to a program: scalars as text, the rest as JSON."""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float):
+        return go_float_text(value)
     if isinstance(value, (dict, list)):
         return json.dumps(value)
     if value is None:
@@ -159,8 +184,40 @@ def project_dir_for(stack_file: Path) -> Path:
     return directory if (directory / "Pulumi.yaml").exists() and (directory / "__main__.py").exists() else PROJECT_DIR
 
 
+def config_key(key: str) -> str | None:
+    """The key as the CLI parses it (config.ParseKey): `namespace:name`, the older
+    `namespace:config:name` as `namespace:name`, or None when it is neither."""
+    parts = key.split(":")
+    if len(parts) == 2 and all(parts):
+        return key
+    if len(parts) == 3 and parts[1] == "config" and parts[0] and parts[2]:
+        return f"{parts[0]}:{parts[2]}"
+    return None
+
+
+def _text_keys(value: Any, done: dict[int, Any] | None = None) -> Any:
+    """Mapping keys inside a value made text as the CLI makes them (`1:` is the key "1"). A part
+    shared through YAML aliases is converted once and stays shared, so an alias bomb costs no
+    more here than it is written; config_problems then refuses it by size."""
+    done = {} if done is None else done
+    if id(value) in done:
+        return done[id(value)]
+    if isinstance(value, dict):
+        converted: Any = {}
+        done[id(value)] = converted
+        converted.update({go_key_text(key): _text_keys(item, done) for key, item in value.items()})
+        return converted
+    if isinstance(value, list):
+        items: list[Any] = []
+        done[id(value)] = items
+        items.extend(_text_keys(item, done) for item in value)
+        return items
+    return value
+
+
 def encode_config(values: dict[str, Any], project: str) -> tuple[dict[str, str], list[str]]:
     """Stack-file config as the CLI passes it to a program: `namespace:key` to text, and secret keys."""
+    values = {key: _text_keys(value) for key, value in values.items()}
     problems = config_problems(values)
     if problems:
         listed = "\n".join(f"  - {problem}" for problem in problems)
@@ -168,7 +225,7 @@ def encode_config(values: dict[str, Any], project: str) -> tuple[dict[str, str],
     config: dict[str, str] = {}
     secret_keys: list[str] = []
     for key, value in values.items():
-        full_key = key if ":" in key else f"{project}:{key}"
+        full_key = (config_key(key) or key) if ":" in key else f"{project}:{key}"
         plain, secret = _encode(value)
         config[full_key] = _as_cli_string(plain)
         if secret:
@@ -204,6 +261,12 @@ def read_stack_config(
             merged[key] = declared.get("value", declared.get("default"))
     merged.update(stack_config)
     config, secret_keys = encode_config(merged, project)
+    notes += [
+        f"{setting_name(key, path)}: {written.kind} written unquoted ({written.written}), which the Pulumi CLI "
+        f"passes as the text {str(written)!r}; quote it to pass it as written"
+        for key, value in merged.items()
+        for path, written in _written_as(value, ())
+    ]
     if secret_keys:
         notes.append(
             "secure values cannot be decrypted without the Pulumi CLI; they stand in as "

@@ -1,0 +1,143 @@
+"""Just enough of a Kubernetes client for the engine suite: read objects back from the API server
+the Kubernetes provider wrote to, create the objects an administrator makes beforehand, and
+finish a namespace's deletion the way the namespace controller would (none runs here)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import ssl
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+# What a chart's objects may be: deleted by collection when a test namespace is cleared.
+NAMESPACED_COLLECTIONS = [
+    "/api/v1/namespaces/{namespace}/" + kind
+    for kind in ("secrets", "configmaps", "services", "serviceaccounts", "persistentvolumeclaims", "pods")
+] + [
+    f"/apis/{group}/namespaces/{{namespace}}/{kind}"
+    for group, kind in (
+        ("apps/v1", "deployments"),
+        ("apps/v1", "statefulsets"),
+        ("apps/v1", "replicasets"),
+        ("batch/v1", "jobs"),
+        ("networking.k8s.io/v1", "ingresses"),
+        ("networking.k8s.io/v1", "networkpolicies"),
+        ("policy/v1", "poddisruptionbudgets"),
+        ("rbac.authorization.k8s.io/v1", "roles"),
+        ("rbac.authorization.k8s.io/v1", "rolebindings"),
+    )
+]
+
+
+class Kube:
+    def __init__(self, kubeconfig: Path):
+        config = yaml.safe_load(Path(kubeconfig).read_text())
+        context_name = config.get("current-context") or config["contexts"][0]["name"]
+        context = next(c["context"] for c in config["contexts"] if c["name"] == context_name)
+        cluster = next(c["cluster"] for c in config["clusters"] if c["name"] == context["cluster"])
+        users = config.get("users") or []
+        user: dict[str, Any] = next((u["user"] for u in users if u["name"] == context.get("user")), {})
+        self.server = cluster["server"].rstrip("/")
+        self.headers = {"Accept": "application/json"}
+        self.context: ssl.SSLContext | None = None
+        if self.server.startswith("https"):
+            self.context = ssl.create_default_context()
+            if cluster.get("insecure-skip-tls-verify"):
+                self.context.check_hostname = False
+                self.context.verify_mode = ssl.CERT_NONE
+            elif cluster.get("certificate-authority-data"):
+                self.context.load_verify_locations(
+                    cadata=base64.b64decode(cluster["certificate-authority-data"]).decode()
+                )
+            elif cluster.get("certificate-authority"):
+                self.context.load_verify_locations(cluster["certificate-authority"])
+            cert, key = self._client_files(user)
+            if cert:
+                self.context.load_cert_chain(cert, key)
+        if user.get("token"):
+            self.headers["Authorization"] = f"Bearer {user['token']}"
+
+    @staticmethod
+    def _client_files(user: dict[str, Any]) -> tuple[str | None, str | None]:
+        if user.get("client-certificate-data"):
+            folder = Path(tempfile.mkdtemp(prefix="kube-client-"))
+            (folder / "cert.pem").write_bytes(base64.b64decode(user["client-certificate-data"]))
+            (folder / "key.pem").write_bytes(base64.b64decode(user["client-key-data"]))
+            return str(folder / "cert.pem"), str(folder / "key.pem")
+        return user.get("client-certificate"), user.get("client-key")
+
+    def request(self, method: str, path: str, body: Any = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        headers = dict(self.headers)
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        request = urllib.request.Request(self.server + path, data=data, method=method, headers=headers)
+        with urllib.request.urlopen(request, context=self.context, timeout=30) as response:
+            text = response.read()
+        return json.loads(text) if text else None
+
+    def get(self, path: str) -> Any | None:
+        try:
+            return self.request("GET", path)
+        except urllib.error.HTTPError as error:
+            if error.code == 404:
+                return None
+            raise
+
+    def items(self, path: str) -> list[dict[str, Any]]:
+        found = self.get(path)
+        return list((found or {}).get("items") or [])
+
+    def create_namespace(self, name: str) -> None:
+        self.request(
+            "POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+        )
+
+    def create_secret(self, namespace: str, name: str, string_data: dict[str, str]) -> None:
+        body = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}, "stringData": string_data}
+        self.request("POST", f"/api/v1/namespaces/{namespace}/secrets", body)
+
+    def finalize_terminating_namespaces(self) -> list[str]:
+        """What the namespace controller does once a namespace's objects are gone: drop the
+        `kubernetes` finalizer, so the namespace itself goes. Returns the namespaces finished."""
+        finished = []
+        for namespace in self.items("/api/v1/namespaces"):
+            if namespace.get("status", {}).get("phase") != "Terminating":
+                continue
+            name = namespace["metadata"]["name"]
+            namespace["spec"]["finalizers"] = []
+            try:
+                self.request("PUT", f"/api/v1/namespaces/{name}/finalize", namespace)
+                finished.append(name)
+            except urllib.error.HTTPError as error:
+                if error.code not in (404, 409):
+                    raise
+        return finished
+
+    def delete_namespace(self, name: str, timeout: float = 30) -> None:
+        """Delete a namespace and everything in it, as the namespace controller would."""
+        for collection in NAMESPACED_COLLECTIONS:
+            try:
+                self.request("DELETE", collection.format(namespace=name))
+            except urllib.error.HTTPError as error:
+                if error.code not in (404, 405):
+                    raise
+        try:
+            self.request("DELETE", f"/api/v1/namespaces/{name}")
+        except urllib.error.HTTPError as error:
+            if error.code == 404:
+                return
+            raise
+        deadline = time.monotonic() + timeout
+        while self.get(f"/api/v1/namespaces/{name}") is not None:
+            self.finalize_terminating_namespaces()
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"namespace {name} is still there")
+            time.sleep(0.2)
