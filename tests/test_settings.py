@@ -535,3 +535,18 @@ def test_an_unknown_storage_mode_is_refused_naming_the_choices():
     found = problems(aws(storage="import"))
     assert len(found) == 1 and "labelstudio:storage" in found[0]
     assert "'create'" in found[0] and "'existing'" in found[0] and "'adopt'" in found[0]
+
+
+@pytest.mark.parametrize(
+    ("helm_values", "warned"),
+    [
+        ({}, True),
+        ({"global": {"redisConfig": {"host": "redis://redis.internal:6379/1"}}}, False),
+        ({"redis": {"enabled": True}}, False),
+    ],
+)
+def test_enterprise_without_redis_is_warned_about_as_the_chart_refuses_it(helm_values, warned):
+    _, warnings = load_settings(aws(enterprise=True, helmValues=helm_values))
+    assert any("global.redisConfig.host" in w for w in warnings) is warned
+    _, warnings = load_settings(aws(helmValues=helm_values))
+    assert not any("redisConfig" in w for w in warnings)

@@ -273,6 +273,22 @@ OWNED_PERSISTENCE_KEYS = {
 _CREDENTIAL_NAME = ("SECRET", "PASSWORD", "TOKEN", "ACCESS_KEY", "ACCOUNT_KEY", "PRIVATE_KEY")
 
 
+def enterprise_redis_warning(user_values: Mapping[str, Any], enterprise: bool) -> str | None:
+    """Chart 2.0.5's own configuration check refuses Enterprise without Redis (its rqworker queues),
+    so `helm install` fails after the storage is made: say so before anything is declared."""
+    if (
+        not enterprise
+        or _dig(user_values, "redis", "enabled") is True
+        or _dig(user_values, "global", "redisConfig", "host")
+    ):
+        return None
+    return (
+        "labelstudio:enterprise is true but labelstudio:helmValues names no Redis: the chart refuses to install "
+        "Label Studio Enterprise without one; set helmValues global.redisConfig.host "
+        "(e.g. redis://redis.example.internal:6379/1) or redis.enabled: true"
+    )
+
+
 def user_values_problems(
     user_values: Mapping[str, Any], enterprise: bool, host: str | None = None, secret: bool = False
 ) -> list[str]:
