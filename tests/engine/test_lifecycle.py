@@ -475,6 +475,7 @@ def cleanup(stack: Stack, kube: Kube, plan: Declaration) -> None:
         kube.delete_namespace(namespace)
 
 
+@pytest.mark.skip(reason="not yet run with Pulumi's Python host v3.68.0; issue 18")
 def test_a_stack_that_breaks_a_promise_fails_the_preview_with_the_packs_message(
     session: Session, tmp_path: Path
 ) -> None:
