@@ -9,7 +9,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-import yaml
+
+from tests.test_plan import AWS, stack_file
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -17,19 +18,6 @@ ROOT = Path(__file__).resolve().parent.parent
 def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True, timeout=120)
 
-
-def stack_file(tmp_path: Path, name: str, config: dict) -> Path:
-    path = tmp_path / f"Pulumi.{name}.yaml"
-    path.write_text(yaml.safe_dump({"config": config}))
-    return path
-
-
-AWS = {
-    "aws:region": "eu-west-1",
-    "labelstudio:cloud": "aws",
-    "labelstudio:bucket": "acme-labels",
-    "labelstudio:host": "https://label.example.com",
-}
 
 # -- tools.check without its extras ---------------------------------------------------------------
 
