@@ -157,10 +157,12 @@ def s3_compatible(root: Path) -> Iterator[Cloud]:
     with s3_compatible_server() as server:
         on_server = {"endpointUrl": server.endpoint, "region": REGION}
         settings = {"folder": FOLDER, "corsOrigins": ORIGINS}
+        # The administrator's stack (its serverPolicy makes the user) is a cluster's: named as nginx can resolve it.
+        in_cluster = {"endpointUrl": server.at("minio.minio.svc.cluster.local"), "region": REGION}
         in_secret = run(
             s3_compatible_stack(
                 **settings,
-                **{"s3-compatible": {**on_server, "credentialsSecret": {"name": "s"}}},
+                **{"s3-compatible": {**in_cluster, "credentialsSecret": {"name": "s"}}},
                 createNamespace=False,
             )
         )
