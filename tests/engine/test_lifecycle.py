@@ -12,7 +12,6 @@ stopping at protected resources, and what is left once protection is off.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -320,27 +319,6 @@ def namespaces_of(plan: Declaration) -> set[str]:
     return {reveal(r.inputs)["namespace"] for r in plan.of_type(RELEASE)}
 
 
-class NamespaceController:
-    """Finishes namespace deletions while it runs (no controller manager runs here)."""
-
-    def __init__(self, kube: Kube):
-        self.kube = kube
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self.stop.wait(0.5):
-            self.kube.finalize_terminating_namespaces()
-
-    def __enter__(self) -> NamespaceController:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.thread.join()
-
-
 def operations(log: Path) -> list[dict[str, str]]:
     return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
 
@@ -446,8 +424,7 @@ def full_lifecycle(stack: Stack, kube: Kube, plan: Declaration, export: dict[str
         lost = [o for o in operations(log) if o["op"] == "delete" and (o["type"], o["name"]) in kept]
         assert not lost, "a protected resource was deleted"
         stack.cli("state", "unprotect", "--all", "--yes", "--stack", stack.name)
-    with NamespaceController(kube):
-        stack.destroy()
+    stack.destroy()
     done = operations(log)
     existed = {(o["type"], o["name"]) for o in done if o["op"] in ("create", "import")}
     deleted = {(o["type"], o["name"]) for o in done if o["op"] == "delete"}
