@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+
 class Kube:
     def __init__(self, kubeconfig: Path):
         config = yaml.safe_load(Path(kubeconfig).read_text())
