@@ -23,7 +23,7 @@ from pydantic import Field, PrivateAttr, ValidationError, ValidationInfo, create
 
 from components import registry
 from components.cloud_settings import CloudSettings, Model, ProviderKey
-from components.kubernetes.chart import CHART_REPOSITORY, enterprise_redis_warning, user_values_problems
+from components.kubernetes.chart import CHART_REPOSITORY, chart_check_warnings, user_values_problems
 from components.kubernetes.chart_source import chart_repository_problem, local_chart_problem
 from components.names import (
     ORIGIN_EXAMPLE,
@@ -601,8 +601,8 @@ def load_settings(raw: Mapping[str, Any], secret_keys: frozenset[str] = frozense
     rules = cloud_settings(settings.cloud)
     if rules.settings_warnings and settings.cloud_object is not None:
         warnings += rules.settings_warnings(settings.cloud_object, settings.target)
-    redis = enterprise_redis_warning(settings.helm_values, settings.enterprise)
-    warnings += [redis] if redis else []
+    if settings.target == "kubernetes":
+        warnings += chart_check_warnings(settings.helm_values, settings.enterprise)
     return settings, warnings + provider_key_warnings(settings) + storage_warnings(settings)
 
 

@@ -537,16 +537,56 @@ def test_an_unknown_storage_mode_is_refused_naming_the_choices():
     assert "'create'" in found[0] and "'existing'" in found[0] and "'adopt'" in found[0]
 
 
+REDIS = {"global": {"redisConfig": {"host": "redis://redis.internal:6379/1"}}}
+DATABASE = {
+    "postgresql": {"enabled": False},
+    "global": {
+        "pgConfig": {
+            "host": "db.internal",
+            "dbName": "labelstudio",
+            "userName": "labelstudio",
+            "password": {"secretName": "pg", "secretKey": "password"},
+        }
+    },
+}
+DATABASE_AND_REDIS = {**DATABASE, "global": {**DATABASE["global"], **REDIS["global"]}}
+
+
 @pytest.mark.parametrize(
-    ("helm_values", "warned"),
+    ("enterprise", "helm_values", "warned_about"),
     [
-        ({}, True),
-        ({"global": {"redisConfig": {"host": "redis://redis.internal:6379/1"}}}, False),
-        ({"redis": {"enabled": True}}, False),
+        # Chart 2.0.5's _checkConfig.tpl: Enterprise needs a Redis and refuses the bundled databases.
+        (True, {}, ["bundled postgresql on", "names no Redis"]),
+        (True, REDIS, ["bundled postgresql on"]),
+        (True, {**REDIS, "redis": {"enabled": True}}, ["bundled postgresql and redis on"]),
+        (True, DATABASE_AND_REDIS, []),
+        (True, {"ci": True, **REDIS}, []),
+        (True, {"checkConfig": {"skipEnvValues": True}, "postgresql": {"enabled": False}}, []),
+        (
+            True,
+            {
+                **DATABASE_AND_REDIS,
+                "global": {
+                    **DATABASE_AND_REDIS["global"],
+                    "redisConfig": {
+                        "host": "redis://redis.internal:6379/1",
+                        "ssl": {"redisSslSecretName": "redis-tls"},
+                    },
+                },
+            },
+            ["rediss://"],
+        ),
+        # Any edition: the bundled PostgreSQL off needs the database named.
+        (False, {}, []),
+        (False, {"postgresql": {"enabled": False}}, ["global.pgConfig.host, global.pgConfig.dbName"]),
+        (False, DATABASE, []),
     ],
 )
-def test_enterprise_without_redis_is_warned_about_as_the_chart_refuses_it(helm_values, warned):
-    _, warnings = load_settings(aws(enterprise=True, helmValues=helm_values))
-    assert any("global.redisConfig.host" in w for w in warnings) is warned
-    _, warnings = load_settings(aws(helmValues=helm_values))
-    assert not any("redisConfig" in w for w in warnings)
+def test_what_the_charts_own_check_refuses_is_warned_about_before_anything_is_made(
+    enterprise, helm_values, warned_about
+):
+    _, warnings = load_settings(aws(enterprise=enterprise, helmValues=helm_values))
+    chart = [w for w in warnings if "chart 2.0.5" in w]
+    assert len(chart) == len(warned_about), chart
+    for warning, expected in zip(chart, warned_about, strict=True):
+        assert warning.startswith("labelstudio:helmValues ") and expected in warning, warning

@@ -273,20 +273,50 @@ OWNED_PERSISTENCE_KEYS = {
 _CREDENTIAL_NAME = ("SECRET", "PASSWORD", "TOKEN", "ACCESS_KEY", "ACCOUNT_KEY", "PRIVATE_KEY")
 
 
-def enterprise_redis_warning(user_values: Mapping[str, Any], enterprise: bool) -> str | None:
-    """Chart 2.0.5's own configuration check refuses Enterprise without Redis (its rqworker queues),
-    so `helm install` fails after the storage is made: say so before anything is declared."""
-    if (
-        not enterprise
-        or _dig(user_values, "redis", "enabled") is True
-        or _dig(user_values, "global", "redisConfig", "host")
-    ):
-        return None
-    return (
-        "labelstudio:enterprise is true but labelstudio:helmValues names no Redis: the chart refuses to install "
-        "Label Studio Enterprise without one; set helmValues global.redisConfig.host "
-        "(e.g. redis://redis.example.internal:6379/1) or redis.enabled: true"
-    )
+# global.pgConfig's keys chart 2.0.5 requires once its bundled PostgreSQL is off.
+_DATABASE_KEYS = ("host", "dbName", "userName", "password.secretName", "password.secretKey")
+
+
+def chart_check_warnings(user_values: Mapping[str, Any], enterprise: bool) -> list[str]:
+    """What chart 2.0.5's own configuration check (templates/_checkConfig.tpl) refuses: `helm install`
+    fails on it after the storage is made, so the plan says so before anything is declared. Warnings,
+    not refusals: a chart from chartPath or a mirror may check otherwise. The chart's own switches are
+    honoured: `ci` (its bundled databases allowed) and `checkConfig.skipEnvValues` (no database or
+    Redis required)."""
+    warnings = []
+    ci = _dig(user_values, "ci") is True
+    skip_env = _dig(user_values, "checkConfig", "skipEnvValues") is True
+    bundled_postgres = _dig(user_values, "postgresql", "enabled") is not False  # the chart's default: on
+    bundled_redis = _dig(user_values, "redis", "enabled") is True  # the chart's default: off
+    redis_host = _dig(user_values, "global", "redisConfig", "host")
+    if enterprise and not ci and (bundled_postgres or bundled_redis):
+        bundled = [name for name, on in (("postgresql", bundled_postgres), ("redis", bundled_redis)) if on]
+        warnings.append(
+            f"leaves the chart's bundled {' and '.join(bundled)} on, which chart 2.0.5 refuses for Label Studio "
+            'Enterprise ("provided Helm chart dependencies should be used only for CI purposes"); set '
+            + " and ".join(f"{name}.enabled: false" for name in bundled)
+            + (" with global.pgConfig naming your database" if bundled_postgres else "")
+            + (" and global.redisConfig.host naming your Redis" if bundled_redis else "")
+        )
+    if enterprise and not skip_env and not bundled_redis and not redis_host:
+        warnings.append(
+            "names no Redis, which chart 2.0.5 requires for Label Studio Enterprise (its queues): set "
+            "global.redisConfig.host (e.g. redis://redis.example.internal:6379/1)"
+        )
+    if not skip_env and not bundled_postgres:
+        missing = [key for key in _DATABASE_KEYS if not _dig(user_values, "global", "pgConfig", *key.split("."))]
+        if missing:
+            warnings.append(
+                "turns the chart's bundled PostgreSQL off without naming the database chart 2.0.5 then "
+                f"requires: set {', '.join(f'global.pgConfig.{key}' for key in missing)}"
+            )
+    tls_secret = _dig(user_values, "global", "redisConfig", "ssl", "redisSslSecretName")
+    if enterprise and tls_secret and not str(redis_host or "").startswith("rediss://"):
+        warnings.append(
+            "sets global.redisConfig.ssl.redisSslSecretName but global.redisConfig.host does not start with "
+            "rediss://, which chart 2.0.5 requires for Redis over TLS"
+        )
+    return [f"labelstudio:helmValues {w}" for w in warnings]
 
 
 def user_values_problems(
