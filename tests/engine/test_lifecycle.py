@@ -198,10 +198,17 @@ def secret_leaves(value: Any, path: str = "", inside: bool = False) -> set[str]:
 
 def plan_differences(plan: Declaration, export: dict[str, Any]) -> list[str]:
     """Every way the engine's registrations differ from the plan's (outputs aside)."""
-    registered = {r["urn"]: r for r in resources(export)}
+    registered = {r["urn"]: r for r in resources(export) if not r.get("external")}
+    # Resources the program reads (another stack's outputs through a StackReference): the engine
+    # keeps them as external, the plan notes each read.
+    read = {(r["type"], r["urn"].rsplit("::", 1)[-1]) for r in resources(export) if r.get("external")}
     stack_urn = next(r["urn"] for r in export["deployment"]["resources"] if r["type"] == "pulumi:pulumi:Stack")
     planned = {r.urn: r for r in plan.resources}
     problems = [f"{urn}: the engine registered it, the plan does not show it" for urn in registered.keys() - planned]
+    problems += [
+        f"{kind} {name}: the engine read it, the plan does not say so" for kind, name in read - set(plan.reads)
+    ]
+    problems += [f"{kind} {name}: the plan reads it, the engine did not" for kind, name in set(plan.reads) - read]
     problems += [f"{urn}: the plan shows it, the engine did not register it" for urn in planned.keys() - registered]
     for urn in sorted(planned.keys() & registered.keys()):
         want, got = planned[urn], registered[urn]
@@ -388,12 +395,14 @@ def full_lifecycle(stack: Stack, kube: Kube, plan: Declaration, export: dict[str
         same = outputs["envList"] == reveal(plan.outputs["envList"])
         assert same, "envList from `pulumi stack output` is not the file the plan builds"
     plain_export = json.dumps(stack.export())
+    # What the plan marks secret somewhere and shows nowhere in plain: a value it also shows in plain
+    # (an Azure account's name, secret beside its key in the values, plain as the account) is no
+    # credential.
+    declared = [r.inputs for r in plan.resources] + [plan.outputs]
+    shown = {str(v) for values in declared for v in _leaves(values, secret=False)}
     credentials = {
-        str(value)
-        for r in plan.resources
-        for value in _secret_leaves(r.inputs)
-        if isinstance(value, str) and len(value) >= 8
-    } | {str(v) for v in _secret_leaves(plan.outputs) if isinstance(v, str) and len(v) >= 8}
+        str(v) for values in declared for v in _leaves(values, secret=True) if isinstance(v, str) and len(v) >= 8
+    } - shown
     leaked = [value for value in credentials if value in plain_export]
     assert not leaked, f"{len(leaked)} credential(s) in plain text in `pulumi stack export`"
 
@@ -402,8 +411,12 @@ def full_lifecycle(stack: Stack, kube: Kube, plan: Declaration, export: dict[str
         refused = stack.destroy(check=False)
         text = refused.stdout + refused.stderr
         assert refused.returncode != 0, "pulumi destroy deleted a stack with protected resources"
-        unnamed = [r.urn for r in protected if r.urn not in text and r.name not in text]
-        assert not unnamed, f"pulumi destroy did not name the protected resources {unnamed}"
+        # The engine deletes what is not protected and stops at the first protected resource it
+        # reaches (one that others depend on, such as an Azure account under its container, is
+        # never reached): it names that one and how to unprotect it.
+        named = [r.urn for r in protected if f'{r.urn}" cannot be deleted' in text]
+        assert named, f"pulumi destroy named no protected resource:\n{text[-4000:]}"
+        assert "pulumi state unprotect" in text, "pulumi destroy did not say how to unprotect"
         kept = {(r.type, r.name) for r in protected}
         lost = [o for o in operations(log) if o["op"] == "delete" and (o["type"], o["name"]) in kept]
         assert not lost, "a protected resource was deleted"
@@ -419,14 +432,15 @@ def full_lifecycle(stack: Stack, kube: Kube, plan: Declaration, export: dict[str
     assert not resources(stack.export()), "resources are left in the state after destroy"
 
 
-def _secret_leaves(value: Any, inside: bool = False) -> list[Any]:
+def _leaves(value: Any, secret: bool, inside: bool = False) -> list[Any]:
+    """The leaves of `value` under a Secret (`secret`), or those under none."""
     if isinstance(value, Secret):
-        return _secret_leaves(value.value, True)
+        return _leaves(value.value, secret, True) if secret else []
     if isinstance(value, dict):
-        return [leaf for item in value.values() for leaf in _secret_leaves(item, inside)]
+        return [leaf for item in value.values() for leaf in _leaves(item, secret, inside)]
     if isinstance(value, list):
-        return [leaf for item in value for leaf in _secret_leaves(item, inside)]
-    return [value] if inside else []
+        return [leaf for item in value for leaf in _leaves(item, secret, inside)]
+    return [value] if inside or not secret else []
 
 
 def cleanup(stack: Stack, kube: Kube, plan: Declaration) -> None:
