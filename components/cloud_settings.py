@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, PlainValidator
 from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
 
+from components.arguments import STORAGE_MODES
 from components.names import output_name_problem, stack_name_problem
 from components.problems import problem, type_name
 
@@ -122,7 +123,7 @@ class CloudSettings:
     # What the plan must say about the object that is not wrong for sure: (object, target) -> warnings.
     settings_warnings: Callable[[Any, str], list[str]] | None = None
     # The `labelstudio:storage` modes the cloud supports; the first is the default.
-    storage_modes: tuple[str, ...] = ("create", "existing", "adopt")
+    storage_modes: tuple[str, ...] = STORAGE_MODES
     # Why the cloud has only the storage modes it has, when it lacks some.
     storage_why: str | None = None
     # Why `manageCors` cannot be true on this cloud, when it cannot.

@@ -12,13 +12,13 @@ from typing import Any, TypedDict
 import pulumi
 from typing_extensions import NotRequired
 
+from components.arguments import STORAGE_MODES
+from components.label_studio import confidential
 from components.names import folder_problem, origin_problem
 
 # What every cloud's CORS rule allows: Label Studio's browser reads, uploads and deletes.
 CORS_METHODS = ["GET", "PUT", "POST", "DELETE", "HEAD"]
 CORS_MAX_AGE_SECONDS = 3600
-# What a storage component may do with its storage: create it, use it as it is, or adopt it.
-STORAGE_MODES = ("create", "existing", "adopt")
 
 
 def storage_tags(stack: str) -> dict[str, str]:
@@ -171,19 +171,11 @@ class StorageConnection(TypedDict):
     """A private authority that signed the storage server's certificate, for Label Studio to trust."""
 
 
-def confidential(storage_type: str, credential: str) -> bool:
-    """Whether a credential's value is a secret (an Azure account's name, handed over with its key, is not)."""
-    from components.kubernetes.chart import STORAGE_KEYS
-
-    key = STORAGE_KEYS.get(storage_type, {}).get(credential)
-    return key.confidential if key else True
-
-
 @dataclass(frozen=True)
 class StorageFacts:
     """What Label Studio needs from a storage, in Label Studio's terms and no chart's.
 
-    Settings and credentials go by the names in components/kubernetes/chart.py's STORAGE_KEYS,
+    Settings and credentials go by the names in components/label_studio.py's STORAGE_KEYS,
     which alone knows where the chart and env.list expect each.
     """
 

@@ -17,14 +17,21 @@ import copy
 import difflib
 import re
 from collections.abc import Mapping
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr, ValidationError, ValidationInfo, create_model, field_validator
 
 from components import registry
+from components.arguments import STORAGE_MODES, StorageMode
 from components.cloud_settings import CloudSettings, Model, ProviderKey
-from components.kubernetes.chart import CHART_REPOSITORY, enterprise_redis_warning, user_values_problems
+from components.kubernetes.chart import enterprise_redis_warning, user_values_problems
 from components.kubernetes.chart_source import chart_repository_problem, local_chart_problem
+from components.label_studio import (
+    CHART_REPOSITORY,
+    DEFAULT_CHART_VERSION,
+    SERVICE_ACCOUNT_SUFFIXES,
+    release_name_problem,
+)
 from components.names import (
     ORIGIN_EXAMPLE,
     dns_label_problem,
@@ -55,11 +62,8 @@ __all__ = [
     "settings_model",
 ]
 
-DEFAULT_CHART_VERSION = "2.0.5"
-
 Target = Literal["kubernetes", "compose"]
 CredentialStyle = Literal["secret", "inline"]
-StorageMode = Literal["create", "existing", "adopt"]
 
 _CHART_VERSION = re.compile(r"\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?", re.ASCII)
 
@@ -179,8 +183,8 @@ class Settings(Model):
     create_namespace: bool = Field(True, description="create the namespace (`false` when it already exists)")
     release: str = Field(
         "label-studio",
-        description="Helm release name; the chart's service accounts are `<release>-ls-app` and "
-        "`<release>-ls-rqworker`",
+        description="Helm release name; the chart's service accounts are "
+        + " and ".join(f"`<release>{suffix}`" for suffix in SERVICE_ACCOUNT_SUFFIXES.values()),
     )
     chart_version: str = Field(DEFAULT_CHART_VERSION, description="Label Studio chart version")
     chart_repository: str | None = Field(
@@ -271,7 +275,7 @@ class Settings(Model):
         rules = cloud_settings(cloud)
         if value is None:
             return rules.storage_modes[0]
-        if isinstance(value, str) and value in get_args(StorageMode) and value not in rules.storage_modes:
+        if isinstance(value, str) and value in STORAGE_MODES and value not in rules.storage_modes:
             modes = " or ".join(rules.storage_modes)
             why = f": {rules.storage_why}" if rules.storage_why else ""
             raise problem(f"is not a storage mode of cloud {cloud}; use {modes}{why}")
@@ -391,10 +395,9 @@ class Settings(Model):
     @field_validator("release")
     @classmethod
     def _release(cls, value: str) -> str:
-        # The longest name derived from it, '<release>-ls-rqworker', must stay a valid 63-character name.
-        found = dns_label_problem(value, limit=63 - len("-ls-rqworker"))
+        found = release_name_problem(value)
         if found:
-            raise problem(f"{found} (the chart's service accounts are named after it)")
+            raise problem(found)
         return value
 
     @field_validator("helm_values")
@@ -437,14 +440,6 @@ class Settings(Model):
         return value
 
     # -- derived facts ---------------------------------------------------------------------------
-
-    @property
-    def service_account_names(self) -> dict[str, str]:
-        """The chart's service accounts, by chart component; rqworker runs only in Enterprise."""
-        names = {"app": f"{self.release}-ls-app"}
-        if self.enterprise:
-            names["rqworker"] = f"{self.release}-ls-rqworker"
-        return names
 
     def stack_reference(self, stack: str) -> Any:
         """The one `pulumi.StackReference` to `stack` in this run of the program, which settings

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from components.cloud_settings import StackValue
 from components.facts import StorageConnection, TrustedWorkloads
-from components.kubernetes.chart import service_account_names
+from components.label_studio import service_account_names
 from components.settings import Settings
 
 if TYPE_CHECKING:

@@ -8,11 +8,11 @@ from components.aws import documents
 from components.env_list import env_list_text
 from components.kubernetes.chart import (
     deep_merge,
-    label_studio_environment,
     label_studio_values,
     persistence_values,
     user_values_problems,
 )
+from components.label_studio import label_studio_environment
 
 OIDC = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC"
 

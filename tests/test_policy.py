@@ -282,7 +282,7 @@ def test_the_pack_passes_the_declared_stack_and_blocks_an_unprotected_bucket(pol
 
 
 def test_the_pack_knows_the_same_credential_keys_as_the_chart_values():
-    from components.kubernetes.chart import CREDENTIAL_CHART_KEYS
+    from components.label_studio import CREDENTIAL_CHART_KEYS
     from policy.rules import CREDENTIAL_CHART_KEYS as POLICY_KEYS
 
     # The pack runs in its own environment without this project's code, so it keeps a copy.

@@ -194,7 +194,8 @@ def test_a_stub_fourth_backend_runs_the_program_with_nothing_but_its_package_and
 def test_packages_export_their_components_and_load_a_provider_sdk_only_when_one_is_asked_for():
     script = (
         "import sys\n"
-        "import components.aws, components.gcp, components.azure, components.kubernetes.chart, components.registry\n"
+        "import components.aws, components.gcp, components.azure, components.registry\n"
+        "import components.kubernetes.chart, components.label_studio, components.env_list\n"
         "sdks = ('pulumi_aws', 'pulumi_gcp', 'pulumi_azure', 'pulumi_kubernetes')\n"
         "assert not [m for m in sys.modules if m.startswith(sdks)]\n"
         "from components.gcp import GcpStorage\n"

@@ -11,6 +11,7 @@ import pytest
 from components.aws.settings import s3_bucket_problem
 from components.names import folder_problem, origin_problem
 from components.settings import SettingsError, decode_config, load_settings
+from components.stack_args import trusted_workloads
 
 OIDC = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF"
 
@@ -41,13 +42,13 @@ def test_kubernetes_defaults_to_irsa_with_the_charts_service_account():
     assert settings.namespace == "label-studio" and settings.release == "label-studio"
     assert settings.chart_version == "2.0.5"
     assert settings.protect is True and settings.force_destroy is False
-    assert settings.service_account_names == {"app": "label-studio-ls-app"}
+    assert trusted_workloads(settings)["service_accounts"] == {"app": "label-studio-ls-app"}
     assert warnings == []
 
 
 def test_enterprise_adds_the_rqworker_service_account_named_after_the_release():
     settings, _ = load_settings(aws(enterprise="true", release="ls"))
-    assert settings.service_account_names == {"app": "ls-ls-app", "rqworker": "ls-ls-rqworker"}
+    assert trusted_workloads(settings)["service_accounts"] == {"app": "ls-ls-app", "rqworker": "ls-ls-rqworker"}
 
 
 def test_compose_uses_access_keys_and_needs_no_aws_object():

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from components.kubernetes.chart import STORAGE_KEYS
+from components.label_studio import STORAGE_KEYS
 from components.storage_check import DEFAULT_TIMEOUTS, StackOutputs, Timeouts, keys_in_env_list
 
 # The key the keyed access mode writes into the `envList` output for Label Studio.

@@ -14,8 +14,15 @@ from typing_extensions import NotRequired
 from components.facts import StorageConnection, StorageFacts, refuse_problems
 from components.kubernetes import chart
 from components.kubernetes.chart_source import chart_reference, chart_repository_problem, local_chart_problem
+from components.label_studio import (
+    DEFAULT_CHART_VERSION,
+    authority_environment,
+    label_studio_environment,
+    release_name_problem,
+    service_account_names,
+    storage_environment,
+)
 from components.names import dns_label_problem
-from components.settings import DEFAULT_CHART_VERSION
 
 # Today's type token: stacks created before the package keep their URNs (no alias needed).
 TYPE_TOKEN = "labelstudio:kubernetes:LabelStudio"
@@ -57,8 +64,8 @@ class LabelStudioReleaseArgs(TypedDict):
 def release_problems(args: LabelStudioReleaseArgs) -> list[str]:
     """What in `args` the release cannot build, each naming the argument and the fix."""
     problems = []
-    for key, limit in (("namespace", 63), ("release", 63 - len(chart.SERVICE_ACCOUNT_SUFFIXES["rqworker"]))):
-        problem = dns_label_problem(str(args.get(key, "label-studio")), limit)
+    for key, problem_of in (("namespace", dns_label_problem), ("release", release_name_problem)):
+        problem = problem_of(str(args.get(key, "label-studio")))
         if problem:
             problems.append(f"{key} {args.get(key)!r} {problem}")
     if args.get("credentials", "secret") not in CREDENTIAL_STYLES:
@@ -110,7 +117,7 @@ class LabelStudioRelease(pulumi.ComponentResource):
         user_values, secret_user_values = args.get("helm_values") or {}, args.get("secret_helm_values", False)
         child = pulumi.ResourceOptions(parent=self)
         labels = {"app.kubernetes.io/part-of": "label-studio", "app.kubernetes.io/managed-by": "pulumi"}
-        self.service_accounts = chart.service_account_names(release, enterprise)
+        self.service_accounts = service_account_names(release, enterprise)
 
         namespace: pulumi.Input[str] = namespace_name
         if args.get("create_namespace", True):
@@ -190,10 +197,10 @@ class _ReleaseValues:
             persistence=self._persistence(facts, style, secret_name),
             service_accounts=self.service_accounts,
             annotations=facts.service_account_annotations,
-            environment=chart.label_studio_environment(
+            environment=label_studio_environment(
                 {
-                    **chart.storage_environment(facts.storage_type),
-                    **chart.authority_environment(facts.trusted_authority),
+                    **storage_environment(facts.storage_type),
+                    **authority_environment(facts.trusted_authority),
                 },
                 self.host,
             ),

@@ -21,7 +21,7 @@ from components.facts import (
     refuse_problems,
     storage_problems,
 )
-from components.kubernetes.chart import AUTHORITY_PATH
+from components.label_studio import AUTHORITY_PATH
 from components.s3_compatible.settings import bucket_problem, endpoint_problem
 
 TYPE_TOKEN = "labelstudio:s3compatible:Storage"
