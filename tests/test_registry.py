@@ -164,8 +164,28 @@ def test_a_backend_lacking_a_part_is_refused_naming_what_is_missing(stub_backend
         "stub_incomplete.settings.CLOUD",
     ]
     assert registry.missing_parts("stub") == missing
-    with pytest.raises(registry.IncompleteBackend, match=f"the stub backend lacks {', '.join(missing)}"):
+    program = [part for part in missing if part.split(".")[1] in registry.PROGRAM_MODULES]
+    with pytest.raises(registry.IncompleteBackend, match=f"the stub backend lacks {', '.join(program)}$"):
         registry.backend("stub")
+    with pytest.raises(registry.IncompleteBackend, match=r"the stub backend lacks stub_incomplete\.check\.reach, "):
+        registry.check_client("stub")
+
+
+def test_pulumi_up_imports_none_of_the_tools_parts():
+    """The program loads a backend's component, arguments and settings; `check` and `stand_ins`
+    (and what they share) are the tools' and stay out of `pulumi up`."""
+    script = (
+        "import sys\n"
+        "from components import registry, stack_args, stack_config\n"
+        "for cloud in registry.BACKENDS:\n"
+        "    registry.backend(cloud)\n"
+        "import components.kubernetes.release, components.compose\n"
+        "tools = ('.check', '.stand_ins', 'components.storage_check', 'components.stand_ins')\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('components') and m.endswith(tools))\n"
+        "assert not loaded, loaded\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_DIR, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 def test_a_stub_fourth_backend_runs_the_program_with_nothing_but_its_package_and_registration(
