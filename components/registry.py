@@ -11,7 +11,7 @@ credential-free plan):
 - `check`: the `check` command's client: `reach(outputs, keyed, endpoint_url, timeouts)`, the
   live storage the stack outputs describe (a components.storage_check.StorageCheck), and
   `secrets_in(outputs)`, the credentials in them, kept out of everything printed;
-- `settings`: `CLOUD`, the cloud's part of the stack contract (components.cloud_settings.
+- `settings`: `CLOUD`, the cloud's part of the stack contract (components.settings.cloud.
   CloudSettings): its `labelstudio:<cloud>` object's model, access modes, provider setting and
   bucket rules; pure, so the settings load without any provider SDK;
 - `stand_ins`: the plan's made-up answers for what the cloud assigns (ids, ARNs, keys):

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from components.names import origin_problem
-from components.settings import SettingsError, decode_config, load_settings
+from components.settings.model import SettingsError, decode_config, load_settings
 from tests.conftest import (
     KMS_KEY_NAME,
     OIDC_ARN,

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from components.kubernetes.chart_source import chart_reference, chart_repository_problem, local_chart_problem
-from components.settings import SettingsError, load_settings
+from components.settings.model import SettingsError, load_settings
 from tests.conftest import aws_stack, problems_of, run
 
 RELEASE = "kubernetes:helm.sh/v3:Release"

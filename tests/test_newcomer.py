@@ -248,7 +248,7 @@ def test_stand_ins_are_in_the_account_project_or_subscription_the_stack_names(tm
     ],
 )
 def test_host_is_refused_where_the_same_text_in_cors_origins_is(host, fixed):
-    from components.settings import SettingsError, load_settings
+    from components.settings.model import SettingsError, load_settings
 
     base = {"aws:region": "eu-west-1", "cloud": "aws", "bucket": "acme-labels", "access": "access-keys"}
     with pytest.raises(SettingsError) as host_error:
@@ -262,7 +262,7 @@ def test_host_is_refused_where_the_same_text_in_cors_origins_is(host, fixed):
 
 
 def test_a_host_with_a_path_is_kept_as_written():
-    from components.settings import load_settings
+    from components.settings.model import load_settings
 
     base = {"aws:region": "eu-west-1", "cloud": "aws", "bucket": "acme-labels", "access": "access-keys"}
     settings, _ = load_settings({**base, "host": "https://example.com:8443/label-studio"})
@@ -322,7 +322,7 @@ def test_helm_values_the_program_owns_or_that_hold_credentials_are_refused_witho
 
 
 def test_chart_values_users_tune_stay_allowed_and_a_secure_helm_values_may_hold_credentials():
-    from components.settings import load_settings
+    from components.settings.model import load_settings
 
     base = {"aws:region": "eu-west-1", "cloud": "aws", "bucket": "acme-labels", "access": "access-keys",
             "host": "https://label.example.com"}  # fmt: skip

@@ -18,9 +18,9 @@ import pytest
 from google.protobuf.json_format import MessageToDict
 from pulumi.provider.experimental.util import camel_case
 
-from components import stack_args
 from components.registry import backend
-from components.settings import Settings, decode_config, load_settings, provider_keys
+from components.settings import component_args
+from components.settings.model import Settings, decode_config, load_settings, provider_keys
 from tests.conftest import (
     ISSUER,
     KMS_KEY_NAME,
@@ -147,7 +147,7 @@ CASES = {
 
 def construct_storage(plugin: Plugin, config: dict[str, Any]) -> tuple[Any, Any, Settings]:
     settings = settings_of(config)
-    args = stack_args.storage_args(settings, backend(settings.cloud).storage_args)
+    args = component_args.storage_args(settings, backend(settings.cloud).storage_args)
     provider_config, _ = encode_config({k: v for k, v in config.items() if k in provider_keys()}, "labelstudio")
     wired = wire({key: value for key, value in args.items() if key != "credentials_secret"})
     if "credentials_secret" in args:  # its `keys` map is data, keyed like a connection's credentials
@@ -199,7 +199,7 @@ def test_the_release_built_from_a_storage_components_connection_matches_the_prog
     the Helm release, with the same values."""
     storage, _, settings = construct_storage(plugin, config)
     connection = MessageToDict(storage.state.fields["connection"])
-    args = dict(stack_args.release_args(settings, connection, secret_helm_values=False))
+    args = dict(component_args.release_args(settings, connection, secret_helm_values=False))
     inputs = {**wire({key: value for key, value in args.items() if key != "storage"}), "storage": connection}
     response, monitor = plugin.construct(
         RELEASE_TOKEN, "labelstudio", inputs, stack="test", input_dependencies={"storage": [storage.urn]}

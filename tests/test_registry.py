@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from components import registry
-from components.settings import load_settings
+from components.settings.model import load_settings
 from tools.mockrun import PROJECT_DIR, declare, reveal
 
 STUB_COMPONENT = '''
@@ -64,7 +64,7 @@ def storage_args(settings, workloads):
 STUB_SETTINGS = """
 from pydantic import Field
 
-from components.cloud_settings import CloudSettings, Model
+from components.settings.cloud import CloudSettings, Model
 
 
 class StubSettings(Model):
@@ -176,7 +176,8 @@ def test_pulumi_up_imports_none_of_the_tools_parts():
     (and what they share) are the tools' and stay out of `pulumi up`."""
     script = (
         "import sys\n"
-        "from components import registry, stack_args, stack_config\n"
+        "from components import registry\n"
+        "from components.settings import component_args, stack_file\n"
         "for cloud in registry.BACKENDS:\n"
         "    registry.backend(cloud)\n"
         "import components.kubernetes.release, components.compose\n"

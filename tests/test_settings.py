@@ -10,8 +10,8 @@ import pytest
 
 from components.aws.settings import s3_bucket_problem
 from components.names import folder_problem, origin_problem
-from components.settings import SettingsError, decode_config, load_settings
-from components.stack_args import trusted_workloads
+from components.settings.component_args import trusted_workloads
+from components.settings.model import SettingsError, decode_config, load_settings
 
 OIDC = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF"
 

@@ -16,7 +16,14 @@ from typing import Any
 import pytest
 import yaml
 
-from components.settings import NAMESPACE, SettingsError, cloud_settings, load_settings, provider_keys, settings_model
+from components.settings.model import (
+    NAMESPACE,
+    SettingsError,
+    cloud_settings,
+    load_settings,
+    provider_keys,
+    settings_model,
+)
 from tools import settings_reference
 from tools.mockrun import read_stack_config
 from tools.settings_reference import COMMAND, cloud_models, main, pulumi_type

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from components.cloud_settings import StackOutput
-from components.settings import SettingsError, load_settings
+from components.settings.cloud import StackOutput
+from components.settings.model import SettingsError, load_settings
 from tests.conftest import aws_stack, gcp_stack
 from tools.mockrun import declare, run_stack_file
 from tools.mockrun.stand_ins import StandInCloud

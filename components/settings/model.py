@@ -8,7 +8,7 @@ fixed in one pass and no resource is declared from a half-valid configuration.
 The contract has three parts: the name rules every cloud shares (components/names.py), the
 models (here: the settings every cloud shares; each cloud's object, provider key and rules in
 `components/<cloud>/settings.py`, found through components/registry.py) and the problem
-reports (components/problems.py).
+reports (components/settings/problems.py).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from pydantic import Field, PrivateAttr, ValidationError, ValidationInfo, create
 
 from components import registry
 from components.arguments import STORAGE_MODES, StorageMode
-from components.cloud_settings import CloudSettings, Model, ProviderKey
 from components.kubernetes.chart import enterprise_redis_warning, user_values_problems
 from components.kubernetes.chart_source import chart_repository_problem, local_chart_problem
 from components.label_studio import (
@@ -40,7 +39,8 @@ from components.names import (
     url_may_hold_password,
     web_address,
 )
-from components.problems import (
+from components.settings.cloud import CloudSettings, Model, ProviderKey
+from components.settings.problems import (
     NAMESPACE,
     SettingsError,
     decode_strings,

@@ -1,6 +1,6 @@
 """What a cloud's settings module (`components/<cloud>/settings.py`) provides: its object's
 model and, in one `CloudSettings`, everything the stack contract needs to know about the cloud
-(access modes, the provider key, the bucket rules), which components/settings.py turns into
+(access modes, the provider key, the bucket rules), which components/settings/model.py turns into
 the stack's model. Importing it loads no cloud SDK.
 """
 
@@ -17,7 +17,7 @@ from pydantic.fields import FieldInfo
 
 from components.arguments import STORAGE_MODES
 from components.names import output_name_problem, stack_name_problem
-from components.problems import problem, type_name
+from components.settings.problems import problem, type_name
 
 
 class Model(BaseModel):
@@ -65,7 +65,7 @@ StackValue = Annotated[str | StackOutput, PlainValidator(text_or_stack_output)]
 
 def held_to(rule: Callable[[str], str | None], value: StackValue | None) -> StackValue | None:
     """`value`, refused with `rule`'s reason when it is text; a stack output is held to `rule`
-    when it is read (components/stack_args.py)."""
+    when it is read (components/settings/component_args.py)."""
     found = rule(value) if isinstance(value, str) else None
     if found:
         raise problem(found)

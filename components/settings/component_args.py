@@ -1,6 +1,6 @@
 """The stack's settings as the components' arguments: the one mapping the program uses.
 
-The settings model (components/settings.py) stays the stack's contract; here it becomes what
+The settings model (components/settings/model.py) stays the stack's contract; here it becomes what
 each component takes, so the components never see the whole stack. The cloud-specific part
 lives with each cloud (`components/<cloud>/stack_args.py`, found through the registry).
 """
@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from components.cloud_settings import StackValue
 from components.facts import StorageConnection, TrustedWorkloads
 from components.label_studio import service_account_names
-from components.settings import Settings
+from components.settings.cloud import StackValue
+from components.settings.model import Settings
 
 if TYPE_CHECKING:
     import pulumi

@@ -9,7 +9,7 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 
 from components import registry
-from components.settings import NAMESPACE, Settings, SettingsError, cloud_settings, decode_config, load_settings
+from components.settings.model import NAMESPACE, Settings, SettingsError, cloud_settings, decode_config, load_settings
 
 
 def provider_environment() -> dict[str, tuple[str, ...]]:
