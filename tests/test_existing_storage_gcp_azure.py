@@ -3,19 +3,19 @@ warnings for how an existing bucket or account differs from the project's harden
 
 import pytest
 
-from components.azure.component import azure_storage_problems
-from components.azure.existing import (
-    account_hardening_differences,
+from components.azure.adoption import (
     blob_container_id,
-    blob_service_differences,
     blob_service_id,
     sku_note,
     storage_account_id,
     subscription_id_problem,
 )
+from components.azure.component import azure_storage_problems
+from components.azure.hardening import account_hardening_differences, blob_service_differences
 from components.cors import cors_differences
+from components.gcp.adoption import bucket_import_id
 from components.gcp.component import gcp_storage_problems
-from components.gcp.existing import bucket_import_id, hardening_differences
+from components.gcp.hardening import hardening_differences
 
 SUBSCRIPTION = "11111111-2222-3333-4444-555555555555"
 GCP = {"bucket": "acme", "project": "acme-ml", "access": "key", "cors_origins": []}

@@ -172,8 +172,9 @@ def test_a_backend_lacking_a_part_is_refused_naming_what_is_missing(stub_backend
 
 
 def test_pulumi_up_imports_none_of_the_tools_parts():
-    """The program loads a backend's component, arguments and settings; `check` and `stand_ins`
-    (and what they share) are the tools' and stay out of `pulumi up`."""
+    """The program loads a backend's component, arguments and settings; `check`, `stand_ins` and
+    how existing storage differs from the hardening (with the CORS comparison) are the tools' and
+    stay out of `pulumi up`."""
     script = (
         "import sys\n"
         "from components import registry\n"
@@ -181,7 +182,7 @@ def test_pulumi_up_imports_none_of_the_tools_parts():
         "for cloud in registry.BACKENDS:\n"
         "    registry.backend(cloud)\n"
         "import components.kubernetes.release, components.compose\n"
-        "tools = ('.check', '.stand_ins', 'components.storage_check', 'components.stand_ins')\n"
+        "tools = ('.check', '.stand_ins', '.hardening', 'components.storage_check', 'components.cors')\n"
         "loaded = sorted(m for m in sys.modules if m.startswith('components') and m.endswith(tools))\n"
         "assert not loaded, loaded\n"
     )

@@ -96,7 +96,7 @@ class AzureBlobCheck:
         blob soft delete and CORS (the blob service), public access (the container) and HTTPS (the
         endpoint). Versioning, TLS and the account-wide settings need the management plane: the
         plan and `pulumi up` of storage adopt set them."""
-        from components.azure.existing import blob_service_differences
+        from components.azure.hardening import blob_service_differences
 
         found = self.service.get_service_properties()
         retention, rules = found.get("delete_retention_policy"), found.get("cors") or []

@@ -13,7 +13,7 @@ import pulumi
 from pulumi_azure_native import resources, storage
 from typing_extensions import NotRequired
 
-from components.azure.existing import (
+from components.azure.adoption import (
     blob_container_id,
     blob_service_id,
     sku_note,

@@ -24,7 +24,7 @@ from components.facts import (
     storage_problems,
     storage_tags,
 )
-from components.gcp.existing import bucket_import_id
+from components.gcp.adoption import bucket_import_id
 from components.gcp.settings import CLOUD, gcs_bucket_problem
 
 # Today's type token: stacks created before the package keep their URNs (no alias needed).

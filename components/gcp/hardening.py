@@ -1,5 +1,6 @@
-"""Existing Cloud Storage buckets: the id Pulumi imports one by, and how one differs from the hardening
-GcpStorage gives a bucket it creates. Pure; loads no cloud SDK.
+"""How an existing Cloud Storage bucket differs from the hardening GcpStorage gives a bucket it creates:
+the `check` command's report on storage the stack uses or adopts. Pure; loads no cloud SDK, and
+`pulumi up` does not import it.
 """
 
 from __future__ import annotations
@@ -8,14 +9,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from components.cors import cors_differences
-
-
-def bucket_import_id(project: str, bucket: str) -> str:
-    """The id gcp.storage.Bucket is imported by: `{project}/{bucket}`, one of the provider's documented forms.
-
-    The project part keeps the import in the stack's project whatever the provider's default is.
-    """
-    return f"{project}/{bucket}"
 
 
 def hardening_differences(bucket: Mapping[str, Any], cors_origins: Sequence[str]) -> list[str]:
