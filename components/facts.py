@@ -6,7 +6,7 @@ they never learn which cloud they serve.
 """
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypedDict
 
 import pulumi
@@ -224,14 +224,43 @@ class StorageFacts:
         )
 
 
+@dataclass(frozen=True)
+class AccessResult:
+    """What an access mode decides for Label Studio, beside what the storage itself gives: the
+    StorageFacts fields it adds to, typed, so no mode hands back a dict to be split."""
+
+    ready: Sequence[pulumi.Resource | None] = ()  # what must exist before Label Studio starts; None is skipped
+    exports: Mapping[str, Any] = field(default_factory=dict)  # stack outputs of the mode (roleArn, userName...)
+    credentials: Mapping[str, pulumi.Output[str]] = field(default_factory=dict)  # keys it hands out; secret
+    service_account_annotations: Mapping[str, Any] = field(default_factory=dict)
+    compose_outputs: Mapping[str, Any] = field(default_factory=dict)  # extra secret outputs for Docker Compose
+
+
 class StorageComponent(pulumi.ComponentResource):
     """What every storage component is: a component whose `facts` tell Label Studio how to reach it.
 
-    A subclass sets `self._facts` (and `self.connection = self._facts.connection()` for other
-    languages) before registering its outputs.
+    A subclass ends its constructor with `_conclude`, the one place that joins what the storage
+    gives with what its access mode decided, keeps the connection other languages read, and
+    registers its outputs.
     """
 
     _facts: StorageFacts
+    connection: StorageConnection
+
+    def _conclude(self, storage: StorageFacts, outputs: Mapping[str, Any], access: AccessResult | None = None) -> None:
+        """Sets `facts` to `storage` with `access` added (its exports after the storage's, its ready
+        resources after the storage's), sets `connection`, and registers `outputs`."""
+        access = access or AccessResult()
+        self._facts = replace(
+            storage,
+            exports={**storage.exports, **access.exports},
+            ready=[*storage.ready, *(ready for ready in access.ready if ready is not None)],
+            credentials={**storage.credentials, **access.credentials},
+            service_account_annotations={**storage.service_account_annotations, **access.service_account_annotations},
+            compose_outputs={**storage.compose_outputs, **access.compose_outputs},
+        )
+        self.connection = self._facts.connection()
+        self.register_outputs(dict(outputs))
 
     @property
     def facts(self) -> StorageFacts:

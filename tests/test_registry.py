@@ -24,7 +24,7 @@ from typing import TypedDict
 
 import pulumi
 
-from components.facts import StorageComponent, StorageFacts, TrustedWorkloads
+from components.facts import AccessResult, StorageComponent, StorageFacts, TrustedWorkloads
 
 
 class StubStorageArgs(TypedDict):
@@ -42,14 +42,17 @@ class StubStorage(StorageComponent):
             {"name": args["bucket"], "arn": None},
             pulumi.ResourceOptions(parent=self),
         )
-        self._facts = StorageFacts(
+        storage = StorageFacts(
             storage_type="s3",
             settings={"bucket": args["bucket"], "region": "stub-1", "folder": ""},
-            service_account_annotations={"stub.example.com/trusts": args["trusted_workloads"]["namespace"]},
-            exports={"bucketName": args["bucket"], "bucketArn": bucket.arn, "tier": args["tier"]},
+            exports={"bucketName": args["bucket"], "bucketArn": bucket.arn},
             ready=[bucket],
         )
-        self.register_outputs({})
+        access = AccessResult(
+            service_account_annotations={"stub.example.com/trusts": args["trusted_workloads"]["namespace"]},
+            exports={"tier": args["tier"]},
+        )
+        self._conclude(storage, {"bucketName": args["bucket"]}, access)
 
 
 COMPONENT = StubStorage

@@ -12,6 +12,7 @@ from components.aws.settings import CLOUD, s3_bucket_problem
 from components.facts import (
     CORS_MAX_AGE_SECONDS,
     CORS_METHODS,
+    AccessResult,
     StorageComponent,
     StorageConnection,
     StorageFacts,
@@ -192,10 +193,7 @@ class AwsStorage(StorageComponent):
             "node-role": self._node_role,
             "access-keys": self._access_keys,
         }[args["access"]]
-        access_facts = access(name, child, tags)
-
-        access_facts["ready"] = [ready for ready in access_facts["ready"] if ready is not None]
-        self._facts = StorageFacts(
+        storage_facts = StorageFacts(
             storage_type="s3",
             settings={"bucket": bucket_name, "region": region, "folder": folder},
             exports={
@@ -206,16 +204,18 @@ class AwsStorage(StorageComponent):
                 "corsOrigins": args["cors_origins"],
                 "policyArn": self.policy.arn,
                 **({"kmsKeyArn": key_arn} if key_arn is not None else {}),
-                **access_facts.pop("exports"),
             },
-            **access_facts,
         )
+        access_result = access(name, child, tags)
         self.bucket_name = pulumi.Output.from_input(bucket_name)
         self.bucket_arn = bucket_arn
         self.policy_arn = self.policy.arn
         self.kms_key_arn = pulumi.Output.from_input(key_arn) if key_arn is not None else None
-        self.connection = self._facts.connection()
-        self.register_outputs({"bucketName": bucket_name, "bucketArn": bucket_arn, "policyArn": self.policy.arn})
+        self._conclude(
+            storage_facts,
+            {"bucketName": bucket_name, "bucketArn": bucket_arn, "policyArn": self.policy.arn},
+            access_result,
+        )
 
     def _bucket(
         self,
@@ -325,7 +325,7 @@ class AwsStorage(StorageComponent):
         )
         return key_arn
 
-    # -- access modes: each returns the StorageFacts fields it decides ------------------------------
+    # -- access modes: each returns what it decides, an AccessResult --------------------------------
 
     def _role(
         self, name: str, trust: pulumi.Input[str], child: pulumi.ResourceOptions, tags: dict[str, str]
@@ -346,7 +346,7 @@ class AwsStorage(StorageComponent):
         )
         return role, attachment
 
-    def _irsa(self, name: str, child: pulumi.ResourceOptions, tags: dict[str, str]) -> dict[str, Any]:
+    def _irsa(self, name: str, child: pulumi.ResourceOptions, tags: dict[str, str]) -> AccessResult:
         workloads = self._args["trusted_workloads"]
         namespace, service_accounts = workloads["namespace"], list(workloads["service_accounts"].values())
         trust = pulumi.Output.from_input(self._args["oidc_provider_arn"]).apply(
@@ -354,13 +354,13 @@ class AwsStorage(StorageComponent):
         )
         role, attachment = self._role(f"{name}-irsa", trust, child, tags)
         self.role_arn = role.arn
-        return {
-            "service_account_annotations": {IRSA_ANNOTATION: role.arn},
-            "ready": [attachment, self.cors],
-            "exports": {"roleArn": role.arn, "roleName": role.name},
-        }
+        return AccessResult(
+            service_account_annotations={IRSA_ANNOTATION: role.arn},
+            ready=[attachment, self.cors],
+            exports={"roleArn": role.arn, "roleName": role.name},
+        )
 
-    def _pod_identity(self, name: str, child: pulumi.ResourceOptions, tags: dict[str, str]) -> dict[str, Any]:
+    def _pod_identity(self, name: str, child: pulumi.ResourceOptions, tags: dict[str, str]) -> AccessResult:
         workloads = self._args["trusted_workloads"]
         trust = json.dumps(documents.pod_identity_trust_policy())
         role, attachment = self._role(f"{name}-pod-identity", trust, child, tags)
@@ -377,19 +377,18 @@ class AwsStorage(StorageComponent):
             )
             for component, service_account in workloads["service_accounts"].items()
         ]
-        return {
-            "ready": [attachment, *associations, self.cors],
-            "exports": {"roleArn": role.arn, "roleName": role.name},
-        }
+        return AccessResult(
+            ready=[attachment, *associations, self.cors], exports={"roleArn": role.arn, "roleName": role.name}
+        )
 
-    def _node_role(self, name: str, child: pulumi.ResourceOptions, tags: dict[str, str]) -> dict[str, Any]:
+    def _node_role(self, name: str, child: pulumi.ResourceOptions, tags: dict[str, str]) -> AccessResult:
         node_role_name = self._args["node_role_name"]
         attachment = aws.iam.RolePolicyAttachment(
             f"{name}-node-role-policy", role=node_role_name, policy_arn=self.policy.arn, opts=child
         )
-        return {"ready": [attachment, self.cors], "exports": {"nodeRoleName": node_role_name}}
+        return AccessResult(ready=[attachment, self.cors], exports={"nodeRoleName": node_role_name})
 
-    def _access_keys(self, name: str, child: pulumi.ResourceOptions, tags: dict[str, str]) -> dict[str, Any]:
+    def _access_keys(self, name: str, child: pulumi.ResourceOptions, tags: dict[str, str]) -> AccessResult:
         user = aws.iam.User(f"{name}-user", path="/labelstudio/", tags=tags, opts=child)
         attachment = aws.iam.UserPolicyAttachment(
             f"{name}-user-policy", user=user.name, policy_arn=self.policy.arn, opts=child
@@ -400,11 +399,11 @@ class AwsStorage(StorageComponent):
         key_id: pulumi.Output[str] = pulumi.Output.secret(key.id)
         key_secret: pulumi.Output[str] = pulumi.Output.secret(key.secret)
         self.access_key_id, self.secret_access_key = key_id, key_secret
-        return {
-            "credentials": {"access_key_id": key_id, "secret_access_key": key_secret},
-            "ready": [attachment, self.cors],
-            "exports": {"userName": user.name},
-        }
+        return AccessResult(
+            credentials={"access_key_id": key_id, "secret_access_key": key_secret},
+            ready=[attachment, self.cors],
+            exports={"userName": user.name},
+        )
 
 
 ADOPT_NEEDS_A_PLAIN_NAME = (

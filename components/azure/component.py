@@ -252,7 +252,7 @@ class AzureStorage(StorageComponent):
         # The account's name is no secret: it is in every blob URL and in the outputs (storageAccountName).
         account_name: pulumi.Output[str] = pulumi.Output.from_input(account_ref)
 
-        self._facts = StorageFacts(
+        storage_facts = StorageFacts(
             storage_type="azure",
             settings={"container": container, "folder": folder},
             credentials={"account_name": account_name, "account_key": account_key},
@@ -273,13 +273,9 @@ class AzureStorage(StorageComponent):
         self.resource_group_name = pulumi.Output.from_input(resource_group_name)
         self.blob_endpoint = blob_endpoint
         self.account_key = account_key
-        self.connection = self._facts.connection()
-        self.register_outputs(
-            {
-                "storageAccountName": account_ref,
-                "containerName": container_ref,
-                "blobEndpoint": blob_endpoint,
-            }
+        self._conclude(
+            storage_facts,
+            {"storageAccountName": account_ref, "containerName": container_ref, "blobEndpoint": blob_endpoint},
         )
 
     def _import_ids(self, mode: str, account: str, container: str) -> dict[str, str]:

@@ -7,7 +7,7 @@ The service account holds the only grant on the bucket, so whichever access mode
 import base64
 import hashlib
 import re
-from typing import Any, TypedDict
+from typing import TypedDict
 
 import pulumi
 import pulumi_gcp as gcp
@@ -16,6 +16,7 @@ from typing_extensions import NotRequired
 from components.facts import (
     CORS_MAX_AGE_SECONDS,
     CORS_METHODS,
+    AccessResult,
     StorageComponent,
     StorageConnection,
     StorageFacts,
@@ -205,10 +206,9 @@ class GcpStorage(StorageComponent):
         )
 
         access = {"workload-identity": self._workload_identity, "key": self._key}[args["access"]]
-        access_facts = access(name, project, child)
-        access_facts["ready"] = [bucket_grant, signing_grant, *access_facts.get("ready", [])]
+        access_result = access(name, project, child)
 
-        self._facts = StorageFacts(
+        storage_facts = StorageFacts(
             storage_type="gcs",
             settings={"project": project, "bucket": bucket_name, "folder": folder},
             exports={
@@ -221,18 +221,15 @@ class GcpStorage(StorageComponent):
                 "corsOrigins": list(args["cors_origins"]),
                 **({"kmsKeyName": kms_key_name} if kms_key_name else {}),
             },
-            **access_facts,
+            ready=[bucket_grant, signing_grant],
         )
         self.bucket_name = pulumi.Output.from_input(bucket_ref)
         self.bucket_url = pulumi.Output.from_input(bucket_url)
         self.service_account_email = self.service_account.email
-        self.connection = self._facts.connection()
-        self.register_outputs(
-            {
-                "bucketName": bucket_ref,
-                "bucketUrl": bucket_url,
-                "serviceAccountEmail": self.service_account.email,
-            }
+        self._conclude(
+            storage_facts,
+            {"bucketName": bucket_ref, "bucketUrl": bucket_url, "serviceAccountEmail": self.service_account.email},
+            access_result,
         )
 
     def _declare_bucket(
@@ -311,7 +308,7 @@ class GcpStorage(StorageComponent):
 
     # -- access modes: each returns the StorageFacts fields it decides ------------------------------
 
-    def _workload_identity(self, name: str, project: str, child: pulumi.ResourceOptions) -> dict[str, Any]:
+    def _workload_identity(self, name: str, project: str, child: pulumi.ResourceOptions) -> AccessResult:
         """Only the chart's own Kubernetes service accounts may act as the Google service account."""
         workloads = self._args["trusted_workloads"]
         namespace, pool_project = workloads["namespace"], self._args.get("cluster_project")
@@ -333,23 +330,22 @@ class GcpStorage(StorageComponent):
             )
             for component, service_account in workloads["service_accounts"].items()
         ]
-        return {
-            "service_account_annotations": {WORKLOAD_IDENTITY_ANNOTATION: self.service_account.email},
-            "ready": bindings,
-        }
+        return AccessResult(
+            service_account_annotations={WORKLOAD_IDENTITY_ANNOTATION: self.service_account.email}, ready=bindings
+        )
 
-    def _key(self, name: str, project: str, child: pulumi.ResourceOptions) -> dict[str, Any]:
+    def _key(self, name: str, project: str, child: pulumi.ResourceOptions) -> AccessResult:
         """A key file for the service account, for clusters outside GKE and for Docker Compose."""
         key = gcp.serviceaccount.Key(f"{name}-key", service_account_id=self.service_account.name, opts=child)
         # The SDK declares privateKey a secret output, which the engine (not the mock monitor)
         # applies; wrapping keeps the key secret wherever it flows, whatever runs the program.
         key_json: pulumi.Output[str] = pulumi.Output.secret(key.private_key.apply(decode_key_file))
         self.service_account_key_json = key_json
-        return {
-            "credentials": {"credentials_json": key_json},
-            "compose_outputs": {"serviceAccountKeyJson": key_json},
-            "ready": [key],
-        }
+        return AccessResult(
+            credentials={"credentials_json": key_json},
+            compose_outputs={"serviceAccountKeyJson": key_json},
+            ready=[key],
+        )
 
 
 # The storage component the registry (components/registry.py) builds for this cloud.

@@ -124,7 +124,7 @@ class S3CompatibleStorage(StorageComponent):
             self.access_key_id = pulumi.Output.secret(args["access_key_id"])
             self.secret_access_key = pulumi.Output.secret(args["secret_access_key"])
             credentials = {"access_key_id": self.access_key_id, "secret_access_key": self.secret_access_key}
-        self._facts = StorageFacts(
+        storage_facts = StorageFacts(
             storage_type="s3",
             settings={"bucket": bucket, "region": region, "folder": folder, "endpoint_url": endpoint},
             credentials=credentials,
@@ -144,8 +144,7 @@ class S3CompatibleStorage(StorageComponent):
         self.bucket_name = pulumi.Output.from_input(bucket)
         self.endpoint_url = pulumi.Output.from_input(endpoint)
         self.server_policy = pulumi.Output.from_input(server_policy(bucket, folder))
-        self.connection = self._facts.connection()
-        self.register_outputs({"bucketName": bucket, "endpointUrl": endpoint})
+        self._conclude(storage_facts, {"bucketName": bucket, "endpointUrl": endpoint})
 
 
 # The storage component the registry (components/registry.py) builds for this cloud.
