@@ -12,7 +12,7 @@ from typing import Any, TypedDict
 import pulumi
 from typing_extensions import NotRequired
 
-from components.arguments import STORAGE_MODES
+from components.arguments import STORAGE_MODES, force_destroy_problem
 from components.label_studio import confidential
 from components.names import folder_problem, origin_problem
 
@@ -45,8 +45,9 @@ def storage_problems(
     trusting_modes: Sequence[str] = (),
 ) -> list[str]:
     """What every storage component checks in its arguments: the access mode, the storage mode,
-    the storage's name, folder and CORS origins, and workloads to trust where the access mode
-    needs them. Each problem starts with the argument's name in the package's schema."""
+    the storage's name, folder and CORS origins, forceDestroy with storage it did not create, and
+    workloads to trust where the access mode needs them. Each problem starts with the argument's
+    name in the package's schema."""
     problems = []
     storage = args.get("storage", "create")
     if storage not in STORAGE_MODES:
@@ -59,6 +60,9 @@ def storage_problems(
         if found:
             problems.append(f"{key} {args.get(key)!r} {found}")
     problems += [f"corsOrigins {o!r} {p}" for o in args.get("cors_origins", []) if (p := origin_problem(o))]
+    found = force_destroy_problem(str(storage), args.get("force_destroy"))
+    if found:
+        problems.append(f"forceDestroy {found}")
     if access in trusting_modes and not (args.get("trusted_workloads") or {}).get("service_accounts"):
         problems.append(f"trustedWorkloads: access {access} needs the namespace and service accounts to trust")
     return problems

@@ -46,7 +46,18 @@ AZURE: dict[str, Any] = {"container": "media", "location": "westeurope", "cors_o
         (aws_storage_problems, {**AWS, "bucket": "A"}, ["bucket 'A' is not a valid S3 bucket name"]),
         (aws_storage_problems, {**AWS, "folder": "/x/"}, ["folder '/x/' must not start or end with '/'"]),
         (aws_storage_problems, {**AWS, "cors_origins": ["*"]}, ["corsOrigins '*' wildcards are not allowed"]),
+        (
+            aws_storage_problems,
+            {**AWS, "storage": "adopt", "force_destroy": True},
+            ["forceDestroy never empties storage the stack did not create (storage is adopt)"],
+        ),
+        (aws_storage_problems, {**AWS, "storage": "create", "force_destroy": True}, []),
         (gcp_storage_problems, GCP, []),
+        (
+            gcp_storage_problems,
+            {**GCP, "storage": "existing", "force_destroy": True},
+            ["forceDestroy never empties storage the stack did not create (storage is existing)"],
+        ),
         (
             gcp_storage_problems,
             {**GCP, "trusted_workloads": {"namespace": "ls", "service_accounts": {}}},

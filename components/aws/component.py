@@ -94,8 +94,6 @@ def aws_storage_problems(args: AwsStorageArgs) -> list[str]:
         problems.append(
             "kmsKeyArn: storage existing creates no key; give the ARN of the key that seals the bucket's objects"
         )
-    if storage != "create" and args.get("force_destroy"):
-        problems.append(f"forceDestroy: storage {storage} never empties a bucket the stack did not create")
     return problems
 
 

@@ -22,7 +22,7 @@ from typing import Any, Literal
 from pydantic import Field, PrivateAttr, ValidationError, ValidationInfo, create_model, field_validator
 
 from components import registry
-from components.arguments import STORAGE_MODES, StorageMode
+from components.arguments import STORAGE_MODES, StorageMode, force_destroy_problem
 from components.kubernetes.chart import enterprise_redis_warning, user_values_problems
 from components.kubernetes.chart_source import chart_repository_problem, local_chart_problem
 from components.label_studio import (
@@ -297,11 +297,9 @@ class Settings(Model):
         refused = cloud_settings(cloud).force_destroy_problem if cloud else None
         if refused:
             raise problem(refused)
-        storage = info.data.get("storage")
-        if value and storage in ("existing", "adopt"):
-            raise problem(
-                f"never empties storage the stack did not create (labelstudio:storage is {storage}); remove it"
-            )
+        found = force_destroy_problem(str(info.data.get("storage")), value, "labelstudio:storage")
+        if found:
+            raise problem(found)
         return value
 
     @field_validator("folder")
