@@ -8,12 +8,14 @@ from typing import Literal, get_args
 # What a storage component may do with its storage: create it, use it as it is, or adopt it.
 StorageMode = Literal["create", "existing", "adopt"]
 STORAGE_MODES: tuple[str, ...] = get_args(StorageMode)
+# The modes on storage the stack did not create: it is never emptied, and its settings must name it.
+FOUND_STORAGE_MODES = ("existing", "adopt")
 
 
 def force_destroy_problem(storage: str, force_destroy: object, storage_key: str = "storage") -> str | None:
     """Why forceDestroy cannot be on with storage mode `storage`, or None: a stack never empties
     storage it did not create. The settings and every storage component ask this one rule;
     `storage_key` is how the caller names the storage mode (`labelstudio:storage` in a stack file)."""
-    if force_destroy and storage in ("existing", "adopt"):
+    if force_destroy and storage in FOUND_STORAGE_MODES:
         return f"never empties storage the stack did not create ({storage_key} is {storage}); remove it"
     return None

@@ -22,7 +22,7 @@ from typing import Any, Literal
 from pydantic import Field, PrivateAttr, ValidationError, ValidationInfo, create_model, field_validator
 
 from components import registry
-from components.arguments import STORAGE_MODES, StorageMode, force_destroy_problem
+from components.arguments import FOUND_STORAGE_MODES, STORAGE_MODES, StorageMode, force_destroy_problem
 from components.kubernetes.chart import enterprise_redis_warning, user_values_problems
 from components.kubernetes.chart_source import chart_repository_problem, local_chart_problem
 from components.label_studio import (
@@ -501,7 +501,7 @@ def _object_check(cloud: str, rules: CloudSettings) -> Any:
                 alias,
             )
         storage = info.data.get("storage")
-        for required in rules.required_for_existing if storage in ("existing", "adopt") else ():
+        for required in rules.required_for_existing if storage in FOUND_STORAGE_MODES else ():
             if getattr(value, required.name) is None:
                 alias = rules.model.model_fields[required.name].alias
                 raise problem(f"is required with labelstudio:storage {storage}; set it to {required.what}", alias)
