@@ -35,7 +35,7 @@ import yaml
 
 from tools.mockrun import reveal, run_stack_file
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FULL = re.compile(r"#\s*(Pulumi\.[A-Za-z0-9_.-]+\.yaml)\s*$")
 ADDS = re.compile(r"#\s*adds to (Pulumi\.[A-Za-z0-9_.-]+\.yaml)\b")

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 # The program's own code (the generated and vendored trees aside).
 SOURCES = ("__main__.py", "components", "tools", "policy", "provider")
 SKIPPED = ("policy/venv", "tools/engine")

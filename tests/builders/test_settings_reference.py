@@ -28,7 +28,7 @@ from tools import settings_reference
 from tools.mockrun import read_stack_config
 from tools.settings_reference import COMMAND, cloud_models, main, pulumi_type
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PROJECT = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
 OIDC = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF"
 

@@ -19,7 +19,7 @@ import tools.plan
 from tools.mockrun import StackFileError, read_stack_config
 from tools.plan import plan_stack
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def plan(*args: str) -> subprocess.CompletedProcess[str]:

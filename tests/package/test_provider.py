@@ -31,8 +31,8 @@ from tests.conftest import (
     run,
     s3_compatible_stack,
 )
+from tests.package.test_examples import EXAMPLES, ConfigValue, read_yaml_program
 from tests.provider_host import Plugin, running_plugin
-from tests.test_examples import EXAMPLES, ConfigValue, read_yaml_program
 from tools.mockrun import Registration, Secret, encode_config, reveal
 
 COMPONENT_TOKENS = {

@@ -9,8 +9,8 @@ from azure.storage.blob import BlobServiceClient, CorsRule, RetentionPolicy
 
 from components.azure.check import AzureBlobCheck
 from components.gcp.check import GcsCheck
-from tests.test_azurite import ACCOUNT_KEY, ACCOUNT_NAME, azurite  # noqa: F401 - azurite is a fixture
-from tests.test_gcs_emulator import client, emulator  # noqa: F401 - pytest fixtures
+from tests.emulators.test_azurite import ACCOUNT_KEY, ACCOUNT_NAME, azurite  # noqa: F401 - azurite is a fixture
+from tests.emulators.test_gcs_emulator import client, emulator  # noqa: F401 - pytest fixtures
 from tools.check import hardening_warnings
 
 ORIGIN = "https://label.example.com"

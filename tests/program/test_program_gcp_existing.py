@@ -6,7 +6,7 @@ from __future__ import annotations
 from components.gcp.stand_ins import EXISTING_LOCATION
 from tests.conftest import GCP_PROJECT as PROJECT
 from tests.conftest import gcp_stack, run
-from tests.test_program_gcp import ACCOUNT, BUCKET, BUCKET_MEMBER, KEY
+from tests.program.test_program_gcp import ACCOUNT, BUCKET, BUCKET_MEMBER, KEY
 from tools.mockrun import declare
 
 BUCKET_NAME = "acme-labels"  # gcp_stack's bucket

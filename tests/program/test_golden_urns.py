@@ -20,7 +20,7 @@ import pytest
 
 from tools.mockrun import PROJECT_DIR, Registration, run_stack_file
 
-GOLDEN = Path(__file__).resolve().parent / "golden_urns"
+GOLDEN = Path(__file__).resolve().parents[1] / "golden_urns"
 STACK_FILES = sorted(PROJECT_DIR.glob("Pulumi.*.yaml")) + sorted((PROJECT_DIR / "examples").glob("Pulumi.*.yaml"))
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 

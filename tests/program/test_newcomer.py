@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_plan import AWS, stack_file
+from tests.program.test_plan import AWS, stack_file
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from components.azure.stand_ins import ACCOUNT_KEY
 from tests.conftest import assert_no_plain_text, azure_stack, run
-from tests.test_program_azure import ACCOUNT, BLOB_SERVICE, CONTAINER, LIFECYCLE, RESOURCE_GROUP
+from tests.program.test_program_azure import ACCOUNT, BLOB_SERVICE, CONTAINER, LIFECYCLE, RESOURCE_GROUP
 from tools.mockrun import declare
 
 SUBSCRIPTION = "11111111-2222-3333-4444-555555555555"

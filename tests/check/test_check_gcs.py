@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.check_runner import run_check, table_of
 from tests.conftest import gcp_stack, run
-from tests.test_gcs_emulator import client, emulator  # noqa: F401 - pytest fixtures
+from tests.emulators.test_gcs_emulator import client, emulator  # noqa: F401 - pytest fixtures
 from tools.mockrun import Declaration, reveal
 
 ORIGINS = ["https://label.example.com"]

@@ -19,7 +19,7 @@ import yaml
 
 from components.provider import LabelStudioProvider
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @dataclass(frozen=True)
