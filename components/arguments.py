@@ -3,7 +3,7 @@ importing it loads neither Pulumi nor pydantic, so the components and the settin
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Literal, NamedTuple, get_args
 
 # What a storage component may do with its storage: create it, use it as it is, or adopt it.
 StorageMode = Literal["create", "existing", "adopt"]
@@ -19,3 +19,20 @@ def force_destroy_problem(storage: str, force_destroy: object, storage_key: str 
     if force_destroy and storage in FOUND_STORAGE_MODES:
         return f"never empties storage the stack did not create ({storage_key} is {storage}); remove it"
     return None
+
+
+class ArgumentProblem(NamedTuple):
+    """One thing a component cannot build from its arguments, as a pair: the argument it is about
+    (its name in the package's schema, under which the engine shows it) and the sentence, which
+    names the argument first and says the fix."""
+
+    argument: str
+    sentence: str
+
+    def __str__(self) -> str:
+        return self.sentence
+
+
+def about(argument: str, rest: str, separator: str = " ") -> ArgumentProblem:
+    """The problem `<argument><separator><rest>`, about `argument`."""
+    return ArgumentProblem(argument, f"{argument}{separator}{rest}")

@@ -12,7 +12,7 @@ from typing import Any, TypedDict
 import pulumi
 from typing_extensions import NotRequired
 
-from components.arguments import STORAGE_MODES, force_destroy_problem
+from components.arguments import STORAGE_MODES, ArgumentProblem, about, force_destroy_problem
 from components.label_studio import confidential
 from components.names import folder_problem, origin_problem
 
@@ -43,50 +43,47 @@ def storage_problems(
     name_problem: Callable[[str], str | None],
     access_modes: Sequence[str] = (),
     trusting_modes: Sequence[str] = (),
-) -> list[str]:
+) -> list[ArgumentProblem]:
     """What every storage component checks in its arguments: the access mode, the storage mode,
     the storage's name, folder and CORS origins, forceDestroy with storage it did not create, and
-    workloads to trust where the access mode needs them. Each problem starts with the argument's
-    name in the package's schema."""
-    problems = []
+    workloads to trust where the access mode needs them. Each problem is about one argument, by
+    its name in the package's schema."""
+    problems: list[ArgumentProblem] = []
     storage = args.get("storage", "create")
     if storage not in STORAGE_MODES:
-        problems.append(f"storage {storage!r} is not a storage mode; use {', '.join(STORAGE_MODES)}")
+        problems.append(about("storage", f"{storage!r} is not a storage mode; use {', '.join(STORAGE_MODES)}"))
     access = args.get("access")
     if access_modes and access not in access_modes:
-        problems.append(f"access {access!r} is not an access mode; use {', '.join(access_modes)}")
+        problems.append(about("access", f"{access!r} is not an access mode; use {', '.join(access_modes)}"))
     for key, problem in ((name_key, name_problem), ("folder", folder_problem)):
         found = problem(str(args.get(key, "")))
         if found:
-            problems.append(f"{key} {args.get(key)!r} {found}")
-    problems += [f"corsOrigins {o!r} {p}" for o in args.get("cors_origins", []) if (p := origin_problem(o))]
+            problems.append(about(key, f"{args.get(key)!r} {found}"))
+    problems += [about("corsOrigins", f"{o!r} {p}") for o in args.get("cors_origins", []) if (p := origin_problem(o))]
     found = force_destroy_problem(str(storage), args.get("force_destroy"))
     if found:
-        problems.append(f"forceDestroy {found}")
+        problems.append(about("forceDestroy", found))
     if access in trusting_modes and not (args.get("trusted_workloads") or {}).get("service_accounts"):
-        problems.append(f"trustedWorkloads: access {access} needs the namespace and service accounts to trust")
+        problems.append(
+            about("trustedWorkloads", f"access {access} needs the namespace and service accounts to trust", ": ")
+        )
     return problems
 
 
 class ArgumentsRefused(pulumi.RunError):
     """A component's arguments it cannot build from: a RunError, which the CLI prints as a plain
-    message without a Python traceback; `problems` each start with the argument's schema name."""
+    message without a Python traceback; `problems` each name the argument (schema name) it is about."""
 
-    def __init__(self, component: str, name: str, problems: Sequence[str]) -> None:
+    def __init__(self, component: str, name: str, problems: Sequence[ArgumentProblem]) -> None:
         listed = "\n".join(f"  - {problem}" for problem in problems)
         super().__init__(f"{component} {name!r} cannot be built from its arguments:\n{listed}")
         self.component, self.name, self.problems = component, name, list(problems)
 
 
-def refuse_problems(component: str, name: str, problems: Sequence[str]) -> None:
+def refuse_problems(component: str, name: str, problems: Sequence[ArgumentProblem]) -> None:
     """Stop before declaring anything from arguments a component cannot build, naming each problem."""
     if problems:
         raise ArgumentsRefused(component, name, problems)
-
-
-def problem_argument(problem: str) -> str:
-    """The argument (schema name) a problem is about: its first word."""
-    return problem.split(" ", 1)[0].rstrip(":")
 
 
 def holds_output(value: Any) -> bool:
@@ -104,7 +101,7 @@ def checked_arguments(
     component: str,
     name: str,
     args: Mapping[str, Any],
-    problems_of: Callable[[Any], list[str]],
+    problems_of: Callable[[Any], list[ArgumentProblem]],
     computed: Mapping[str, str],
 ) -> dict[str, Any]:
     """`args`, checked: plain arguments now (as before), arguments given as outputs once they resolve.
@@ -118,7 +115,7 @@ def checked_arguments(
     deferred = {key for key in computed if key in args and holds_output(args[key])}
     known = {key: value for key, value in args.items() if key not in deferred}
     later = {computed[key] for key in deferred}
-    refuse_problems(component, name, [p for p in problems_of(known) if problem_argument(p) not in later])
+    refuse_problems(component, name, [p for p in problems_of(known) if p.argument not in later])
     if not deferred:
         return dict(args)
 

@@ -34,7 +34,8 @@ from pulumi.provider.experimental.analyzer import ComponentDefinition, TypeDefin
 from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.experimental.util import camel_case
 
-from components.facts import ArgumentsRefused, holds_output, problem_argument
+from components.arguments import ArgumentProblem
+from components.facts import ArgumentsRefused, holds_output
 from components.kubernetes.release import TYPE_TOKEN as RELEASE_TOKEN
 from components.kubernetes.release import LabelStudioRelease
 from components.registry import BACKENDS, backend
@@ -101,7 +102,7 @@ class LabelStudioProvider(ComponentProvider):
         deferred = {key for key in computed if holds_output(mapped.get(key))}
         known = {key: value for key, value in mapped.items() if key not in deferred}
         later = {computed[key] for key in deferred}
-        problems = [problem for problem in check(known) if problem_argument(problem) not in later]
+        problems = [problem for problem in check(known) if problem.argument not in later]
         if problems:
             raise _input_properties_error(component.__name__, name, problems)
 
@@ -135,11 +136,11 @@ class LabelStudioProvider(ComponentProvider):
         return map_resolved
 
 
-def _input_properties_error(component: str, name: str, problems: list[str]) -> InputPropertiesError:
+def _input_properties_error(component: str, name: str, problems: list[ArgumentProblem]) -> InputPropertiesError:
     """Problems as the engine shows them: one line per argument, no stack trace."""
     return InputPropertiesError(
-        f"{component} {name!r} cannot be built from its arguments: " + "; ".join(problems),
-        [{"property_path": problem_argument(problem), "reason": problem} for problem in problems],
+        f"{component} {name!r} cannot be built from its arguments: " + "; ".join(map(str, problems)),
+        [{"property_path": problem.argument, "reason": problem.sentence} for problem in problems],
     )
 
 

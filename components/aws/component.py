@@ -7,6 +7,7 @@ import pulumi
 import pulumi_aws as aws
 from typing_extensions import NotRequired
 
+from components.arguments import ArgumentProblem, about
 from components.aws import documents
 from components.aws.settings import CLOUD, s3_bucket_problem
 from components.facts import (
@@ -79,20 +80,24 @@ class AwsStorageArgs(TypedDict):
     """Declare the bucket's CORS rules, replacing an existing bucket's wholesale (default: create only)."""
 
 
-def aws_storage_problems(args: AwsStorageArgs) -> list[str]:
+def aws_storage_problems(args: AwsStorageArgs) -> list[ArgumentProblem]:
     """What in `args` AwsStorage cannot build, each naming the argument and the fix."""
     problems = storage_problems(args, "bucket", s3_bucket_problem, ACCESS_MODES, _TRUSTING_MODES)
     access = args.get("access")
     needed = CLOUD.required_for_access.get(access) if isinstance(access, str) else None
     if needed and not args.get(needed.name):
         argument = CLOUD.model.model_fields[needed.name].alias  # the schema names it as the settings do
-        problems.append(f"{argument}: access {access} needs {needed.what}")
+        problems.append(about(argument, f"access {access} needs {needed.what}", ": "))
     if args.get("encryption", "aes256") not in ("aes256", "kms"):
-        problems.append(f"encryption {args.get('encryption')!r} is not aes256 or kms")
+        problems.append(about("encryption", f"{args.get('encryption')!r} is not aes256 or kms"))
     storage = args.get("storage", "create")
     if storage == "existing" and args.get("encryption") == "kms" and not args.get("kms_key_arn"):
         problems.append(
-            "kmsKeyArn: storage existing creates no key; give the ARN of the key that seals the bucket's objects"
+            about(
+                "kmsKeyArn",
+                "storage existing creates no key; give the ARN of the key that seals the bucket's objects",
+                ": ",
+            )
         )
     return problems
 
@@ -126,7 +131,7 @@ class AwsStorage(StorageComponent):
     def __init__(self, name: str, args: AwsStorageArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE_TOKEN, name, None, opts)
         if args.get("storage") == "adopt" and holds_output(args.get("bucket")):
-            refuse_problems("AwsStorage", name, [ADOPT_NEEDS_A_PLAIN_NAME])
+            refuse_problems("AwsStorage", name, [ArgumentProblem("bucket", ADOPT_NEEDS_A_PLAIN_NAME)])
         args = cast(
             AwsStorageArgs, checked_arguments("AwsStorage", name, args, self.argument_problems, COMPUTED_ARGUMENTS)
         )

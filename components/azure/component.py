@@ -13,6 +13,7 @@ import pulumi
 from pulumi_azure_native import resources, storage
 from typing_extensions import NotRequired
 
+from components.arguments import ArgumentProblem, about
 from components.azure.adoption import (
     blob_container_id,
     blob_service_id,
@@ -131,7 +132,7 @@ class AzureStorageArgs(TypedDict):
     """The existing account's subscription (storage adopt), for the ids the resources are imported by."""
 
 
-def azure_storage_problems(args: AzureStorageArgs) -> list[str]:
+def azure_storage_problems(args: AzureStorageArgs) -> list[ArgumentProblem]:
     """What in `args` AzureStorage cannot build, each naming the argument and the fix."""
     problems = storage_problems(args, "container", azure_container_problem)
     mode = args.get("storage", "create")
@@ -139,23 +140,30 @@ def azure_storage_problems(args: AzureStorageArgs) -> list[str]:
         return problems  # named by storage_problems; the checks below assume a known mode
     if mode != "create":
         problems += [
-            f"{key}: storage {mode} needs the existing account's {what}"
+            about(key, f"storage {mode} needs the existing account's {what}", ": ")
             for key, what in (("storageAccount", "name"), ("resourceGroup", "resource group"))
             if not args.get("storage_account" if key == "storageAccount" else "resource_group")
         ]
     if mode == "existing" and args.get("manage_cors"):
         problems.append(
-            "manageCors: the account's CORS rules are part of its blob service, which storage existing leaves "
-            "alone; use storage adopt to manage them"
+            about(
+                "manageCors",
+                "the account's CORS rules are part of its blob service, which storage existing leaves "
+                "alone; use storage adopt to manage them",
+                ": ",
+            )
         )
     if mode == "adopt":
         subscription = args.get("subscription_id") or ""
         found = subscription_id_problem(subscription) if subscription else "is not set"
         if found:
             problems.append(
-                f"subscriptionId {subscription!r} {found}: storage adopt imports the account by an id that "
-                "names its subscription; run `pulumi config set azure-native:subscriptionId <subscription-id>` "
-                "(`az account show --query id -o tsv` prints it)"
+                about(
+                    "subscriptionId",
+                    f"{subscription!r} {found}: storage adopt imports the account by an id that "
+                    "names its subscription; run `pulumi config set azure-native:subscriptionId <subscription-id>` "
+                    "(`az account show --query id -o tsv` prints it)",
+                )
             )
     return problems
 

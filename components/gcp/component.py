@@ -13,6 +13,7 @@ import pulumi
 import pulumi_gcp as gcp
 from typing_extensions import NotRequired
 
+from components.arguments import ArgumentProblem, about
 from components.facts import (
     CORS_MAX_AGE_SECONDS,
     CORS_METHODS,
@@ -114,14 +115,18 @@ class GcpStorageArgs(TypedDict):
     """Replace the bucket's CORS with the origins' rule (default: true only when creating)."""
 
 
-def gcp_storage_problems(args: GcpStorageArgs) -> list[str]:
+def gcp_storage_problems(args: GcpStorageArgs) -> list[ArgumentProblem]:
     """What in `args` GcpStorage cannot build, each naming the argument and the fix."""
     problems = storage_problems(args, "bucket", gcs_bucket_problem, ACCESS_MODES, ("workload-identity",))
     mode = args.get("storage", "create")
     if mode == "existing" and args.get("manage_cors"):
         problems.append(
-            "manageCors: Cloud Storage keeps CORS on the bucket itself, which storage existing leaves alone; "
-            "use storage adopt to manage the bucket's CORS"
+            about(
+                "manageCors",
+                "Cloud Storage keeps CORS on the bucket itself, which storage existing leaves alone; "
+                "use storage adopt to manage the bucket's CORS",
+                ": ",
+            )
         )
     return problems
 

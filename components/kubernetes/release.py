@@ -11,6 +11,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from typing_extensions import NotRequired
 
+from components.arguments import ArgumentProblem, about
 from components.facts import StorageConnection, StorageFacts, refuse_problems
 from components.kubernetes import chart
 from components.kubernetes.chart_source import chart_reference, chart_repository_problem, local_chart_problem
@@ -61,25 +62,25 @@ class LabelStudioReleaseArgs(TypedDict):
     """Treat every helmValues leaf as a secret (when they come from secret configuration)."""
 
 
-def release_problems(args: LabelStudioReleaseArgs) -> list[str]:
+def release_problems(args: LabelStudioReleaseArgs) -> list[ArgumentProblem]:
     """What in `args` the release cannot build, each naming the argument and the fix."""
-    problems = []
+    problems: list[ArgumentProblem] = []
     for key, problem_of in (("namespace", dns_label_problem), ("release", release_name_problem)):
         problem = problem_of(str(args.get(key, "label-studio")))
         if problem:
-            problems.append(f"{key} {args.get(key)!r} {problem}")
+            problems.append(about(key, f"{args.get(key)!r} {problem}"))
     if args.get("credentials", "secret") not in CREDENTIAL_STYLES:
-        problems.append(f"credentials {args.get('credentials')!r} is not secret or inline")
+        problems.append(about("credentials", f"{args.get('credentials')!r} is not secret or inline"))
     repository, path = args.get("chart_repository"), args.get("chart_path")
     if repository is not None and (found := chart_repository_problem(repository)):
-        problems.append(f"chartRepository {found}")
+        problems.append(about("chartRepository", found))
     if repository is not None and path is not None:
-        problems.append("chartPath and chartRepository are both given; the chart comes from one place")
+        problems.append(about("chartPath", "and chartRepository are both given; the chart comes from one place"))
     if path is not None and (found := local_chart_problem(path, args.get("chart_version", DEFAULT_CHART_VERSION))):
-        problems.append(f"chartPath {path!r} {found}")
+        problems.append(about("chartPath", f"{path!r} {found}"))
     user_values = args.get("helm_values") or {}
     problems += [
-        f"helmValues {p}"
+        about("helmValues", p)
         for p in chart.user_values_problems(user_values, args.get("enterprise", False), args.get("host"))
     ]
     return problems

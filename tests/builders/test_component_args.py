@@ -81,4 +81,6 @@ def test_each_problem_names_its_argument_first(check, args, expected):
     problems = check({key: value for key, value in args.items() if value is not None})
     assert len(problems) == len(expected), problems
     for problem, start in zip(problems, expected, strict=True):
-        assert problem.startswith(start), problem
+        assert problem.sentence.startswith(start), problem
+        # The pair names its argument, which the sentence names first: the engine shows it under that property.
+        assert start.split(" ", 1)[0].rstrip(":") == problem.argument, problem

@@ -192,7 +192,7 @@ def test_an_adopted_account_of_another_sku_is_kept_and_the_plan_says_so():
     ],
 )
 def test_components_refuse_storage_modes_they_cannot_build(check, args, expected):
-    assert any(expected in problem for problem in check(args)), check(args)
+    assert any(expected in problem.sentence for problem in check(args)), check(args)
 
 
 def test_components_accept_what_each_storage_mode_needs():
