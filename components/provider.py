@@ -14,7 +14,7 @@ ComponentProvider instead of calling it:
 - secrets: the inferred schema cannot say which outputs are secret; each component lists its
   own in SECRET_OUTPUTS, and the schema marks them;
 - arguments a program computes (a bucket name from another resource): the checks that need their
-  values run once they resolve (components/facts.py `checked_arguments`); a refusal then still
+  values run once they resolve (components/argument_checks.py `checked_arguments`); a refusal then still
   reaches the engine as the per-argument InputPropertiesError the checks made up front give;
 - object inputs given as one output (YAML's `${storage.connection}`, or any object holding a
   secret, which the engine sends as a secret as a whole): the SDK maps only plain objects to
@@ -34,8 +34,8 @@ from pulumi.provider.experimental.analyzer import ComponentDefinition, TypeDefin
 from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.experimental.util import camel_case
 
+from components.argument_checks import ArgumentsRefused, holds_output
 from components.arguments import ArgumentProblem
-from components.facts import ArgumentsRefused, holds_output
 from components.kubernetes.release import TYPE_TOKEN as RELEASE_TOKEN
 from components.kubernetes.release import LabelStudioRelease
 from components.registry import BACKENDS, backend

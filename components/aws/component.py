@@ -7,23 +7,12 @@ import pulumi
 import pulumi_aws as aws
 from typing_extensions import NotRequired
 
+from components.argument_checks import checked_arguments, holds_output, refuse_problems, storage_problems
 from components.arguments import ArgumentProblem, about
 from components.aws import documents
 from components.aws.settings import CLOUD, s3_bucket_problem
-from components.facts import (
-    CORS_MAX_AGE_SECONDS,
-    CORS_METHODS,
-    AccessResult,
-    StorageComponent,
-    StorageConnection,
-    StorageFacts,
-    TrustedWorkloads,
-    checked_arguments,
-    holds_output,
-    refuse_problems,
-    storage_problems,
-    storage_tags,
-)
+from components.facts import AccessResult, StorageComponent, StorageConnection, StorageFacts, TrustedWorkloads
+from components.storage_defaults import CORS_MAX_AGE_SECONDS, CORS_METHODS, storage_tags
 
 CORS_EXPOSED_HEADERS = ["x-amz-server-side-encryption", "x-amz-request-id", "x-amz-id-2"]
 ABORT_INCOMPLETE_UPLOADS_DAYS = 7

@@ -13,7 +13,8 @@ import pulumi
 from pulumi_azure_native import resources, storage
 from typing_extensions import NotRequired
 
-from components.arguments import ArgumentProblem, about
+from components.argument_checks import refuse_problems, storage_problems
+from components.arguments import STORAGE_MODES, ArgumentProblem, about
 from components.azure.adoption import (
     blob_container_id,
     blob_service_id,
@@ -22,18 +23,8 @@ from components.azure.adoption import (
     subscription_id_problem,
 )
 from components.azure.settings import azure_container_problem
-from components.facts import (
-    CORS_MAX_AGE_SECONDS,
-    CORS_METHODS,
-    STORAGE_MODES,
-    StorageComponent,
-    StorageConnection,
-    StorageFacts,
-    TrustedWorkloads,
-    refuse_problems,
-    storage_problems,
-    storage_tags,
-)
+from components.facts import StorageComponent, StorageConnection, StorageFacts, TrustedWorkloads
+from components.storage_defaults import CORS_MAX_AGE_SECONDS, CORS_METHODS, storage_tags
 
 # Today's type token: stacks created before the package keep their URNs (no alias needed).
 TYPE_TOKEN = "labelstudio:azure:Storage"

@@ -13,21 +13,12 @@ import pulumi
 import pulumi_gcp as gcp
 from typing_extensions import NotRequired
 
+from components.argument_checks import refuse_problems, storage_problems
 from components.arguments import ArgumentProblem, about
-from components.facts import (
-    CORS_MAX_AGE_SECONDS,
-    CORS_METHODS,
-    AccessResult,
-    StorageComponent,
-    StorageConnection,
-    StorageFacts,
-    TrustedWorkloads,
-    refuse_problems,
-    storage_problems,
-    storage_tags,
-)
+from components.facts import AccessResult, StorageComponent, StorageConnection, StorageFacts, TrustedWorkloads
 from components.gcp.adoption import bucket_import_id
 from components.gcp.settings import CLOUD, gcs_bucket_problem
+from components.storage_defaults import CORS_MAX_AGE_SECONDS, CORS_METHODS, storage_tags
 
 # Today's type token: stacks created before the package keep their URNs (no alias needed).
 TYPE_TOKEN = "labelstudio:gcp:Storage"

@@ -11,8 +11,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 from typing_extensions import NotRequired
 
+from components.argument_checks import refuse_problems
 from components.arguments import ArgumentProblem, about
-from components.facts import StorageConnection, StorageFacts, refuse_problems
+from components.facts import StorageConnection, StorageFacts
 from components.kubernetes import chart
 from components.kubernetes.chart_source import chart_reference, chart_repository_problem, local_chart_problem
 from components.label_studio import (

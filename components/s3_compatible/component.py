@@ -11,6 +11,7 @@ from typing import TypedDict
 import pulumi
 from typing_extensions import NotRequired
 
+from components.argument_checks import refuse_problems, storage_problems
 from components.arguments import ArgumentProblem, about
 from components.aws.documents import storage_policy
 from components.facts import (
@@ -19,8 +20,6 @@ from components.facts import (
     StorageConnection,
     StorageFacts,
     TrustedAuthorityRef,
-    refuse_problems,
-    storage_problems,
 )
 from components.label_studio import AUTHORITY_PATH
 from components.s3_compatible.settings import bucket_problem, endpoint_problem
