@@ -75,7 +75,7 @@ def aws_storage_problems(args: AwsStorageArgs) -> list[ArgumentProblem]:
     access = args.get("access")
     needed = CLOUD.required_for_access.get(access) if isinstance(access, str) else None
     if needed and not args.get(needed.name):
-        argument = CLOUD.model.model_fields[needed.name].alias  # the schema names it as the settings do
+        argument = CLOUD.model.model_fields[needed.name].alias or needed.name  # the schema names it as the settings do
         problems.append(about(argument, f"access {access} needs {needed.what}", ": "))
     if args.get("encryption", "aes256") not in ("aes256", "kms"):
         problems.append(about("encryption", f"{args.get('encryption')!r} is not aes256 or kms"))
