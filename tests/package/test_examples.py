@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components.provider import LabelStudioProvider
+from components.component_provider import LabelStudioProvider
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
