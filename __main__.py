@@ -2,13 +2,13 @@
 
 import pulumi
 
-from components import stack_args
 from components.registry import backend
-from components.stack_config import read_settings, secret_keys
+from components.settings import component_args
+from components.settings.stack_file import read_settings, secret_keys
 
 settings = read_settings()
 cloud = backend(settings.cloud)
-facts = cloud.component("labelstudio", stack_args.storage_args(settings, cloud.storage_args)).facts
+facts = cloud.component("labelstudio", component_args.storage_args(settings, cloud.storage_args)).facts
 
 pulumi.export("cloud", settings.cloud)
 pulumi.export("target", settings.target)
@@ -20,7 +20,7 @@ for key, value in facts.exports.items():
 if settings.target == "kubernetes":
     from components.kubernetes.release import LabelStudioRelease
 
-    release_args = stack_args.release_args(settings, facts.connection(), "helmValues" in secret_keys())
+    release_args = component_args.release_args(settings, facts.connection(), "helmValues" in secret_keys())
     label_studio = LabelStudioRelease("labelstudio", release_args, ready=facts.ready)
     pulumi.export("namespace", label_studio.namespace)
     pulumi.export("releaseName", label_studio.release_name)

@@ -1,5 +1,6 @@
-"""Label Studio persistent storage: one package per cloud (aws, gcp, azure), the Label Studio
-release (kubernetes), the seam between them (facts) and the stack's settings.
+"""Label Studio persistent storage: one package per backend (aws, gcp, azure, s3_compatible, each
+registered in registry.py), the Label Studio release (kubernetes), Label Studio's storage
+vocabulary (label_studio), the seam between them (facts) and the stack's settings (settings/).
 
 Nothing here imports a cloud SDK at package import time, so a stack only loads the provider
 modules it uses.

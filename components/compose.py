@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pulumi
 
-from components.env_list import env_list_text
+from components.env_list import env_list_lines, env_list_text
 from components.facts import StorageFacts
-from components.kubernetes.chart import env_list_lines
 
 
 def env_list_output(facts: StorageFacts, host: str | None) -> pulumi.Output[str]:

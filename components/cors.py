@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from components.facts import CORS_METHODS
+from components.storage_defaults import CORS_METHODS
 
 MANAGE_CORS = "labelstudio:manageCors true replaces the existing CORS with this stack's rule"
 

@@ -5,25 +5,14 @@ Studio needs. The Kubernetes release and the Docker Compose outputs consume only
 they never learn which cloud they serve.
 """
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, TypedDict
 
 import pulumi
 from typing_extensions import NotRequired
 
-from components.names import folder_problem, origin_problem
-
-# What every cloud's CORS rule allows: Label Studio's browser reads, uploads and deletes.
-CORS_METHODS = ["GET", "PUT", "POST", "DELETE", "HEAD"]
-CORS_MAX_AGE_SECONDS = 3600
-# What a storage component may do with its storage: create it, use it as it is, or adopt it.
-STORAGE_MODES = ("create", "existing", "adopt")
-
-
-def storage_tags(stack: str) -> dict[str, str]:
-    """The tags (labels on Google Cloud) every storage resource carries."""
-    return {"app": "label-studio", "pulumi-stack": stack, "managed-by": "pulumi"}
+from components.label_studio import confidential
 
 
 class TrustedWorkloads(TypedDict):
@@ -35,102 +24,6 @@ class TrustedWorkloads(TypedDict):
     """Their service accounts, each under a short stable label that names the resources for it (e.g. app)."""
     name: NotRequired[str]
     """What the workloads are called (e.g. the Helm release), shown in descriptions."""
-
-
-def storage_problems(
-    args: Mapping[str, Any],
-    name_key: str,
-    name_problem: Callable[[str], str | None],
-    access_modes: Sequence[str] = (),
-    trusting_modes: Sequence[str] = (),
-) -> list[str]:
-    """What every storage component checks in its arguments: the access mode, the storage mode,
-    the storage's name, folder and CORS origins, and workloads to trust where the access mode
-    needs them. Each problem starts with the argument's name in the package's schema."""
-    problems = []
-    storage = args.get("storage", "create")
-    if storage not in STORAGE_MODES:
-        problems.append(f"storage {storage!r} is not a storage mode; use {', '.join(STORAGE_MODES)}")
-    access = args.get("access")
-    if access_modes and access not in access_modes:
-        problems.append(f"access {access!r} is not an access mode; use {', '.join(access_modes)}")
-    for key, problem in ((name_key, name_problem), ("folder", folder_problem)):
-        found = problem(str(args.get(key, "")))
-        if found:
-            problems.append(f"{key} {args.get(key)!r} {found}")
-    problems += [f"corsOrigins {o!r} {p}" for o in args.get("cors_origins", []) if (p := origin_problem(o))]
-    if access in trusting_modes and not (args.get("trusted_workloads") or {}).get("service_accounts"):
-        problems.append(f"trustedWorkloads: access {access} needs the namespace and service accounts to trust")
-    return problems
-
-
-class ArgumentsRefused(pulumi.RunError):
-    """A component's arguments it cannot build from: a RunError, which the CLI prints as a plain
-    message without a Python traceback; `problems` each start with the argument's schema name."""
-
-    def __init__(self, component: str, name: str, problems: Sequence[str]) -> None:
-        listed = "\n".join(f"  - {problem}" for problem in problems)
-        super().__init__(f"{component} {name!r} cannot be built from its arguments:\n{listed}")
-        self.component, self.name, self.problems = component, name, list(problems)
-
-
-def refuse_problems(component: str, name: str, problems: Sequence[str]) -> None:
-    """Stop before declaring anything from arguments a component cannot build, naming each problem."""
-    if problems:
-        raise ArgumentsRefused(component, name, problems)
-
-
-def problem_argument(problem: str) -> str:
-    """The argument (schema name) a problem is about: its first word."""
-    return problem.split(" ", 1)[0].rstrip(":")
-
-
-def holds_output(value: Any) -> bool:
-    """Whether `value` is, or holds (in a list or dict), an output whose value is not known yet."""
-    if isinstance(value, pulumi.Output):
-        return True
-    if isinstance(value, dict):
-        return any(holds_output(item) for item in value.values())
-    if isinstance(value, list | tuple):
-        return any(holds_output(item) for item in value)
-    return False
-
-
-def checked_arguments(
-    component: str,
-    name: str,
-    args: Mapping[str, Any],
-    problems_of: Callable[[Any], list[str]],
-    computed: Mapping[str, str],
-) -> dict[str, Any]:
-    """`args`, checked: plain arguments now (as before), arguments given as outputs once they resolve.
-
-    `computed` names the arguments a program may compute from other resources (Python name:
-    schema name). Those given as outputs are left out of the check made now (so are the problems
-    that name them); then all of `computed` are replaced by outputs that resolve only after the
-    whole check has passed on the resolved values, failing the deployment with the same ArgumentsRefused otherwise:
-    every resource input built from them waits for the check.
-    """
-    deferred = {key for key in computed if key in args and holds_output(args[key])}
-    known = {key: value for key, value in args.items() if key not in deferred}
-    later = {computed[key] for key in deferred}
-    refuse_problems(component, name, [p for p in problems_of(known) if problem_argument(p) not in later])
-    if not deferred:
-        return dict(args)
-
-    def check(values: dict[str, Any]) -> dict[str, Any]:
-        refuse_problems(component, name, problems_of({**args, **values}))
-        return values
-
-    # All the computed arguments wait for the check, the plain ones too: whatever is built from any
-    # of them (a storage's name, which every component outputs) reports a refusal.
-    present = [key for key in computed if key in args]
-    resolved = pulumi.Output.from_input({key: args[key] for key in present}).apply(check)
-
-    def one(key: str) -> pulumi.Output[Any]:
-        return resolved.apply(lambda values: values[key])
-
-    return {**args, **{key: one(key) for key in present}}
 
 
 class CredentialsSecretRef(TypedDict):
@@ -171,19 +64,11 @@ class StorageConnection(TypedDict):
     """A private authority that signed the storage server's certificate, for Label Studio to trust."""
 
 
-def confidential(storage_type: str, credential: str) -> bool:
-    """Whether a credential's value is a secret (an Azure account's name, handed over with its key, is not)."""
-    from components.kubernetes.chart import STORAGE_KEYS
-
-    key = STORAGE_KEYS.get(storage_type, {}).get(credential)
-    return key.confidential if key else True
-
-
 @dataclass(frozen=True)
 class StorageFacts:
     """What Label Studio needs from a storage, in Label Studio's terms and no chart's.
 
-    Settings and credentials go by the names in components/kubernetes/chart.py's STORAGE_KEYS,
+    Settings and credentials go by the names in components/label_studio.py's STORAGE_KEYS,
     which alone knows where the chart and env.list expect each.
     """
 
@@ -232,14 +117,43 @@ class StorageFacts:
         )
 
 
+@dataclass(frozen=True)
+class AccessResult:
+    """What an access mode decides for Label Studio, beside what the storage itself gives: the
+    StorageFacts fields it adds to, typed, so no mode hands back a dict to be split."""
+
+    ready: Sequence[pulumi.Resource | None] = ()  # what must exist before Label Studio starts; None is skipped
+    exports: Mapping[str, Any] = field(default_factory=dict)  # stack outputs of the mode (roleArn, userName...)
+    credentials: Mapping[str, pulumi.Output[str]] = field(default_factory=dict)  # keys it hands out; secret
+    service_account_annotations: Mapping[str, Any] = field(default_factory=dict)
+    compose_outputs: Mapping[str, Any] = field(default_factory=dict)  # extra secret outputs for Docker Compose
+
+
 class StorageComponent(pulumi.ComponentResource):
     """What every storage component is: a component whose `facts` tell Label Studio how to reach it.
 
-    A subclass sets `self._facts` (and `self.connection = self._facts.connection()` for other
-    languages) before registering its outputs.
+    A subclass ends its constructor with `_conclude`, the one place that joins what the storage
+    gives with what its access mode decided, keeps the connection other languages read, and
+    registers its outputs.
     """
 
     _facts: StorageFacts
+    connection: StorageConnection
+
+    def _conclude(self, storage: StorageFacts, outputs: Mapping[str, Any], access: AccessResult | None = None) -> None:
+        """Sets `facts` to `storage` with `access` added (its exports after the storage's, its ready
+        resources after the storage's), sets `connection`, and registers `outputs`."""
+        access = access or AccessResult()
+        self._facts = replace(
+            storage,
+            exports={**storage.exports, **access.exports},
+            ready=[*storage.ready, *(ready for ready in access.ready if ready is not None)],
+            credentials={**storage.credentials, **access.credentials},
+            service_account_annotations={**storage.service_account_annotations, **access.service_account_annotations},
+            compose_outputs={**storage.compose_outputs, **access.compose_outputs},
+        )
+        self.connection = self._facts.connection()
+        self.register_outputs(dict(outputs))
 
     @property
     def facts(self) -> StorageFacts:

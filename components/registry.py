@@ -1,7 +1,9 @@
 """The one place a cloud is registered: which package builds its storage.
 
 A backend is a package under `components/` with these modules, each imported only when it is
-needed (so a stack loads one provider SDK):
+needed (so a stack loads one provider SDK, and `pulumi up` loads only `component`, `stack_args`
+and `settings`; `check` and `stand_ins` are the tools' parts, imported by `tools.check` and the
+credential-free plan):
 - `component`: `COMPONENT`, the storage component (a components.facts.StorageComponent, whose
   `facts` hold what Label Studio needs), which takes `(name, args, opts)`, and `TYPE_TOKEN`,
   the type it registers with (the package serves it under that token);
@@ -9,7 +11,7 @@ needed (so a stack loads one provider SDK):
 - `check`: the `check` command's client: `reach(outputs, keyed, endpoint_url, timeouts)`, the
   live storage the stack outputs describe (a components.storage_check.StorageCheck), and
   `secrets_in(outputs)`, the credentials in them, kept out of everything printed;
-- `settings`: `CLOUD`, the cloud's part of the stack contract (components.cloud_settings.
+- `settings`: `CLOUD`, the cloud's part of the stack contract (components.settings.cloud.
   CloudSettings): its `labelstudio:<cloud>` object's model, access modes, provider setting and
   bucket rules; pure, so the settings load without any provider SDK;
 - `stand_ins`: the plan's made-up answers for what the cloud assigns (ids, ARNs, keys):
@@ -31,7 +33,7 @@ BACKENDS: dict[str, str] = {
     "s3-compatible": "components.s3_compatible",
 }
 # What each backend package must provide: (module, attribute).
-REQUIRED_PARTS = (
+REQUIRED_PARTS: tuple[tuple[str, str], ...] = (
     ("component", "COMPONENT"),
     ("component", "TYPE_TOKEN"),
     ("stack_args", "storage_args"),
@@ -41,6 +43,8 @@ REQUIRED_PARTS = (
     ("stand_ins", "StandIns"),
     ("settings", "CLOUD"),
 )
+# The modules the program itself runs; the rest are only the tools'.
+PROGRAM_MODULES = ("component", "stack_args", "settings")
 
 
 @dataclass(frozen=True)
@@ -57,11 +61,14 @@ class IncompleteBackend(Exception):
     """A registered cloud lacks a part; the message names each one."""
 
 
-def missing_parts(cloud: str) -> list[str]:
-    """What the backend registered for `cloud` lacks, as `module.attribute` names."""
+def missing_parts(cloud: str, modules: tuple[str, ...] | None = None) -> list[str]:
+    """What the backend registered for `cloud` lacks, as `module.attribute` names: of every part,
+    or of those in `modules` (importing only them)."""
     package = BACKENDS[cloud]
     missing = []
     for module_name, attribute in REQUIRED_PARTS:
+        if modules is not None and module_name not in modules:
+            continue
         try:
             module: ModuleType | None = importlib.import_module(f"{package}.{module_name}")
         except ModuleNotFoundError as error:
@@ -74,8 +81,9 @@ def missing_parts(cloud: str) -> list[str]:
 
 
 def backend(cloud: str) -> Backend:
-    """The parts of `cloud`'s backend, importing only that cloud's package."""
-    missing = missing_parts(cloud)
+    """The parts of `cloud`'s backend the program runs, importing only that cloud's package and,
+    of it, only the program's modules (not the tools' `check` and `stand_ins`)."""
+    missing = missing_parts(cloud, PROGRAM_MODULES)
     if missing:
         raise IncompleteBackend(f"the {cloud} backend lacks {', '.join(missing)}")
     component = importlib.import_module(f"{BACKENDS[cloud]}.component")
@@ -88,7 +96,11 @@ def backend(cloud: str) -> Backend:
 
 
 def part(cloud: str, module: str) -> ModuleType:
-    """One module of `cloud`'s backend (`check`, `stand_ins`, ...), imported on first use."""
+    """One module of `cloud`'s backend (`check`, `stand_ins`, ...), imported on first use; refused,
+    naming what is missing, when it lacks a required part."""
+    missing = missing_parts(cloud, (module,))
+    if missing:
+        raise IncompleteBackend(f"the {cloud} backend lacks {', '.join(missing)}")
     return importlib.import_module(f"{BACKENDS[cloud]}.{module}")
 
 

@@ -1,6 +1,6 @@
 """The label-studio-storage policy pack: `pulumi preview --policy-pack policy`.
 
-Every rule lives in rules.py as a plain function, so the credential-free plan and the tests
+Every rule lives in the rules package as a plain function, so the credential-free plan and the tests
 run exactly what this pack enforces.
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 from pulumi_policy import EnforcementLevel, PolicyPack, StackValidationArgs, StackValidationPolicy
 from pulumi_policy.proxy import UnknownValueError
 
-# However the CLI starts the pack, rules.py beside this file must be importable.
+# However the CLI starts the pack, the rules package beside this file must be importable.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from rules import POLICIES, UNKNOWN, Policy, Resource
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from components.stack_config import PROVIDER_ENVIRONMENT
+from components.settings.stack_file import PROVIDER_ENVIRONMENT
 from tools.mockrun import Declaration, Secret, declare
 
 OIDC_ARN = (

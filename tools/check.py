@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 from components import registry
+from components.arguments import FOUND_STORAGE_MODES
 from components.storage_check import DEFAULT_TIMEOUTS, StorageCheck, Timeouts, parse_env_list
 
 
@@ -389,7 +390,7 @@ def hardening_warnings(storage: StorageCheck, outputs: Mapping[str, Any], secret
     """For storage the stack did not create (`storage` output existing or adopt), how it differs
     from the hardening this project gives created storage, its CORS rules compared with the
     stack's own `corsOrigins`; warnings only, never a failure."""
-    if outputs.get("storage") not in ("existing", "adopt"):
+    if outputs.get("storage") not in FOUND_STORAGE_MODES:
         return []
     differences = getattr(storage, "hardening_warnings", None)
     if differences is None:

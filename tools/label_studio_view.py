@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from contextlib import suppress
 from typing import Any
 
-from components.kubernetes.chart import (
+from components.label_studio import (
     CHART_GCS_KEY_DIR,
     COMPOSE_KEY_PATH,
     STORAGE_KEYS,

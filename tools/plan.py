@@ -197,8 +197,8 @@ def _imports_text(declaration: Declaration) -> list[str]:
 
 def marked_secret_keys() -> dict[str, set[str]]:
     """The keys of each cloud's object that its model marks as secrets (the S3-compatible keys)."""
-    from components.problems import field_extra, object_models
-    from components.settings import settings_model
+    from components.settings.model import settings_model
+    from components.settings.problems import field_extra, object_models
 
     return {
         key: {field.alias or name for name, field in model.model_fields.items() if field_extra(field).get("secret")}

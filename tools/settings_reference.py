@@ -27,8 +27,8 @@ import yaml
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from components.problems import field_extra, object_models
-from components.settings import NAMESPACE, settings_model
+from components.settings.model import NAMESPACE, settings_model
+from components.settings.problems import field_extra, object_models
 
 Settings = settings_model()  # the whole contract: the shared settings and every registered cloud's
 ROOT = Path(__file__).resolve().parent.parent
@@ -202,7 +202,7 @@ def template_config() -> dict[str, dict[str, str]]:
 
 
 PROJECT_HEADER = f"""\
-# `config:` and `template:` are generated from the settings model, components/settings.py:
+# `config:` and `template:` are generated from the settings model, components/settings/model.py:
 # edit its fields' descriptions and metadata, then run
 #   {COMMAND}
 """

@@ -11,7 +11,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import quote
 
-from components.kubernetes.chart import STORAGE_KEYS
+from components.label_studio import STORAGE_KEYS
 from components.storage_check import DEFAULT_TIMEOUTS, StackOutputs, Timeouts, keys_in_env_list
 
 # The keys the keyed access mode writes into the `envList` output for Label Studio.

@@ -7,21 +7,12 @@ import pulumi
 import pulumi_aws as aws
 from typing_extensions import NotRequired
 
+from components.argument_checks import checked_arguments, holds_output, refuse_problems, storage_problems
+from components.arguments import ArgumentProblem, about
 from components.aws import documents
 from components.aws.settings import CLOUD, s3_bucket_problem
-from components.facts import (
-    CORS_MAX_AGE_SECONDS,
-    CORS_METHODS,
-    StorageComponent,
-    StorageConnection,
-    StorageFacts,
-    TrustedWorkloads,
-    checked_arguments,
-    holds_output,
-    refuse_problems,
-    storage_problems,
-    storage_tags,
-)
+from components.facts import AccessResult, StorageComponent, StorageConnection, StorageFacts, TrustedWorkloads
+from components.storage_defaults import CORS_MAX_AGE_SECONDS, CORS_METHODS, storage_tags
 
 CORS_EXPOSED_HEADERS = ["x-amz-server-side-encryption", "x-amz-request-id", "x-amz-id-2"]
 ABORT_INCOMPLETE_UPLOADS_DAYS = 7
@@ -78,23 +69,25 @@ class AwsStorageArgs(TypedDict):
     """Declare the bucket's CORS rules, replacing an existing bucket's wholesale (default: create only)."""
 
 
-def aws_storage_problems(args: AwsStorageArgs) -> list[str]:
+def aws_storage_problems(args: AwsStorageArgs) -> list[ArgumentProblem]:
     """What in `args` AwsStorage cannot build, each naming the argument and the fix."""
     problems = storage_problems(args, "bucket", s3_bucket_problem, ACCESS_MODES, _TRUSTING_MODES)
     access = args.get("access")
     needed = CLOUD.required_for_access.get(access) if isinstance(access, str) else None
     if needed and not args.get(needed.name):
-        argument = CLOUD.model.model_fields[needed.name].alias  # the schema names it as the settings do
-        problems.append(f"{argument}: access {access} needs {needed.what}")
+        argument = CLOUD.model.model_fields[needed.name].alias or needed.name  # the schema names it as the settings do
+        problems.append(about(argument, f"access {access} needs {needed.what}", ": "))
     if args.get("encryption", "aes256") not in ("aes256", "kms"):
-        problems.append(f"encryption {args.get('encryption')!r} is not aes256 or kms")
+        problems.append(about("encryption", f"{args.get('encryption')!r} is not aes256 or kms"))
     storage = args.get("storage", "create")
     if storage == "existing" and args.get("encryption") == "kms" and not args.get("kms_key_arn"):
         problems.append(
-            "kmsKeyArn: storage existing creates no key; give the ARN of the key that seals the bucket's objects"
+            about(
+                "kmsKeyArn",
+                "storage existing creates no key; give the ARN of the key that seals the bucket's objects",
+                ": ",
+            )
         )
-    if storage != "create" and args.get("force_destroy"):
-        problems.append(f"forceDestroy: storage {storage} never empties a bucket the stack did not create")
     return problems
 
 
@@ -127,7 +120,7 @@ class AwsStorage(StorageComponent):
     def __init__(self, name: str, args: AwsStorageArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE_TOKEN, name, None, opts)
         if args.get("storage") == "adopt" and holds_output(args.get("bucket")):
-            refuse_problems("AwsStorage", name, [ADOPT_NEEDS_A_PLAIN_NAME])
+            refuse_problems("AwsStorage", name, [ArgumentProblem("bucket", ADOPT_NEEDS_A_PLAIN_NAME)])
         args = cast(
             AwsStorageArgs, checked_arguments("AwsStorage", name, args, self.argument_problems, COMPUTED_ARGUMENTS)
         )
@@ -192,10 +185,7 @@ class AwsStorage(StorageComponent):
             "node-role": self._node_role,
             "access-keys": self._access_keys,
         }[args["access"]]
-        access_facts = access(name, child, tags)
-
-        access_facts["ready"] = [ready for ready in access_facts["ready"] if ready is not None]
-        self._facts = StorageFacts(
+        storage_facts = StorageFacts(
             storage_type="s3",
             settings={"bucket": bucket_name, "region": region, "folder": folder},
             exports={
@@ -206,16 +196,18 @@ class AwsStorage(StorageComponent):
                 "corsOrigins": args["cors_origins"],
                 "policyArn": self.policy.arn,
                 **({"kmsKeyArn": key_arn} if key_arn is not None else {}),
-                **access_facts.pop("exports"),
             },
-            **access_facts,
         )
+        access_result = access(name, child, tags)
         self.bucket_name = pulumi.Output.from_input(bucket_name)
         self.bucket_arn = bucket_arn
         self.policy_arn = self.policy.arn
         self.kms_key_arn = pulumi.Output.from_input(key_arn) if key_arn is not None else None
-        self.connection = self._facts.connection()
-        self.register_outputs({"bucketName": bucket_name, "bucketArn": bucket_arn, "policyArn": self.policy.arn})
+        self._conclude(
+            storage_facts,
+            {"bucketName": bucket_name, "bucketArn": bucket_arn, "policyArn": self.policy.arn},
+            access_result,
+        )
 
     def _bucket(
         self,
@@ -325,7 +317,7 @@ class AwsStorage(StorageComponent):
         )
         return key_arn
 
-    # -- access modes: each returns the StorageFacts fields it decides ------------------------------
+    # -- access modes: each returns what it decides, an AccessResult --------------------------------
 
     def _role(
         self, name: str, trust: pulumi.Input[str], child: pulumi.ResourceOptions, tags: dict[str, str]
@@ -346,7 +338,7 @@ class AwsStorage(StorageComponent):
         )
         return role, attachment
 
-    def _irsa(self, name: str, child: pulumi.ResourceOptions, tags: dict[str, str]) -> dict[str, Any]:
+    def _irsa(self, name: str, child: pulumi.ResourceOptions, tags: dict[str, str]) -> AccessResult:
         workloads = self._args["trusted_workloads"]
         namespace, service_accounts = workloads["namespace"], list(workloads["service_accounts"].values())
         trust = pulumi.Output.from_input(self._args["oidc_provider_arn"]).apply(
@@ -354,13 +346,13 @@ class AwsStorage(StorageComponent):
         )
         role, attachment = self._role(f"{name}-irsa", trust, child, tags)
         self.role_arn = role.arn
-        return {
-            "service_account_annotations": {IRSA_ANNOTATION: role.arn},
-            "ready": [attachment, self.cors],
-            "exports": {"roleArn": role.arn, "roleName": role.name},
-        }
+        return AccessResult(
+            service_account_annotations={IRSA_ANNOTATION: role.arn},
+            ready=[attachment, self.cors],
+            exports={"roleArn": role.arn, "roleName": role.name},
+        )
 
-    def _pod_identity(self, name: str, child: pulumi.ResourceOptions, tags: dict[str, str]) -> dict[str, Any]:
+    def _pod_identity(self, name: str, child: pulumi.ResourceOptions, tags: dict[str, str]) -> AccessResult:
         workloads = self._args["trusted_workloads"]
         trust = json.dumps(documents.pod_identity_trust_policy())
         role, attachment = self._role(f"{name}-pod-identity", trust, child, tags)
@@ -377,19 +369,18 @@ class AwsStorage(StorageComponent):
             )
             for component, service_account in workloads["service_accounts"].items()
         ]
-        return {
-            "ready": [attachment, *associations, self.cors],
-            "exports": {"roleArn": role.arn, "roleName": role.name},
-        }
+        return AccessResult(
+            ready=[attachment, *associations, self.cors], exports={"roleArn": role.arn, "roleName": role.name}
+        )
 
-    def _node_role(self, name: str, child: pulumi.ResourceOptions, tags: dict[str, str]) -> dict[str, Any]:
+    def _node_role(self, name: str, child: pulumi.ResourceOptions, tags: dict[str, str]) -> AccessResult:
         node_role_name = self._args["node_role_name"]
         attachment = aws.iam.RolePolicyAttachment(
             f"{name}-node-role-policy", role=node_role_name, policy_arn=self.policy.arn, opts=child
         )
-        return {"ready": [attachment, self.cors], "exports": {"nodeRoleName": node_role_name}}
+        return AccessResult(ready=[attachment, self.cors], exports={"nodeRoleName": node_role_name})
 
-    def _access_keys(self, name: str, child: pulumi.ResourceOptions, tags: dict[str, str]) -> dict[str, Any]:
+    def _access_keys(self, name: str, child: pulumi.ResourceOptions, tags: dict[str, str]) -> AccessResult:
         user = aws.iam.User(f"{name}-user", path="/labelstudio/", tags=tags, opts=child)
         attachment = aws.iam.UserPolicyAttachment(
             f"{name}-user-policy", user=user.name, policy_arn=self.policy.arn, opts=child
@@ -400,11 +391,11 @@ class AwsStorage(StorageComponent):
         key_id: pulumi.Output[str] = pulumi.Output.secret(key.id)
         key_secret: pulumi.Output[str] = pulumi.Output.secret(key.secret)
         self.access_key_id, self.secret_access_key = key_id, key_secret
-        return {
-            "credentials": {"access_key_id": key_id, "secret_access_key": key_secret},
-            "ready": [attachment, self.cors],
-            "exports": {"userName": user.name},
-        }
+        return AccessResult(
+            credentials={"access_key_id": key_id, "secret_access_key": key_secret},
+            ready=[attachment, self.cors],
+            exports={"userName": user.name},
+        )
 
 
 ADOPT_NEEDS_A_PLAIN_NAME = (

@@ -9,9 +9,9 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from components.cloud_settings import CloudSettings, Model, ProviderKey, RequiredSetting, StackValue, held_to
 from components.names import IPV4
-from components.problems import problem
+from components.settings.cloud import CloudSettings, Model, ProviderKey, RequiredSetting, StackValue, held_to
+from components.settings.problems import problem
 
 _AWS_REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}", re.ASCII)
 _AWS_PARTITION = r"(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-[a-z])"

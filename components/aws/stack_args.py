@@ -1,4 +1,4 @@
-"""The stack's settings as AwsStorage's arguments (the AWS part of components/stack_args.py)."""
+"""The stack's settings as AwsStorage's arguments (the AWS part of components/settings/component_args.py)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 from components.aws.settings import CLUSTER_FACTS, AwsSettings, oidc_provider_arn_problem, partition_problem
 from components.facts import TrustedWorkloads
-from components.problems import setting_name
-from components.settings import Settings
-from components.stack_args import setting_input, storage_mode_args
+from components.settings.component_args import setting_input, storage_mode_args
+from components.settings.model import Settings
+from components.settings.problems import setting_name
 
 if TYPE_CHECKING:
     from components.aws.component import AwsStorageArgs

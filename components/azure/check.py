@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from components.kubernetes.chart import STORAGE_KEYS
+from components.label_studio import STORAGE_KEYS
 from components.storage_check import DEFAULT_TIMEOUTS, StackOutputs, Timeouts, keys_in_env_list
 
 # The key the keyed access mode writes into the `envList` output for Label Studio.
@@ -96,7 +96,7 @@ class AzureBlobCheck:
         blob soft delete and CORS (the blob service), public access (the container) and HTTPS (the
         endpoint). Versioning, TLS and the account-wide settings need the management plane: the
         plan and `pulumi up` of storage adopt set them."""
-        from components.azure.existing import blob_service_differences
+        from components.azure.hardening import blob_service_differences
 
         found = self.service.get_service_properties()
         retention, rules = found.get("delete_retention_policy"), found.get("cors") or []

@@ -13,7 +13,9 @@ import pulumi
 from pulumi_azure_native import resources, storage
 from typing_extensions import NotRequired
 
-from components.azure.existing import (
+from components.argument_checks import refuse_problems, storage_problems
+from components.arguments import STORAGE_MODES, ArgumentProblem, about
+from components.azure.adoption import (
     blob_container_id,
     blob_service_id,
     sku_note,
@@ -21,18 +23,8 @@ from components.azure.existing import (
     subscription_id_problem,
 )
 from components.azure.settings import azure_container_problem
-from components.facts import (
-    CORS_MAX_AGE_SECONDS,
-    CORS_METHODS,
-    STORAGE_MODES,
-    StorageComponent,
-    StorageConnection,
-    StorageFacts,
-    TrustedWorkloads,
-    refuse_problems,
-    storage_problems,
-    storage_tags,
-)
+from components.facts import StorageComponent, StorageConnection, StorageFacts, TrustedWorkloads
+from components.storage_defaults import CORS_MAX_AGE_SECONDS, CORS_METHODS, storage_tags
 
 # Today's type token: stacks created before the package keep their URNs (no alias needed).
 TYPE_TOKEN = "labelstudio:azure:Storage"
@@ -131,7 +123,7 @@ class AzureStorageArgs(TypedDict):
     """The existing account's subscription (storage adopt), for the ids the resources are imported by."""
 
 
-def azure_storage_problems(args: AzureStorageArgs) -> list[str]:
+def azure_storage_problems(args: AzureStorageArgs) -> list[ArgumentProblem]:
     """What in `args` AzureStorage cannot build, each naming the argument and the fix."""
     problems = storage_problems(args, "container", azure_container_problem)
     mode = args.get("storage", "create")
@@ -139,23 +131,30 @@ def azure_storage_problems(args: AzureStorageArgs) -> list[str]:
         return problems  # named by storage_problems; the checks below assume a known mode
     if mode != "create":
         problems += [
-            f"{key}: storage {mode} needs the existing account's {what}"
+            about(key, f"storage {mode} needs the existing account's {what}", ": ")
             for key, what in (("storageAccount", "name"), ("resourceGroup", "resource group"))
             if not args.get("storage_account" if key == "storageAccount" else "resource_group")
         ]
     if mode == "existing" and args.get("manage_cors"):
         problems.append(
-            "manageCors: the account's CORS rules are part of its blob service, which storage existing leaves "
-            "alone; use storage adopt to manage them"
+            about(
+                "manageCors",
+                "the account's CORS rules are part of its blob service, which storage existing leaves "
+                "alone; use storage adopt to manage them",
+                ": ",
+            )
         )
     if mode == "adopt":
         subscription = args.get("subscription_id") or ""
         found = subscription_id_problem(subscription) if subscription else "is not set"
         if found:
             problems.append(
-                f"subscriptionId {subscription!r} {found}: storage adopt imports the account by an id that "
-                "names its subscription; run `pulumi config set azure-native:subscriptionId <subscription-id>` "
-                "(`az account show --query id -o tsv` prints it)"
+                about(
+                    "subscriptionId",
+                    f"{subscription!r} {found}: storage adopt imports the account by an id that "
+                    "names its subscription; run `pulumi config set azure-native:subscriptionId <subscription-id>` "
+                    "(`az account show --query id -o tsv` prints it)",
+                )
             )
     return problems
 
@@ -252,7 +251,7 @@ class AzureStorage(StorageComponent):
         # The account's name is no secret: it is in every blob URL and in the outputs (storageAccountName).
         account_name: pulumi.Output[str] = pulumi.Output.from_input(account_ref)
 
-        self._facts = StorageFacts(
+        storage_facts = StorageFacts(
             storage_type="azure",
             settings={"container": container, "folder": folder},
             credentials={"account_name": account_name, "account_key": account_key},
@@ -273,13 +272,9 @@ class AzureStorage(StorageComponent):
         self.resource_group_name = pulumi.Output.from_input(resource_group_name)
         self.blob_endpoint = blob_endpoint
         self.account_key = account_key
-        self.connection = self._facts.connection()
-        self.register_outputs(
-            {
-                "storageAccountName": account_ref,
-                "containerName": container_ref,
-                "blobEndpoint": blob_endpoint,
-            }
+        self._conclude(
+            storage_facts,
+            {"storageAccountName": account_ref, "containerName": container_ref, "blobEndpoint": blob_endpoint},
         )
 
     def _import_ids(self, mode: str, account: str, container: str) -> dict[str, str]:

@@ -9,8 +9,8 @@ import re
 
 from pydantic import AliasChoices, Field, field_validator
 
-from components.cloud_settings import CloudSettings, Model, ProviderKey, RequiredSetting
-from components.problems import problem
+from components.settings.cloud import CloudSettings, Model, ProviderKey, RequiredSetting
+from components.settings.problems import problem
 
 _AZURE_ACCOUNT = re.compile(r"[a-z0-9]{3,24}", re.ASCII)
 _AZURE_CONTAINER = re.compile(r"[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}", re.ASCII)

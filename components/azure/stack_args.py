@@ -1,4 +1,4 @@
-"""The stack's settings as AzureStorage's arguments (the Azure part of components/stack_args.py)."""
+"""The stack's settings as AzureStorage's arguments (the Azure part of components/settings/component_args.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pulumi
 
 from components.azure.settings import AzureSettings
 from components.facts import TrustedWorkloads
-from components.settings import Settings
-from components.stack_args import storage_mode_args
+from components.settings.component_args import storage_mode_args
+from components.settings.model import Settings
 
 if TYPE_CHECKING:
     from components.azure.component import AzureStorageArgs

@@ -115,7 +115,7 @@ class GcsCheck:
         """How the bucket differs from this project's hardening: public access prevention, uniform
         access, versioning and CORS. Reading the bucket's settings needs `storage.buckets.get`, which
         Label Studio's own grant (objects only) lacks: run `check` with your own credentials for it."""
-        from components.gcp.existing import hardening_differences
+        from components.gcp.hardening import hardening_differences
 
         self.bucket.reload(timeout=self.timeouts.pair)
         return hardening_differences(self.bucket._properties, cors_origins)

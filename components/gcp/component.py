@@ -7,25 +7,18 @@ The service account holds the only grant on the bucket, so whichever access mode
 import base64
 import hashlib
 import re
-from typing import Any, TypedDict
+from typing import TypedDict
 
 import pulumi
 import pulumi_gcp as gcp
 from typing_extensions import NotRequired
 
-from components.facts import (
-    CORS_MAX_AGE_SECONDS,
-    CORS_METHODS,
-    StorageComponent,
-    StorageConnection,
-    StorageFacts,
-    TrustedWorkloads,
-    refuse_problems,
-    storage_problems,
-    storage_tags,
-)
-from components.gcp.existing import bucket_import_id
+from components.argument_checks import refuse_problems, storage_problems
+from components.arguments import ArgumentProblem, about
+from components.facts import AccessResult, StorageComponent, StorageConnection, StorageFacts, TrustedWorkloads
+from components.gcp.adoption import bucket_import_id
 from components.gcp.settings import CLOUD, gcs_bucket_problem
+from components.storage_defaults import CORS_MAX_AGE_SECONDS, CORS_METHODS, storage_tags
 
 # Today's type token: stacks created before the package keep their URNs (no alias needed).
 TYPE_TOKEN = "labelstudio:gcp:Storage"
@@ -113,14 +106,18 @@ class GcpStorageArgs(TypedDict):
     """Replace the bucket's CORS with the origins' rule (default: true only when creating)."""
 
 
-def gcp_storage_problems(args: GcpStorageArgs) -> list[str]:
+def gcp_storage_problems(args: GcpStorageArgs) -> list[ArgumentProblem]:
     """What in `args` GcpStorage cannot build, each naming the argument and the fix."""
     problems = storage_problems(args, "bucket", gcs_bucket_problem, ACCESS_MODES, ("workload-identity",))
     mode = args.get("storage", "create")
     if mode == "existing" and args.get("manage_cors"):
         problems.append(
-            "manageCors: Cloud Storage keeps CORS on the bucket itself, which storage existing leaves alone; "
-            "use storage adopt to manage the bucket's CORS"
+            about(
+                "manageCors",
+                "Cloud Storage keeps CORS on the bucket itself, which storage existing leaves alone; "
+                "use storage adopt to manage the bucket's CORS",
+                ": ",
+            )
         )
     return problems
 
@@ -205,10 +202,9 @@ class GcpStorage(StorageComponent):
         )
 
         access = {"workload-identity": self._workload_identity, "key": self._key}[args["access"]]
-        access_facts = access(name, project, child)
-        access_facts["ready"] = [bucket_grant, signing_grant, *access_facts.get("ready", [])]
+        access_result = access(name, project, child)
 
-        self._facts = StorageFacts(
+        storage_facts = StorageFacts(
             storage_type="gcs",
             settings={"project": project, "bucket": bucket_name, "folder": folder},
             exports={
@@ -221,18 +217,15 @@ class GcpStorage(StorageComponent):
                 "corsOrigins": list(args["cors_origins"]),
                 **({"kmsKeyName": kms_key_name} if kms_key_name else {}),
             },
-            **access_facts,
+            ready=[bucket_grant, signing_grant],
         )
         self.bucket_name = pulumi.Output.from_input(bucket_ref)
         self.bucket_url = pulumi.Output.from_input(bucket_url)
         self.service_account_email = self.service_account.email
-        self.connection = self._facts.connection()
-        self.register_outputs(
-            {
-                "bucketName": bucket_ref,
-                "bucketUrl": bucket_url,
-                "serviceAccountEmail": self.service_account.email,
-            }
+        self._conclude(
+            storage_facts,
+            {"bucketName": bucket_ref, "bucketUrl": bucket_url, "serviceAccountEmail": self.service_account.email},
+            access_result,
         )
 
     def _declare_bucket(
@@ -311,7 +304,7 @@ class GcpStorage(StorageComponent):
 
     # -- access modes: each returns the StorageFacts fields it decides ------------------------------
 
-    def _workload_identity(self, name: str, project: str, child: pulumi.ResourceOptions) -> dict[str, Any]:
+    def _workload_identity(self, name: str, project: str, child: pulumi.ResourceOptions) -> AccessResult:
         """Only the chart's own Kubernetes service accounts may act as the Google service account."""
         workloads = self._args["trusted_workloads"]
         namespace, pool_project = workloads["namespace"], self._args.get("cluster_project")
@@ -333,23 +326,22 @@ class GcpStorage(StorageComponent):
             )
             for component, service_account in workloads["service_accounts"].items()
         ]
-        return {
-            "service_account_annotations": {WORKLOAD_IDENTITY_ANNOTATION: self.service_account.email},
-            "ready": bindings,
-        }
+        return AccessResult(
+            service_account_annotations={WORKLOAD_IDENTITY_ANNOTATION: self.service_account.email}, ready=bindings
+        )
 
-    def _key(self, name: str, project: str, child: pulumi.ResourceOptions) -> dict[str, Any]:
+    def _key(self, name: str, project: str, child: pulumi.ResourceOptions) -> AccessResult:
         """A key file for the service account, for clusters outside GKE and for Docker Compose."""
         key = gcp.serviceaccount.Key(f"{name}-key", service_account_id=self.service_account.name, opts=child)
         # The SDK declares privateKey a secret output, which the engine (not the mock monitor)
         # applies; wrapping keeps the key secret wherever it flows, whatever runs the program.
         key_json: pulumi.Output[str] = pulumi.Output.secret(key.private_key.apply(decode_key_file))
         self.service_account_key_json = key_json
-        return {
-            "credentials": {"credentials_json": key_json},
-            "compose_outputs": {"serviceAccountKeyJson": key_json},
-            "ready": [key],
-        }
+        return AccessResult(
+            credentials={"credentials_json": key_json},
+            compose_outputs={"serviceAccountKeyJson": key_json},
+            ready=[key],
+        )
 
 
 # The storage component the registry (components/registry.py) builds for this cloud.

@@ -8,9 +8,9 @@ import re
 
 from pydantic import Field, field_validator
 
-from components.cloud_settings import CloudSettings, Model, ProviderKey, StackValue, held_to
 from components.names import IPV4
-from components.problems import problem
+from components.settings.cloud import CloudSettings, Model, ProviderKey, StackValue, held_to
+from components.settings.problems import problem
 
 _GCP_PROJECT = re.compile(r"([a-z][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]", re.ASCII)
 _GCP_LOCATION = re.compile(r"[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]", re.ASCII)

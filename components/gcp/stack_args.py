@@ -1,4 +1,4 @@
-"""The stack's settings as GcpStorage's arguments (the Google Cloud part of components/stack_args.py)."""
+"""The stack's settings as GcpStorage's arguments (the Google Cloud part of components/settings/component_args.py)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING
 
 from components.facts import TrustedWorkloads
 from components.gcp.settings import GcpSettings, project_problem
-from components.problems import setting_name
-from components.settings import Settings
-from components.stack_args import setting_input, storage_mode_args
+from components.settings.component_args import setting_input, storage_mode_args
+from components.settings.model import Settings
+from components.settings.problems import setting_name
 
 if TYPE_CHECKING:
     from components.gcp.component import GcpStorageArgs

@@ -1,16 +1,13 @@
-"""Everything this project knows about the Label Studio chart, as plain data and pure functions.
-
-The chart's name and repository, its value keys, the service accounts it creates and the
-environment variables Label Studio reads beside its persistence settings live here and nowhere
-else; the storage components only learn which workloads to trust.
+"""The release's Helm values, as plain data and pure functions: the persistence block, service
+accounts, mounts and environment Label Studio needs, merged with the user's own values, and the
+rules those values must keep. The names they are written with (chart keys, Secret keys, service
+accounts) are Label Studio's vocabulary, in components/label_studio.py.
 
 Facts about chart 2.0.5 that shape these values:
 - `global.persistence.config.<type>` rejects unknown keys, and `urlExpirationSecs` is a string;
 - credentials are read from an existing Secret only when both `<key>ExistingSecret` and
   `<key>ExistingSecretKey` are set; half a pair makes the pods fail (or, on gcs, silently
-  ignores the key), so the pair is always written whole;
-- service accounts default to `<release>-ls-app` and `<release>-ls-rqworker`, and rqworker exists
-  only when `enterprise.enabled`; we set the names explicitly so trust policies always match.
+  ignores the key), so the pair is always written whole.
 
 Leaves may be any value, Pulumi Outputs included: nothing here looks inside them.
 """
@@ -18,80 +15,16 @@ Leaves may be any value, Pulumi Outputs included: nothing here looks inside them
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
-CHART_NAME = "label-studio"
-CHART_REPOSITORY = "https://charts.heartex.com/"
-
-# Label Studio's own URL: links it builds (and the chart's notes) need it when no ingress is declared.
-LABEL_STUDIO_HOST = "LABEL_STUDIO_HOST"
-# How Label Studio's S3 backend signs the links it hands out (botocore's default may be SigV2).
-S3_SIGNATURE_VERSION = "STORAGE_AWS_S3_SIGNATURE_VERSION"
-# The chart's components that reach the storage, and the suffix of the service account each runs as.
-SERVICE_ACCOUNT_SUFFIXES = {"app": "-ls-app", "rqworker": "-ls-rqworker"}
-
-# Where the Docker Compose guide mounts a Google key file: `- ./key.json:/opt/heartex/secrets/key.json:ro`.
-COMPOSE_KEY_PATH = "/opt/heartex/secrets/key.json"
-# Where chart 2.0.5 mounts the Secret holding a Google key file, read-only, in the app (and rqworker)
-# container; GOOGLE_APPLICATION_CREDENTIALS names the file under it by its key in that Secret.
-CHART_GCS_KEY_DIR = "/opt/heartex/secrets/gcs"
-
-
-# A private authority's certificate for the storage server: where it is mounted in the app (and
-# rqworker) containers, or where the Docker Compose guide mounts it, and the variable botocore
-# reads it from. The image's custom-certificate hook (`global.customCaCerts`) sets
-# REQUESTS_CA_BUNDLE and SSL_CERT_FILE only, which botocore ignores.
-AUTHORITY_DIR = "/opt/heartex/secrets/storage-ca"
-AUTHORITY_PATH = f"{AUTHORITY_DIR}/ca.crt"
-AUTHORITY_VARIABLE = "AWS_CA_BUNDLE"
-AUTHORITY_VOLUME = "storage-ca"
-
-
-class StorageKey(NamedTuple):
-    """Where Label Studio reads one storage setting or credential."""
-
-    chart_key: str  # key of global.persistence.config.<type>
-    env_name: str  # env.list variable (Docker Compose)
-    secret_key: str | None = None  # key in the credentials Secret; None for a setting the chart reads in its values
-    # Whether the credential's value is a secret. An Azure account's name is handed over with its key
-    # but is no secret (it is in every blob URL and the stack's outputs), so it is shown as it is.
-    confidential: bool = True
-
-
-# Label Studio's storage settings and credentials by storage type, under the names the storage
-# components use (StorageFacts.settings and .credentials), in env.list order.
-STORAGE_KEYS: dict[str, dict[str, StorageKey]] = {
-    "s3": {
-        "access_key_id": StorageKey("accessKey", "STORAGE_AWS_ACCESS_KEY_ID", "accesskey"),
-        "secret_access_key": StorageKey("secretKey", "STORAGE_AWS_SECRET_ACCESS_KEY", "secretkey"),
-        "bucket": StorageKey("bucket", "STORAGE_AWS_BUCKET_NAME"),
-        "region": StorageKey("region", "STORAGE_AWS_REGION_NAME"),
-        "folder": StorageKey("folder", "STORAGE_AWS_FOLDER"),
-        # S3-compatible servers; with it botocore addresses the bucket path-style (<endpoint>/<bucket>/<key>).
-        "endpoint_url": StorageKey("endpointUrl", "STORAGE_AWS_ENDPOINT_URL"),
-    },
-    "gcs": {
-        "bucket": StorageKey("bucket", "STORAGE_GCS_BUCKET_NAME"),
-        "project": StorageKey("projectID", "STORAGE_GCS_PROJECT_ID"),
-        "folder": StorageKey("folder", "STORAGE_GCS_FOLDER"),
-        # env.list names the key file's path (COMPOSE_KEY_PATH); the file itself is mounted.
-        "credentials_json": StorageKey("applicationCredentialsJSON", "GOOGLE_APPLICATION_CREDENTIALS", "key_json"),
-    },
-    "azure": {
-        "account_name": StorageKey(
-            "storageAccountName", "STORAGE_AZURE_ACCOUNT_NAME", "storageaccountname", confidential=False
-        ),
-        "account_key": StorageKey("storageAccountKey", "STORAGE_AZURE_ACCOUNT_KEY", "storageaccountkey"),
-        "container": StorageKey("containerName", "STORAGE_AZURE_CONTAINER_NAME"),
-        "folder": StorageKey("folder", "STORAGE_AZURE_FOLDER"),
-    },
-}
-# What env.list carries instead of a credential's value.
-ENV_LIST_VALUES = {("gcs", "credentials_json"): COMPOSE_KEY_PATH}
-
-# Chart keys that carry credentials, on every cloud; they never appear in plain values.
-CREDENTIAL_CHART_KEYS = frozenset(
-    key.chart_key for keys in STORAGE_KEYS.values() for key in keys.values() if key.secret_key
+from components.label_studio import (
+    AUTHORITY_DIR,
+    AUTHORITY_PATH,
+    AUTHORITY_VOLUME,
+    CREDENTIAL_CHART_KEYS,
+    LABEL_STUDIO_HOST,
+    S3_SIGNATURE_VERSION,
+    STORAGE_KEYS,
 )
 
 
@@ -107,40 +40,6 @@ def chart_credentials(storage_type: str, credentials: Mapping[str, Any]) -> dict
     return {keys[name].chart_key: (str(keys[name].secret_key), value) for name, value in credentials.items()}
 
 
-def storage_environment(storage_type: str) -> dict[str, str]:
-    """Variables Label Studio needs for this storage type that the chart has no persistence key for.
-
-    botocore presigns with SigV2 in regions that still accept it unless told otherwise; S3
-    refuses SigV2 for buckets created after June 2020 and for SSE-KMS objects, so every link
-    Label Studio hands out would fail. Its S3 backend reads this variable.
-    """
-    return {S3_SIGNATURE_VERSION: "s3v4"} if storage_type == "s3" else {}
-
-
-def env_list_lines(
-    storage_type: str,
-    settings: Mapping[str, Any],
-    credentials: Mapping[str, Any],
-    host: str | None,
-    authority: Mapping[str, Any] | None = None,
-) -> list[tuple[str, Any]]:
-    """The env.list lines for Docker Compose: the storage type, its settings and credentials, and
-    the variables every Label Studio container needs (AWS_CA_BUNDLE where the compose guide mounts
-    a private authority's certificate)."""
-    values = {**settings, **credentials}
-    lines: list[tuple[str, Any]] = [("STORAGE_TYPE", storage_type)]
-    for name, key in STORAGE_KEYS[storage_type].items():
-        if name in values:
-            lines.append((key.env_name, ENV_LIST_VALUES.get((storage_type, name), values[name])))
-    environment = {**storage_environment(storage_type), **authority_environment(authority)}
-    return lines + list(label_studio_environment(environment, host).items())
-
-
-def authority_environment(authority: Mapping[str, Any] | None) -> dict[str, str]:
-    """AWS_CA_BUNDLE at the mounted certificate, when the storage's server has a private authority."""
-    return {AUTHORITY_VARIABLE: AUTHORITY_PATH} if authority else {}
-
-
 def authority_values(authority: Mapping[str, Any] | None, enterprise: bool) -> dict[str, Any]:
     """The certificate's ConfigMap or Secret mounted read-only at AUTHORITY_DIR, in the app and (Enterprise)
     the rqworker pods: `<component>.extraVolumes` and `.extraVolumeMounts`."""
@@ -154,24 +53,6 @@ def authority_values(authority: Mapping[str, Any] | None, enterprise: bool) -> d
     mount = {"name": AUTHORITY_VOLUME, "mountPath": AUTHORITY_DIR, "readOnly": True}
     components = ("app", "rqworker") if enterprise else ("app",)
     return {component: {"extraVolumes": [volume], "extraVolumeMounts": [mount]} for component in components}
-
-
-def service_account_names(release: str, enterprise: bool) -> dict[str, str]:
-    """The chart's service accounts that reach the storage, by chart component; rqworker runs only in Enterprise."""
-    components = ("app", "rqworker") if enterprise else ("app",)
-    return {component: f"{release}{SERVICE_ACCOUNT_SUFFIXES[component]}" for component in components}
-
-
-def label_studio_environment(storage_environment: Mapping[str, Any], host: str | None) -> dict[str, Any]:
-    """Variables every Label Studio container needs beside the persistence settings.
-
-    The chart gets them as `global.extraEnvironmentVars` (app, rqworker and migration job alike),
-    Docker Compose as env.list lines.
-    """
-    environment = dict(storage_environment)
-    if host:
-        environment[LABEL_STUDIO_HOST] = host
-    return environment
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

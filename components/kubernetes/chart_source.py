@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from components.kubernetes.chart import CHART_NAME, CHART_REPOSITORY
+from components.label_studio import CHART_NAME, CHART_REPOSITORY
 from components.names import web_address
 
 # A chart in an OCI registry is named by its URL: <registry>/<path>/label-studio.

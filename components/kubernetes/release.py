@@ -11,11 +11,20 @@ import pulumi
 import pulumi_kubernetes as k8s
 from typing_extensions import NotRequired
 
-from components.facts import StorageConnection, StorageFacts, refuse_problems
+from components.argument_checks import refuse_problems
+from components.arguments import ArgumentProblem, about
+from components.facts import StorageConnection, StorageFacts
 from components.kubernetes import chart
 from components.kubernetes.chart_source import chart_reference, chart_repository_problem, local_chart_problem
+from components.label_studio import (
+    DEFAULT_CHART_VERSION,
+    authority_environment,
+    label_studio_environment,
+    release_name_problem,
+    service_account_names,
+    storage_environment,
+)
 from components.names import dns_label_problem
-from components.settings import DEFAULT_CHART_VERSION
 
 # Today's type token: stacks created before the package keep their URNs (no alias needed).
 TYPE_TOKEN = "labelstudio:kubernetes:LabelStudio"
@@ -54,25 +63,25 @@ class LabelStudioReleaseArgs(TypedDict):
     """Treat every helmValues leaf as a secret (when they come from secret configuration)."""
 
 
-def release_problems(args: LabelStudioReleaseArgs) -> list[str]:
+def release_problems(args: LabelStudioReleaseArgs) -> list[ArgumentProblem]:
     """What in `args` the release cannot build, each naming the argument and the fix."""
-    problems = []
-    for key, limit in (("namespace", 63), ("release", 63 - len(chart.SERVICE_ACCOUNT_SUFFIXES["rqworker"]))):
-        problem = dns_label_problem(str(args.get(key, "label-studio")), limit)
+    problems: list[ArgumentProblem] = []
+    for key, problem_of in (("namespace", dns_label_problem), ("release", release_name_problem)):
+        problem = problem_of(str(args.get(key, "label-studio")))
         if problem:
-            problems.append(f"{key} {args.get(key)!r} {problem}")
+            problems.append(about(key, f"{args.get(key)!r} {problem}"))
     if args.get("credentials", "secret") not in CREDENTIAL_STYLES:
-        problems.append(f"credentials {args.get('credentials')!r} is not secret or inline")
+        problems.append(about("credentials", f"{args.get('credentials')!r} is not secret or inline"))
     repository, path = args.get("chart_repository"), args.get("chart_path")
     if repository is not None and (found := chart_repository_problem(repository)):
-        problems.append(f"chartRepository {found}")
+        problems.append(about("chartRepository", found))
     if repository is not None and path is not None:
-        problems.append("chartPath and chartRepository are both given; the chart comes from one place")
+        problems.append(about("chartPath", "and chartRepository are both given; the chart comes from one place"))
     if path is not None and (found := local_chart_problem(path, args.get("chart_version", DEFAULT_CHART_VERSION))):
-        problems.append(f"chartPath {path!r} {found}")
+        problems.append(about("chartPath", f"{path!r} {found}"))
     user_values = args.get("helm_values") or {}
     problems += [
-        f"helmValues {p}"
+        about("helmValues", p)
         for p in chart.user_values_problems(user_values, args.get("enterprise", False), args.get("host"))
     ]
     return problems
@@ -110,7 +119,7 @@ class LabelStudioRelease(pulumi.ComponentResource):
         user_values, secret_user_values = args.get("helm_values") or {}, args.get("secret_helm_values", False)
         child = pulumi.ResourceOptions(parent=self)
         labels = {"app.kubernetes.io/part-of": "label-studio", "app.kubernetes.io/managed-by": "pulumi"}
-        self.service_accounts = chart.service_account_names(release, enterprise)
+        self.service_accounts = service_account_names(release, enterprise)
 
         namespace: pulumi.Input[str] = namespace_name
         if args.get("create_namespace", True):
@@ -190,10 +199,10 @@ class _ReleaseValues:
             persistence=self._persistence(facts, style, secret_name),
             service_accounts=self.service_accounts,
             annotations=facts.service_account_annotations,
-            environment=chart.label_studio_environment(
+            environment=label_studio_environment(
                 {
-                    **chart.storage_environment(facts.storage_type),
-                    **chart.authority_environment(facts.trusted_authority),
+                    **storage_environment(facts.storage_type),
+                    **authority_environment(facts.trusted_authority),
                 },
                 self.host,
             ),

@@ -11,6 +11,8 @@ from typing import TypedDict
 import pulumi
 from typing_extensions import NotRequired
 
+from components.argument_checks import refuse_problems, storage_problems
+from components.arguments import ArgumentProblem, about
 from components.aws.documents import storage_policy
 from components.facts import (
     CredentialsSecretRef,
@@ -18,10 +20,8 @@ from components.facts import (
     StorageConnection,
     StorageFacts,
     TrustedAuthorityRef,
-    refuse_problems,
-    storage_problems,
 )
-from components.kubernetes.chart import AUTHORITY_PATH
+from components.label_studio import AUTHORITY_PATH
 from components.s3_compatible.settings import bucket_problem, endpoint_problem
 
 TYPE_TOKEN = "labelstudio:s3compatible:Storage"
@@ -58,25 +58,34 @@ class S3CompatibleStorageArgs(TypedDict):
     """The private authority that signed the server's certificate (a ConfigMap, Secret or compose host file)."""
 
 
-def s3_compatible_storage_problems(args: S3CompatibleStorageArgs) -> list[str]:
+def s3_compatible_storage_problems(args: S3CompatibleStorageArgs) -> list[ArgumentProblem]:
     """What in `args` S3CompatibleStorage cannot build, each naming the argument and the fix."""
     problems = storage_problems(args, "bucket", bucket_problem)
     found = endpoint_problem(str(args.get("endpoint_url", "")))
     if found:
-        problems.append(f"endpointUrl {found}")
+        problems.append(about("endpointUrl", found))
     keys = [name for name in CREDENTIAL_NAMES if args.get(name) is not None]
     secret = args.get("credentials_secret")
     if secret and keys:
-        problems.append("credentialsSecret: give the keys in a Secret or as accessKeyId and secretAccessKey, not both")
+        problems.append(
+            about(
+                "credentialsSecret", "give the keys in a Secret or as accessKeyId and secretAccessKey, not both", ": "
+            )
+        )
     if not secret and len(keys) != len(CREDENTIAL_NAMES):
-        problems.append("accessKeyId and secretAccessKey: give both (secret), or name a Secret in credentialsSecret")
+        problems.append(
+            ArgumentProblem(
+                "accessKeyId",
+                "accessKeyId and secretAccessKey: give both (secret), or name a Secret in credentialsSecret",
+            )
+        )
     if secret and not (secret.get("name") and set(secret.get("keys") or {}) == set(CREDENTIAL_NAMES)):
-        problems.append("credentialsSecret needs a name and keys for access_key_id and secret_access_key")
+        problems.append(about("credentialsSecret", "needs a name and keys for access_key_id and secret_access_key"))
     authority = args.get("trusted_authority")
     if authority and (authority.get("kind") not in AUTHORITY_KINDS or not authority.get("name")):
-        problems.append(f"trustedAuthority needs a kind ({', '.join(AUTHORITY_KINDS)}), a name and a key")
+        problems.append(about("trustedAuthority", f"needs a kind ({', '.join(AUTHORITY_KINDS)}), a name and a key"))
     if authority and not str(args.get("endpoint_url", "")).lower().startswith("https://"):
-        problems.append("trustedAuthority is given for an http endpointUrl: it only matters over https")
+        problems.append(about("trustedAuthority", "is given for an http endpointUrl: it only matters over https"))
     return problems
 
 
@@ -124,7 +133,7 @@ class S3CompatibleStorage(StorageComponent):
             self.access_key_id = pulumi.Output.secret(args["access_key_id"])
             self.secret_access_key = pulumi.Output.secret(args["secret_access_key"])
             credentials = {"access_key_id": self.access_key_id, "secret_access_key": self.secret_access_key}
-        self._facts = StorageFacts(
+        storage_facts = StorageFacts(
             storage_type="s3",
             settings={"bucket": bucket, "region": region, "folder": folder, "endpoint_url": endpoint},
             credentials=credentials,
@@ -144,8 +153,7 @@ class S3CompatibleStorage(StorageComponent):
         self.bucket_name = pulumi.Output.from_input(bucket)
         self.endpoint_url = pulumi.Output.from_input(endpoint)
         self.server_policy = pulumi.Output.from_input(server_policy(bucket, folder))
-        self.connection = self._facts.connection()
-        self.register_outputs({"bucketName": bucket, "endpointUrl": endpoint})
+        self._conclude(storage_facts, {"bucketName": bucket, "endpointUrl": endpoint})
 
 
 # The storage component the registry (components/registry.py) builds for this cloud.

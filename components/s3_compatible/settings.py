@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 
-from components.cloud_settings import CloudSettings, Model
 from components.names import DNS_LABEL, url_may_hold_password, web_address
-from components.problems import problem
+from components.settings.cloud import CloudSettings, Model
+from components.settings.problems import problem
 
 CLOUD_NAME = "s3-compatible"
 _REGION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}", re.ASCII)

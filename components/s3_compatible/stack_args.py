@@ -1,4 +1,4 @@
-"""The stack's settings as S3CompatibleStorage's arguments (its part of components/stack_args.py)."""
+"""The stack's settings as S3CompatibleStorage's arguments (its part of components/settings/component_args.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from components.facts import CredentialsSecretRef, TrustedAuthorityRef, TrustedWorkloads
 from components.s3_compatible.settings import S3CompatibleSettings
-from components.settings import Settings
+from components.settings.model import Settings
 
 if TYPE_CHECKING:
     from components.s3_compatible.component import S3CompatibleStorageArgs

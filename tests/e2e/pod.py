@@ -51,7 +51,7 @@ def chart_dir(version: str) -> Path:
     if os.environ.get("LABEL_STUDIO_CHART_DOWNLOAD") == "1":
         import helm_python as helm
 
-        from components.kubernetes.chart import CHART_NAME, CHART_REPOSITORY
+        from components.label_studio import CHART_NAME, CHART_REPOSITORY
 
         cache = PROJECT_DIR / ".e2e" / "charts"
         target = cache / CHART_NAME

@@ -46,9 +46,9 @@ from tests.e2e.labelstudio import LabelStudio, label_studio
 from tests.e2e.pod import app_pod
 from tests.e2e.s3_front import S3Front, s3_front
 from tests.e2e.serving import ALL_NAMES, PLAIN, assert_served
+from tests.emulators.test_s3_against_moto import denied
 from tests.s3_world import OPERATOR_CORS_ID, OTHER_APPLICATION_KEY, REGION, client
 from tests.servers import enforce_iam, free_port, moto_server
-from tests.test_s3_against_moto import denied
 from tools.mockrun import Declaration, reveal
 
 pytestmark = pytest.mark.e2e

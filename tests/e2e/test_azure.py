@@ -34,8 +34,8 @@ from tests.e2e.browser import page_server, run_page
 from tests.e2e.labelstudio import LabelStudio, label_studio
 from tests.e2e.pod import app_pod
 from tests.e2e.serving import ALL_NAMES, AZURITE_RAW_UTF8, PLAIN, assert_served
+from tests.emulators.test_azurite import AZURITE, cors_rules, declared_inputs, require_azurite
 from tests.servers import free_port, serving
-from tests.test_azurite import AZURITE, cors_rules, declared_inputs, require_azurite
 from tools.mockrun import Declaration, reveal
 
 pytestmark = pytest.mark.e2e

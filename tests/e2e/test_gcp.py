@@ -36,8 +36,8 @@ from tests.e2e.google import IAM_HOST, Google, goog4_problems, tls_identity, tok
 from tests.e2e.labelstudio import Interception, LabelStudio, label_studio
 from tests.e2e.pod import SECRET_TYPE, app_pod
 from tests.e2e.serving import ALL_NAMES, GCS_EMULATOR_RAW_UTF8, PLAIN, assert_served
+from tests.emulators.test_gcs_emulator import apply_declared
 from tests.servers import free_port, serving
-from tests.test_gcs_emulator import apply_declared
 from tools.mockrun import Declaration, reveal
 
 pytestmark = pytest.mark.e2e

@@ -48,9 +48,9 @@ from tests.e2e.s3_compatible_world import administer, s3_compatible_server
 from tests.e2e.s3_front import s3_front
 from tests.e2e.test_azure import account_key, apply_declared, pointed_at_azurite
 from tests.e2e.test_gcp import create_declared_bucket
+from tests.emulators.test_azurite import AZURITE, require_azurite
 from tests.s3_world import REGION
 from tests.servers import enforce_iam, free_port, moto_server, serving
-from tests.test_azurite import AZURITE, require_azurite
 from tools.mockrun import PROJECT_DIR, Decrypted, reveal
 
 pytestmark = pytest.mark.e2e

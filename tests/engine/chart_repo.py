@@ -1,4 +1,4 @@
-"""The program's Helm repository (components/kubernetes/chart.py CHART_REPOSITORY), served offline.
+"""The program's Helm repository (components/label_studio.py CHART_REPOSITORY), served offline.
 
 The release names `https://charts.heartex.com/`, which this machine cannot reach, and the engine
 suite must not change the release's inputs (the plan is compared with what the engine
@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from components.kubernetes.chart import CHART_NAME, CHART_REPOSITORY
+from components.label_studio import CHART_NAME, CHART_REPOSITORY
 
 
 def package_chart(source: Path) -> bytes:

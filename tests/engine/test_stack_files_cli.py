@@ -1,5 +1,5 @@
 """Stack files read as the Pulumi CLI reads them: every hostile stack file of the plan's own suite
-(tests/test_plan.py) and the YAML forms where YAML 1.1 readers (PyYAML) and the CLI's (go-yaml v3)
+(tests/program/test_plan.py) and the YAML forms where YAML 1.1 readers (PyYAML) and the CLI's (go-yaml v3)
 part ways, through `pulumi config --json` and through the plan's reader. What the CLI refuses,
 the plan refuses; what it accepts, the plan accepts, and hands the program the same values."""
 
@@ -13,7 +13,7 @@ import pytest
 
 from tests.engine.conftest import Engine
 from tests.engine.lifecycle import Session, Stack, copy_project
-from tests.test_plan import HOSTILE_LINES
+from tests.program.test_plan import HOSTILE_LINES
 from tools.mockrun import PROJECT_DIR, StackFileError, read_stack_config
 
 pytestmark = pytest.mark.engine

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from components.problems import json_value_problem, setting_name
+from components.settings.problems import json_value_problem, setting_name
 from tools.mockrun.go_yaml import GoYamlLoader, WrittenAs, go_float_text, go_key_text, json_number
 
 SECURE_PLACEHOLDER = "[secret]"

@@ -1,0 +1,1 @@
+"""The uploads mover and the Job or `docker compose run` that runs it."""
