@@ -1,7 +1,10 @@
 // Command sdkgen writes a Pulumi package's SDK for one language with Pulumi's own code generators,
 // the ones pkg/v3 of the CLI's release holds (codegen/nodejs, codegen/python, codegen/go):
 //
-//	sdkgen --language nodejs|python|go --out DIR SCHEMA.json
+//	sdkgen --language nodejs|python|go [--local] --out DIR SCHEMA.json
+//
+// --local generates the SDK as `pulumi package add` does (a local SDK: for Node.js, compiled by its
+// own postinstall script when installed).
 //
 // `pulumi package gen-sdk` hands generation to the language host's GeneratePackage, which the only
 // hosts the Go module proxy serves (sdk/v3 v3.68.0's Node.js and Python hosts) do not implement, and
@@ -53,10 +56,10 @@ func (noDependencies) LoadPackageReferenceV2(
 	return nil, errDependency
 }
 
-func generate(language string, pkg *schema.Package, loader schema.ReferenceLoader) (map[string][]byte, error) {
+func generate(language string, local bool, pkg *schema.Package, loader schema.ReferenceLoader) (map[string][]byte, error) {
 	switch language {
 	case "nodejs":
-		return nodejsgen.GeneratePackage(tool, pkg, nil, nil, false, loader)
+		return nodejsgen.GeneratePackage(tool, pkg, nil, nil, local, loader)
 	case "python":
 		return pythongen.GeneratePackage(tool, pkg, nil, loader)
 	case "go":
@@ -68,9 +71,10 @@ func generate(language string, pkg *schema.Package, loader schema.ReferenceLoade
 func run() error {
 	language := flag.String("language", "", "nodejs, python or go")
 	out := flag.String("out", "", "the folder to write the SDK into (emptied first)")
+	local := flag.Bool("local", false, "generate a local SDK, as `pulumi package add` does")
 	flag.Parse()
 	if flag.NArg() != 1 || *out == "" {
-		return errors.New("usage: sdkgen --language nodejs|python|go --out DIR SCHEMA.json")
+		return errors.New("usage: sdkgen --language nodejs|python|go [--local] --out DIR SCHEMA.json")
 	}
 	data, err := os.ReadFile(flag.Arg(0))
 	if err != nil {
@@ -91,7 +95,7 @@ func run() error {
 	if diags.HasErrors() {
 		return errors.New("sdkgen: the schema does not bind")
 	}
-	files, err := generate(*language, pkg, loader)
+	files, err := generate(*language, *local, pkg, loader)
 	if err != nil {
 		return err
 	}
