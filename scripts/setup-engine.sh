@@ -5,8 +5,9 @@
 #   pulumi-language-python       Pulumi's Python host        tools/engine/language-python (see its host.go)
 #   pulumi-language-python-exec  the script the host runs, from the CLI's own sdk/v3 module
 #   pulumi-resource-kubernetes   the Kubernetes provider    KUBERNETES_PROVIDER_* below
-#   etcd, kube-apiserver         an API server and its store for tests/engine/cluster.py
-#                                                           tools/engine/{etcd,kube-apiserver}/go.mod
+#   etcd, kube-apiserver,        an API server, its store and the controllers that need no node
+#   kube-controller-manager      (namespaces, garbage collector, service accounts) for
+#                                tests/engine/cluster.py    tools/engine/{etcd,kube-apiserver}/go.mod
 # The binaries are cached outside the clone, in ${LABEL_STUDIO_ENGINE_CACHE:-~/.cache/label-studio-storage/engine}
 # under a key made of the pins (this script, tools/engine/, the Go version), so a second run takes
 # seconds. Prints each binary's build time, and as its LAST line the folder holding the binaries.
@@ -63,7 +64,8 @@ flock 9 # another run building the same pins waits, then finds them built
 complete() {
   local name
   [ -f "$BIN/.complete" ] || return 1
-  for name in pulumi pulumi-language-python pulumi-language-python-exec pulumi-resource-kubernetes etcd kube-apiserver; do
+  for name in pulumi pulumi-language-python pulumi-language-python-exec pulumi-resource-kubernetes etcd kube-apiserver \
+    kube-controller-manager; do
     [ -x "$BIN/$name" ] || return 1
   done
 }
@@ -141,21 +143,25 @@ build_etcd() {
   (cd "$ENGINE/etcd" && go build -trimpath -ldflags "-s -w" -o "$WORK/bin/etcd" .)
 }
 
-build_kube_apiserver() {
+# build_kubernetes COMMAND: one of k8s.io/kubernetes's commands, from the kube-apiserver wrapper
+# module (it lists both as tools, so they share its pins), stamped with the Kubernetes version.
+build_kubernetes() {
   local minor=${KUBERNETES_VERSION#v1.}
   minor=${minor%%.*}
   (cd "$ENGINE/kube-apiserver" && go build -trimpath \
     -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION \
       -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor \
       -X k8s.io/component-base/version.gitTreeState=clean" \
-    -o "$WORK/bin/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver)
+    -o "$WORK/bin/$1" "k8s.io/kubernetes/cmd/$1")
 }
 
 step "pulumi $PULUMI_VERSION" build_pulumi
 step "pulumi-language-python" build_language_python
 step "pulumi-resource-kubernetes $KUBERNETES_PROVIDER_VERSION" build_kubernetes_provider
 step "etcd $(required etcd go.etcd.io/etcd/server/v3)" build_etcd
-step "kube-apiserver $KUBERNETES_VERSION" build_kube_apiserver
+step "kube-apiserver $KUBERNETES_VERSION" build_kubernetes kube-apiserver
+# After the API server: most of its packages are then in Go's build cache.
+step "kube-controller-manager $KUBERNETES_VERSION" build_kubernetes kube-controller-manager
 printf '%-34s %5ss wall (on %s, %s cores)\n' "total" "$(($(date +%s) - total_start))" "$(date -u +%F)" "$(nproc)" |
   tee -a "$TIMES" >&2
 

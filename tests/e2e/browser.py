@@ -91,6 +91,12 @@ def run_page(
     """Load the page from `origin` in headless Chromium; what its read and its upload got."""
     plan = json.dumps({"read": read, "upload": upload, "body": body, "headers": headers}).replace("</", "<\\/")
     content["page"] = PAGE % plan
+    return dict(page_outcome(origin))
+
+
+def page_outcome(origin: str) -> Any:
+    """Load `origin`'s page in headless Chromium (every other host unresolvable) and read the JSON
+    the page wrote into its `<pre id="outcome">`."""
     with tempfile.TemporaryDirectory() as profile:
         command = [
             chromium(),
@@ -110,4 +116,4 @@ def run_page(
         dumped = subprocess.run(command, capture_output=True, text=True, timeout=90, check=False)
     match = re.search(r'<pre id="outcome">(.*?)</pre>', dumped.stdout, re.S)
     assert match, f"chromium printed no result:\n{dumped.stdout[-2000:]}\n{dumped.stderr[-2000:]}"
-    return dict(json.loads(html.unescape(match.group(1))))
+    return json.loads(html.unescape(match.group(1)))

@@ -16,12 +16,9 @@ not always the uploaded one, but what is stored is served.
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import struct
-import subprocess
-import tempfile
 import zlib
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +26,7 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
-from tests.e2e.browser import chromium
+from tests.e2e.browser import page_outcome, page_server
 from tests.e2e.labelstudio import LabelStudio
 
 IMAGE_CONFIG = '<View><Image name="image" value="$image"/></View>'
@@ -165,8 +162,6 @@ window.addEventListener("load", () => {
 
 def shown_in_chromium(server: LabelStudio, paths: list[str]) -> dict[str, int]:
     """Each image's natural width as headless Chromium, logged in, shows it from Label Studio's origin."""
-    from tests.e2e.browser import page_server
-
     cookies = browser_cookies(server)
     setting = "\n".join(
         f"document.cookie = {json.dumps(f'{name}={value}; path=/')};" for name, value in cookies.items()
@@ -174,26 +169,7 @@ def shown_in_chromium(server: LabelStudio, paths: list[str]) -> dict[str, int]:
     sources = [f"{server.origin}{path}" for path in paths]
     with page_server() as (origin, page):
         page["page"] = IMAGE_PAGE % (setting, json.dumps(sources).replace("</", "<\\/"))
-        with tempfile.TemporaryDirectory() as profile:
-            command = [
-                chromium(),
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--disable-dev-shm-usage",
-                f"--user-data-dir={profile}",
-                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-                "--dump-dom",
-                f"{origin}/",
-            ]
-            dumped = subprocess.run(command, capture_output=True, text=True, timeout=90, check=False)
-    match = re.search(r'<pre id="outcome">(.*?)</pre>', dumped.stdout, re.S)
-    assert match, f"chromium printed no result:\n{dumped.stdout[-2000:]}\n{dumped.stderr[-2000:]}"
-    shown: list[Any] = json.loads(html.unescape(match.group(1)))
+        shown: list[Any] = page_outcome(origin)
     return {source.removeprefix(server.origin): width for source, width in shown}
 
 

@@ -1,13 +1,14 @@
-"""A throwaway Kubernetes API server for the engine suite: etcd and kube-apiserver (built by
-scripts/setup-engine.sh) on free 127.0.0.1 ports, with keys, a serving certificate and an admin
-token made in a temporary folder, and a kubeconfig for the Kubernetes provider.
+"""A throwaway Kubernetes cluster for the engine suite: etcd, kube-apiserver and
+kube-controller-manager (built by scripts/setup-engine.sh) on free 127.0.0.1 ports, with keys, a
+serving certificate and an admin token made in a temporary folder, and a kubeconfig for the
+Kubernetes provider.
 
-There is no controller manager, scheduler or kubelet: objects are stored and served, nothing
-reconciles them (Deployments never roll out, Namespaces stay Terminating, no ServiceAccount
-`default` is made, no garbage collector). Resources whose provider awaits readiness need
-`pulumi.com/skipAwait: "true"`; every resource the Kubernetes provider deletes needs
-`pulumi.com/deletionPropagationPolicy: "background"`, or its default foreground delete waits forever
-for the garbage collector to remove the `foregroundDeletion` finalizer.
+The controller manager runs the controllers that act on stored objects alone (CONTROLLERS): the
+namespace controller empties and removes deleted Namespaces, the garbage collector lifts the
+`foregroundDeletion` finalizer the Kubernetes provider's deletes wait on and removes owned objects,
+the service-account controllers make each namespace's `default` ServiceAccount and the
+`kube-root-ca.crt` ConfigMap. There is no scheduler, kubelet or container runtime: no Pod ever runs,
+so nothing that waits for a running Pod (a Deployment's rollout) can become ready here.
 """
 
 from __future__ import annotations
@@ -86,6 +87,18 @@ def _service_account_keys(folder: Path) -> tuple[Path, Path]:
     return private, public
 
 
+# The controllers that need no node: everything the Kubernetes provider's deletes and the chart's
+# objects rely on. The Deployment and ReplicaSet controllers are left out on purpose: their Pods
+# could never be scheduled, and a Deployment's status is then the same either way (never available).
+CONTROLLERS = (
+    "namespace-controller",
+    "garbage-collector-controller",
+    "serviceaccount-controller",
+    "serviceaccount-token-controller",
+    "root-ca-certificate-publisher-controller",
+)
+
+
 def _start(command: list[str], log: IO[bytes]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
@@ -137,8 +150,9 @@ def _kubeconfig(path: Path, server: str, ca_file: Path, token: str) -> None:
 
 @contextmanager
 def running_cluster(bin_dir: Path, folder: Path, timeout: float = 180) -> Iterator[Cluster]:
-    """Start etcd, then kube-apiserver from `bin_dir`, with every file under `folder`; yield once
-    /readyz answers, stop both (API server first) when the block ends."""
+    """Start etcd, kube-apiserver and kube-controller-manager from `bin_dir`, with every file under
+    `folder`; yield once /readyz answers and the controller manager is healthy, stop all three
+    (in reverse order) when the block ends."""
     folder.mkdir(parents=True, exist_ok=True)
     pki = folder / "pki"
     pki.mkdir(exist_ok=True)
@@ -207,6 +221,43 @@ def running_cluster(bin_dir: Path, folder: Path, timeout: float = 180) -> Iterat
         _wait(ready, api, "kube-apiserver", api_log_path, timeout)
         kubeconfig = folder / "kubeconfig"
         _kubeconfig(kubeconfig, server, ca_file, token)
+
+        controller_port = free_port()
+        controller_log_path = folder / "kube-controller-manager.log"
+        controller_log = stack.enter_context(controller_log_path.open("wb"))
+        controller = _start(
+            [
+                str(bin_dir / "kube-controller-manager"),
+                # The admin kubeconfig for every controller: a test cluster, one trusted client.
+                f"--kubeconfig={kubeconfig}",
+                f"--authentication-kubeconfig={kubeconfig}",
+                f"--authorization-kubeconfig={kubeconfig}",
+                "--bind-address=127.0.0.1",
+                f"--secure-port={controller_port}",
+                f"--cert-dir={folder / 'controller-pki'}",
+                f"--controllers={','.join(CONTROLLERS)}",
+                # The key the API server checks service-account tokens with, and its CA for the
+                # kube-root-ca.crt ConfigMap and the legacy token Secrets.
+                f"--service-account-private-key-file={sa_key}",
+                f"--root-ca-file={ca_file}",
+                "--leader-elect=false",
+                "--profiling=false",
+            ],
+            controller_log,
+        )
+        stack.callback(_stop, controller)
+        # /healthz is open to everyone (the default --authorization-always-allow-paths); its
+        # certificate is self-signed, so it is not verified.
+        insecure = ssl.create_default_context()
+        insecure.check_hostname = False
+        insecure.verify_mode = ssl.CERT_NONE
+        _wait(
+            lambda: _answers(f"https://127.0.0.1:{controller_port}/healthz", insecure),
+            controller,
+            "kube-controller-manager",
+            controller_log_path,
+            timeout,
+        )
         yield Cluster(server=server, ca_file=ca_file, token=token, kubeconfig=kubeconfig, etcd=etcd_url, logs=folder)
 
 

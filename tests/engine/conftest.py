@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SETUP = ROOT / "scripts" / "setup-engine.sh"
 # The binaries the engine suite needs; setup-engine.sh builds exactly these.
 BINARIES = ("pulumi", "pulumi-language-python", "pulumi-language-python-exec", "pulumi-resource-kubernetes")
-CLUSTER_BINARIES = ("etcd", "kube-apiserver")
+CLUSTER_BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager")
 PASSPHRASE = "engine-suite-passphrase"
 
 

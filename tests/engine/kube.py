@@ -1,6 +1,6 @@
 """Just enough of a Kubernetes client for the engine suite: read objects back from the API server
-the Kubernetes provider wrote to, create the objects an administrator makes beforehand, and
-finish a namespace's deletion the way the namespace controller would (none runs here)."""
+the Kubernetes provider wrote to, create the objects an administrator makes beforehand, delete a
+test's namespace and wait for the namespace controller to finish it."""
 
 from __future__ import annotations
 
@@ -15,25 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-# What a chart's objects may be: deleted by collection when a test namespace is cleared.
-NAMESPACED_COLLECTIONS = [
-    "/api/v1/namespaces/{namespace}/" + kind
-    for kind in ("secrets", "configmaps", "services", "serviceaccounts", "persistentvolumeclaims", "pods")
-] + [
-    f"/apis/{group}/namespaces/{{namespace}}/{kind}"
-    for group, kind in (
-        ("apps/v1", "deployments"),
-        ("apps/v1", "statefulsets"),
-        ("apps/v1", "replicasets"),
-        ("batch/v1", "jobs"),
-        ("networking.k8s.io/v1", "ingresses"),
-        ("networking.k8s.io/v1", "networkpolicies"),
-        ("policy/v1", "poddisruptionbudgets"),
-        ("rbac.authorization.k8s.io/v1", "roles"),
-        ("rbac.authorization.k8s.io/v1", "rolebindings"),
-    )
-]
 
 
 class Kube:
@@ -104,31 +85,9 @@ class Kube:
         body = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}, "stringData": string_data}
         self.request("POST", f"/api/v1/namespaces/{namespace}/secrets", body)
 
-    def finalize_terminating_namespaces(self) -> list[str]:
-        """What the namespace controller does once a namespace's objects are gone: drop the
-        `kubernetes` finalizer, so the namespace itself goes. Returns the namespaces finished."""
-        finished = []
-        for namespace in self.items("/api/v1/namespaces"):
-            if namespace.get("status", {}).get("phase") != "Terminating":
-                continue
-            name = namespace["metadata"]["name"]
-            namespace["spec"]["finalizers"] = []
-            try:
-                self.request("PUT", f"/api/v1/namespaces/{name}/finalize", namespace)
-                finished.append(name)
-            except urllib.error.HTTPError as error:
-                if error.code not in (404, 409):
-                    raise
-        return finished
-
-    def delete_namespace(self, name: str, timeout: float = 30) -> None:
-        """Delete a namespace and everything in it, as the namespace controller would."""
-        for collection in NAMESPACED_COLLECTIONS:
-            try:
-                self.request("DELETE", collection.format(namespace=name))
-            except urllib.error.HTTPError as error:
-                if error.code not in (404, 405):
-                    raise
+    def delete_namespace(self, name: str, timeout: float = 120) -> None:
+        """Delete a namespace and wait until it is gone: the cluster's namespace controller
+        deletes everything in it first, then the namespace (tests/engine/cluster.py)."""
         try:
             self.request("DELETE", f"/api/v1/namespaces/{name}")
         except urllib.error.HTTPError as error:
@@ -136,8 +95,9 @@ class Kube:
                 return
             raise
         deadline = time.monotonic() + timeout
-        while self.get(f"/api/v1/namespaces/{name}") is not None:
-            self.finalize_terminating_namespaces()
+        while (left := self.get(f"/api/v1/namespaces/{name}")) is not None:
             if time.monotonic() > deadline:
-                raise TimeoutError(f"namespace {name} is still there")
-            time.sleep(0.2)
+                conditions = (left.get("status") or {}).get("conditions") or []
+                why = "; ".join(f"{c.get('type')}: {c.get('message')}" for c in conditions if c.get("status") == "True")
+                raise TimeoutError(f"namespace {name} is still there after {timeout:.0f}s ({why or 'no condition'})")
+            time.sleep(0.5)

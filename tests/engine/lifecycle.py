@@ -17,6 +17,7 @@ Everything else (components/, the stack file) is the project's own.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -123,6 +124,27 @@ class CommandFailed(AssertionError):
     pass
 
 
+DEBUG_ENV = "LABEL_STUDIO_ENGINE_DEBUG"
+
+
+def _text(output: str | bytes | None) -> str:
+    return output.decode(errors="replace") if isinstance(output, bytes) else output or ""
+
+
+def run_logged(
+    command: list[str], cwd: Path, env: dict[str, str], timeout: float, debug_log: Path | None
+) -> subprocess.CompletedProcess[str]:
+    """Run `command`; its stderr goes to `debug_log` when given (the engine's verbose log is
+    too big to hold in memory), else it is captured like stdout."""
+    if debug_log is None:
+        return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    with debug_log.open("w") as stderr:
+        done = subprocess.run(
+            command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True, timeout=timeout, check=False
+        )
+    return subprocess.CompletedProcess(done.args, done.returncode, done.stdout, f"(stderr: {debug_log})")
+
+
 @dataclass
 class Stack:
     """One stack of the test copy, driven through the CLI."""
@@ -136,21 +158,28 @@ class Stack:
     def environment(self) -> dict[str, str]:
         return {**self.session.environment(), CONFIG_ENV: json.dumps(self.stand_in_config)}
 
-    def cli(self, *args: str, check: bool = True, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    def cli(self, *args: str, check: bool = True, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+        """`pulumi ARGS` in the test copy. With LABEL_STUDIO_ENGINE_DEBUG set, the engine's own
+        log (`--logtostderr -v=9 --logflow`: every gRPC call to the host and the providers) goes
+        to <copy>/engine-<n>.log, which a failure names."""
         command = ["pulumi", *args, "--non-interactive"]
-        result = subprocess.run(
-            command,
-            cwd=self.project_dir,
-            env=self.environment(),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        debug_log = None
+        if os.environ.get(DEBUG_ENV):
+            debug_log = self.project_dir / f"engine-{len(self.log)}.log"
+            command += ["--logtostderr", "-v=9", "--logflow"]
+        try:
+            result = run_logged(command, self.project_dir, self.environment(), timeout, debug_log)
+        except subprocess.TimeoutExpired as expired:
+            self.log.append(f"$ pulumi {' '.join(args)}  -> timed out after {timeout}s")
+            raise CommandFailed(
+                f"`pulumi {' '.join(args)}` did not end within {timeout}s (the engine's log: "
+                f"{debug_log or f'set {DEBUG_ENV}=1 to keep it'}):\n{_text(expired.stdout)[-6000:]}"
+            ) from None
         self.log.append(f"$ pulumi {' '.join(args)}  -> exit {result.returncode}")
         if check and result.returncode != 0:
             raise CommandFailed(
-                f"`pulumi {' '.join(args)}` failed with exit code {result.returncode}:\n"
+                f"`pulumi {' '.join(args)}` failed with exit code {result.returncode}"
+                f"{f' (the engine log: {debug_log})' if debug_log else ''}:\n"
                 f"{result.stdout[-6000:]}\n{result.stderr[-4000:]}"
             )
         return result

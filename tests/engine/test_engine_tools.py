@@ -1,6 +1,7 @@
 """The engine binaries scripts/setup-engine.sh builds work together: the CLI is the pinned release,
 the language host runs a Python program from the project's virtualenv under a local file backend,
-and the Kubernetes provider creates, and deletes, a ConfigMap in a real kube-apiserver."""
+and the Kubernetes provider creates, and deletes, a ConfigMap in a real kube-apiserver whose
+controller manager finishes deletions."""
 
 from __future__ import annotations
 
@@ -78,6 +79,36 @@ def test_api_server_answers(kube_cluster: Cluster) -> None:
     assert status == 200
 
 
+def test_controllers_do_what_the_api_server_only_records(kube_cluster: Cluster) -> None:
+    """kube-controller-manager runs: a new namespace gets its `default` ServiceAccount and CA
+    ConfigMap, and a deleted namespace is emptied and removed (Terminating forever without it)."""
+    import time
+
+    name = "engine-controllers"
+    status, body = kube_cluster.request(
+        "/api/v1/namespaces", "POST", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+    )
+    assert status == 201, body
+    status, body = kube_cluster.request(
+        f"/api/v1/namespaces/{name}/configmaps",
+        "POST",
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kept"}, "data": {"a": "b"}},
+    )
+    assert status == 201, body
+
+    def eventually(path: str, want: int) -> int:
+        deadline = time.monotonic() + 60
+        while (found := kube_cluster.request(path)[0]) != want and time.monotonic() < deadline:
+            time.sleep(0.5)
+        return found
+
+    assert eventually(f"/api/v1/namespaces/{name}/serviceaccounts/default", 200) == 200
+    assert eventually(f"/api/v1/namespaces/{name}/configmaps/kube-root-ca.crt", 200) == 200
+    status, body = kube_cluster.request(f"/api/v1/namespaces/{name}", "DELETE")
+    assert status == 200, body
+    assert eventually(f"/api/v1/namespaces/{name}", 404) == 404, "the deleted namespace is still there"
+
+
 def test_kubernetes_provider_creates_and_deletes_a_config_map(
     engine: Engine, kube_cluster: Cluster, pulumi_backend: str, tmp_path: Path
 ) -> None:
@@ -92,10 +123,9 @@ def test_kubernetes_provider_creates_and_deletes_a_config_map(
             "settings",
             metadata={
                 "name": "engine-settings",
+                # The provider deletes with foreground propagation: the cluster's garbage collector
+                # lifts the finalizer that destroy then waits on.
                 "namespace": "default",
-                # The provider deletes with foreground propagation by default, which waits for the
-                # garbage collector (kube-controller-manager); this cluster has none.
-                "annotations": {"pulumi.com/deletionPropagationPolicy": "background"},
             },
             data={"bucket": "acme-labels"},
         )

@@ -12,7 +12,6 @@ stopping at protected resources, and what is left once protection is off.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -320,27 +319,6 @@ def namespaces_of(plan: Declaration) -> set[str]:
     return {reveal(r.inputs)["namespace"] for r in plan.of_type(RELEASE)}
 
 
-class NamespaceController:
-    """Finishes namespace deletions while it runs (no controller manager runs here)."""
-
-    def __init__(self, kube: Kube):
-        self.kube = kube
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self.stop.wait(0.5):
-            self.kube.finalize_terminating_namespaces()
-
-    def __enter__(self) -> NamespaceController:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.thread.join()
-
-
 def operations(log: Path) -> list[dict[str, str]]:
     return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
 
@@ -352,23 +330,7 @@ def stack_id(path: Path) -> str:
     return path.name.removeprefix("Pulumi.").removesuffix(".yaml")
 
 
-# Seen passing, one stack at a time, under CLI v3.274.1 with Pulumi's own Python host v3.68.0.
-# The others failed or hung there (a destroy waits on objects no controller removes, and one
-# stack's leftovers then fail the next) and are not yet understood: issue 18 stays open for them.
-PASSING_UNDER_THE_ENGINE = {"dev", "compose", "aws-existing"}
-
-
-def stack_params() -> list[Any]:
-    reason = "not yet passing under the real engine with Pulumi's Python host v3.68.0 (issue 18 open)"
-    return [
-        path
-        if stack_id(path) in PASSING_UNDER_THE_ENGINE
-        else pytest.param(path, marks=pytest.mark.skip(reason=reason))
-        for path in STACK_FILES
-    ]
-
-
-@pytest.mark.parametrize("stack_file", stack_params(), ids=stack_id)
+@pytest.mark.parametrize("stack_file", STACK_FILES, ids=stack_id)
 def test_the_stack_under_the_real_engine(session: Session, kube: Kube, stack_file: Path, tmp_path: Path) -> None:
     log = tmp_path / "operations.jsonl"
     stack_file, referenced = other_stacks(stack_file, tmp_path / "rewritten")
@@ -446,8 +408,7 @@ def full_lifecycle(stack: Stack, kube: Kube, plan: Declaration, export: dict[str
         lost = [o for o in operations(log) if o["op"] == "delete" and (o["type"], o["name"]) in kept]
         assert not lost, "a protected resource was deleted"
         stack.cli("state", "unprotect", "--all", "--yes", "--stack", stack.name)
-    with NamespaceController(kube):
-        stack.destroy()
+    stack.destroy()
     done = operations(log)
     existed = {(o["type"], o["name"]) for o in done if o["op"] in ("create", "import")}
     deleted = {(o["type"], o["name"]) for o in done if o["op"] == "delete"}
@@ -475,7 +436,6 @@ def cleanup(stack: Stack, kube: Kube, plan: Declaration) -> None:
         kube.delete_namespace(namespace)
 
 
-@pytest.mark.skip(reason="not yet run with Pulumi's Python host v3.68.0; issue 18")
 def test_a_stack_that_breaks_a_promise_fails_the_preview_with_the_packs_message(
     session: Session, tmp_path: Path
 ) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -22,12 +23,6 @@ PROVIDERS = Path(__file__).resolve().parent / "providers"
 STACK_CONFIG = {"aws:region": "eu-west-1", "gcp:project": "acme-ml-prod", "azure-native:location": "westeurope"}
 
 
-# Starting the providers straight from this test hangs on this session's machine (reading the port
-# they print), although the engine starts the same providers fine in test_lifecycle.py; skipped
-# until understood (issue 18).
-pytestmark = pytest.mark.skip(reason="hangs starting the provider outside the engine; issue 18")
-
-
 class Plugin:
     """One provider plugin process and a client stub to it."""
 
@@ -36,17 +31,24 @@ class Plugin:
         from pulumi.runtime.proto import provider_pb2_grpc
 
         env = {"PATH": "/usr/bin:/bin", CONFIG_ENV: json.dumps(STACK_CONFIG)}
+        # stderr to a file, never a pipe: nobody reads a pipe while the plugin runs, and reading it
+        # to its end waits for the plugin to exit (which a serving plugin never does).
+        self.errors = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close(), with the process)
         self.process = subprocess.Popen(
             [sys.executable, "-u", str(PROVIDERS / name), "127.0.0.1:1"],
+            stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=self.errors,
             text=True,
             env=env,
         )
         assert self.process.stdout is not None
         port = self.process.stdout.readline().strip()
-        errors = self.process.stderr.read() if self.process.stderr else ""
-        assert port.isdigit(), f"the plugin printed {port!r}, not its port: {errors}"
+        if not port.isdigit():
+            self.process.kill()
+            self.process.wait()
+            self.errors.seek(0)
+            raise AssertionError(f"the plugin printed {port!r}, not its port: {self.errors.read().decode()[-3000:]}")
         self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
 
@@ -54,6 +56,7 @@ class Plugin:
         self.channel.close()
         self.process.terminate()
         self.process.wait(timeout=10)
+        self.errors.close()
 
 
 @pytest.fixture(scope="module")
