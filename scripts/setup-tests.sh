@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up everything the tests need on a fresh machine, on top of scripts/setup.sh: the test and
-# lint tools (requirements-dev.txt), the policy pack's environment, Azurite from npm, the engine
-# suite's binaries (scripts/setup-engine.sh, needs Go), and the end-to-end suite (Label Studio in
+# lint tools (requirements-dev.txt), the policy pack's environment, Azurite and the TypeScript
+# examples' packages from npm, the engine suite's binaries (scripts/setup-engine.sh and
+# scripts/setup-engine-langs.sh, need Go), and the end-to-end suite (Label Studio in
 # its own venv, Chromium). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,15 +10,23 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh policy
 .venv/bin/python -m uv pip install --quiet --python .venv/bin/python -r requirements-dev.txt
 # Azurite (the Azure Blob emulator the tests start) comes from npm, pinned in package.json.
+# The TypeScript examples' @pulumi/pulumi and TypeScript, pinned in their package.json (the engine
+# suite compiles and runs them against the package's generated SDK).
 if command -v npm >/dev/null; then
   npm install --silent --no-audit --no-fund --no-package-lock
+  for example in examples/typescript examples/typescript-computed; do
+    (cd "$example" && npm install --silent --no-audit --no-fund --no-package-lock)
+  done
 else
   echo "npm not found: install Node.js 20 and npm, or the Azure emulator tests will fail" >&2
 fi
 # The engine suite (tests/engine): the real Pulumi CLI, Kubernetes provider and kube-apiserver,
 # built from pinned Go modules into a cache outside the clone (minutes once, then seconds).
+# Then Pulumi's Node.js and YAML hosts and pkg/v3's SDK generator for the package's examples
+# (scripts/setup-engine-langs.sh; most of their packages are in Go's cache after the engine's build).
 if command -v go >/dev/null; then
   ./scripts/setup-engine.sh
+  ./scripts/setup-engine-langs.sh
 else
   echo "Go not found: install Go 1.26.6 or newer, or the engine suite (tests/engine) will skip" >&2
 fi

@@ -1,0 +1,211 @@
+"""The component package (provider/) used from TypeScript and YAML under the real Pulumi engine.
+
+The CLI gets the package's schema with `pulumi package get-schema` (the engine starts the package
+from PulumiPlugin.yaml through Pulumi's Python host); pkg/v3's own generators make the TypeScript,
+Python and Go SDKs from it; both TypeScript examples compile against the generated SDK with the
+pinned TypeScript; and under Pulumi's Node.js and YAML hosts the examples preview and deploy with
+the stand-in clouds, the real Kubernetes provider and API server. What the TypeScript example
+registers under its components is what the Python program registers for the same settings, so a
+change to a component's arguments that breaks another language fails here.
+
+The hosts and the generator come from scripts/setup-engine-langs.sh; tests/engine/package_languages.py
+says which version gaps its fixtures bridge and how.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.engine import package_languages as langs
+from tests.engine.conftest import ROOT, Engine
+from tests.engine.lifecycle import Session, Stack, resources
+from tests.engine.test_lifecycle import (  # noqa: F401  (pytest fixtures, shared with the lifecycle tests)
+    chart_repository,
+    from_state,
+    input_differences,
+)
+from tests.provider_host import running_plugin
+from tools.mockrun import declare, encode_config
+
+pytestmark = pytest.mark.engine
+
+TYPESCRIPT_EXAMPLES = ("typescript", "typescript-computed")
+GCP_STORAGE, RELEASE_COMPONENT = "labelstudio:gcp:Storage", "labelstudio:kubernetes:LabelStudio"
+AWS_STORAGE = "labelstudio:aws:Storage"
+# The Python program's settings that examples/typescript/index.ts spells out as arguments.
+TYPESCRIPT_SETTINGS = {
+    "gcp:project": "acme-ml",
+    "labelstudio:cloud": "gcp",
+    "labelstudio:bucket": "acme-label-studio-media",
+    "labelstudio:access": "workload-identity",
+    "labelstudio:host": "https://label.example.com",
+    "labelstudio:corsOrigins": ["https://label.example.com"],
+    "labelstudio:retentionDays": 90,
+    "labelstudio:namespace": "label-studio",
+    "labelstudio:release": "label-studio",
+    "labelstudio:gcp": {"location": "EU"},
+}
+
+
+# -- fixtures -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def polyglot(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    folder = langs.langs_bin_dir()
+    if folder is None:
+        reason = f"the language hosts are not built: run {langs.LANGS_SETUP.relative_to(ROOT)}"
+        if os.environ.get(langs.LANGS_ENV):
+            pytest.fail(f"{langs.LANGS_ENV} lacks a binary: {reason}")
+        pytest.skip(reason)
+    polyglot = langs.polyglot_engine(engine, folder, tmp_path_factory.mktemp("pulumi-home"))
+    langs.install_plugins(polyglot, tmp_path_factory.mktemp("plugin-launchers"))
+    return polyglot
+
+
+@pytest.fixture(scope="module")
+def plugin(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The copy of the package the tests add to their programs (its provider/ folder)."""
+    return langs.package_copy(tmp_path_factory.mktemp("package"))
+
+
+@pytest.fixture(scope="module")
+def cli_schema(polyglot: Engine, plugin: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`pulumi package get-schema .` in the package's folder: the engine installs it (the Python
+    host, the plugins it declares) and starts it from PulumiPlugin.yaml."""
+    done = polyglot.run(["package", "get-schema", "."], plugin, timeout=600)
+    path = tmp_path_factory.mktemp("schema") / "schema.json"
+    path.write_text(done.stdout)
+    return path
+
+
+@pytest.fixture(scope="module")
+def sdks(polyglot: Engine, cli_schema: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("sdks")
+    generated = {}
+    for language in ("nodejs", "python", "go"):
+        done = langs.generate_sdk(polyglot, cli_schema, language, out / language)
+        assert done.returncode == 0, f"{language}: {done.stdout}{done.stderr}"
+        assert done.stderr.strip() == "", f"{language} SDK generation warned: {done.stderr}"
+        generated[language] = out / language
+    return generated
+
+
+def typescript_project(example: str, sdk: Path, plugin: Path, target: Path, skip_await: bool = False) -> Path:
+    """A test copy of the example with the generated SDK compiled in it by the example's TypeScript
+    (as the SDK's own `build` script would), where the program finds the pinned @pulumi/pulumi."""
+    if not (langs.EXAMPLES / example / "node_modules" / "@pulumi" / "pulumi").is_dir():
+        pytest.fail(f"examples/{example} has no node_modules: run scripts/setup-tests.sh (npm install there)")
+    project = langs.typescript_copy(example, target / example, sdk, plugin, skip_await)
+    built = langs.tsc(project, "-p", "sdks/labelstudio")
+    assert built.returncode == 0, f"the generated SDK does not compile:\n{built.stdout}{built.stderr}"
+    return project
+
+
+@pytest.fixture(scope="module")
+def session(polyglot: Engine, kube_cluster: Any, chart_repository: Any, tmp_path_factory: Any) -> Session:  # noqa: F811
+    """The lifecycle suite's API server and chart repository, the polyglot engine's environment."""
+    backend = tmp_path_factory.mktemp("backend")
+    return Session(polyglot.env, backend, kube_cluster.kubeconfig, chart_repository.environment())
+
+
+# -- the schema and the SDKs ----------------------------------------------------------------------
+
+
+def test_get_schema_with_the_real_cli_is_the_schema_the_tests_assert(cli_schema):
+    with running_plugin() as served:
+        assert json.loads(cli_schema.read_text()) == served.schema()
+
+
+def test_the_sdks_generate_with_computed_inputs_typed_as_inputs(sdks):
+    package = json.loads((sdks["nodejs"] / "package.json").read_text())
+    assert package["name"] == "@pulumi/labelstudio"
+    assert package["pulumi"] == {"resource": True, "name": "labelstudio", "version": "0.1.0"}
+    storage = (sdks["nodejs"] / "aws" / "storage.ts").read_text()
+    for computed in ("bucket: pulumi.Input<string>;", "region: pulumi.Input<string>;"):
+        assert computed in storage
+    assert "access: string;" in storage, "what decides which resources exist stays plain"
+    python = sdks["python"] / "pulumi_labelstudio"
+    assert (python / "aws" / "storage.py").is_file() and (python / "kubernetes" / "label_studio.py").is_file()
+    compiled = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "python"), "-m", "compileall", "-q", str(python)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
+    go_files = sorted((sdks["go"]).rglob("*.go"))
+    assert any(path.name == "storage.go" for path in go_files)
+    unformatted = subprocess.run(["gofmt", "-l", *map(str, go_files)], capture_output=True, text=True, check=False)
+    assert unformatted.returncode == 0 and unformatted.stdout == "", unformatted.stdout + unformatted.stderr
+
+
+@pytest.mark.parametrize("example", TYPESCRIPT_EXAMPLES)
+def test_the_typescript_examples_compile_against_the_generated_sdk(sdks, plugin, tmp_path, example):
+    project = typescript_project(example, sdks["nodejs"], plugin, tmp_path)
+    done = langs.tsc(project, "--noEmit", "-p", ".")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+# -- under the engine -----------------------------------------------------------------------------
+
+
+def registered_under(export: dict[str, Any], component_type: str) -> tuple[str, dict[tuple[str, str], Any]]:
+    """The component of `component_type` in a stack export, and what it registered beneath it:
+    (type, name) -> inputs, as the plan records values."""
+    everything = resources(export)
+    (component,) = [r for r in everything if r["type"] == component_type]
+    return component["urn"], {
+        (r["type"], r["urn"].rsplit("::", 1)[-1]): from_state(r.get("inputs") or {})
+        for r in langs.descendants(everything, component["urn"])
+    }
+
+
+def planned_under(component_type: str, config: dict[str, Any]) -> dict[tuple[str, str], Any]:
+    """What the Python program declares beneath its component of `component_type`."""
+    program = declare(config)
+    assert program.error is None, program.error
+    component = program.one(component_type)
+    children, parents = {}, {component.urn}
+    for registration in program.resources:  # registered parents first
+        if registration.parent in parents:
+            parents.add(registration.urn)
+            children[(registration.type, registration.name)] = registration.inputs
+    return children
+
+
+def typescript_stack(example: str, sdk: Path, plugin: Path, session: Session, target: Path) -> Stack:
+    project = typescript_project(example, sdk, plugin, target, skip_await=True)
+    config, _ = encode_config(TYPESCRIPT_SETTINGS, "labelstudio")
+    return Stack(session, project, "dev", stand_in_config=config)
+
+
+def test_the_typescript_example_deploys_what_the_python_program_does(sdks, plugin, session, tmp_path):
+    """`pulumi preview` and `pulumi up` of examples/typescript under the Node.js host: the engine
+    starts the package from PulumiPlugin.yaml, and beneath the storage component and the release
+    the same resources, with the same inputs, as the Python program registers for its settings."""
+    stack = typescript_stack("typescript", sdks["nodejs"], plugin, session, tmp_path)
+    stack.init()
+    stack.cli("config", "set", "project", TYPESCRIPT_SETTINGS["gcp:project"], "--stack", stack.name)
+    stack.preview(policy=False)
+    stack.up()
+    export = stack.export()
+    problems = []
+    for component in (GCP_STORAGE, RELEASE_COMPONENT):
+        _, registered = registered_under(export, component)
+        planned = planned_under(component, TYPESCRIPT_SETTINGS)
+        problems += [f"{key}: only TypeScript registered it" for key in sorted(registered.keys() - planned.keys())]
+        problems += [f"{key}: only Python registered it" for key in sorted(planned.keys() - registered.keys())]
+        for key in sorted(planned.keys() & registered.keys()):
+            problems += [f"{key}: input {path}" for path in input_differences(key[0], planned[key], registered[key])]
+    assert problems == [], "\n".join(problems)
+    outputs = stack.outputs()
+    assert outputs["bucketName"] == "acme-label-studio-media"
+    assert outputs["serviceAccounts"] == {"app": "label-studio-ls-app"}
+    stack.preview("--expect-no-changes", policy=False)  # a second run changes nothing
