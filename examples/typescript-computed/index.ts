@@ -20,9 +20,10 @@ const oidc = new OpenIdConnectProvider("cluster-oidc", {
 });
 const oidcProviderArn = oidc.arn;
 
-// One bucket per AWS account: its name comes from the account the OIDC provider lives in.
+// One bucket per AWS account: its name comes from the account the OIDC provider lives in. Named
+// "labelstudio" as the Python program names its component, so the two keep the same URNs.
 const account = oidcProviderArn.apply((arn) => arn.split(":")[4]);
-const storage = new labelstudio.aws.Storage("label-studio", {
+const storage = new labelstudio.aws.Storage("labelstudio", {
     bucket: pulumi.interpolate`acme-label-studio-${account}`,
     region: config.get("region") ?? "eu-west-1",
     access: "irsa",

@@ -36,6 +36,7 @@ from tools.mockrun import declare, encode_config
 pytestmark = pytest.mark.engine
 
 TYPESCRIPT_EXAMPLES = ("typescript", "typescript-computed")
+STACK = "dev"
 GCP_STORAGE, RELEASE_COMPONENT = "labelstudio:gcp:Storage", "labelstudio:kubernetes:LabelStudio"
 AWS_STORAGE = "labelstudio:aws:Storage"
 # The Python program's settings that examples/typescript/index.ts spells out as arguments.
@@ -168,8 +169,9 @@ def registered_under(export: dict[str, Any], component_type: str) -> tuple[str, 
 
 
 def planned_under(component_type: str, config: dict[str, Any]) -> dict[tuple[str, str], Any]:
-    """What the Python program declares beneath its component of `component_type`."""
-    program = declare(config)
+    """What the Python program declares beneath its component of `component_type`, in a stack of
+    the same name (tags and descriptions name the stack)."""
+    program = declare(config, stack=STACK)
     assert program.error is None, program.error
     component = program.one(component_type)
     children, parents = {}, {component.urn}
@@ -183,7 +185,7 @@ def planned_under(component_type: str, config: dict[str, Any]) -> dict[tuple[str
 def typescript_stack(example: str, sdk: Path, plugin: Path, session: Session, target: Path) -> Stack:
     project = typescript_project(example, sdk, plugin, target, skip_await=True)
     config, _ = encode_config(TYPESCRIPT_SETTINGS, "labelstudio")
-    return Stack(session, project, "dev", stand_in_config=config)
+    return Stack(session, project, STACK, stand_in_config=config)
 
 
 def test_the_typescript_example_deploys_what_the_python_program_does(sdks, plugin, session, tmp_path):
@@ -209,3 +211,43 @@ def test_the_typescript_example_deploys_what_the_python_program_does(sdks, plugi
     assert outputs["bucketName"] == "acme-label-studio-media"
     assert outputs["serviceAccounts"] == {"app": "label-studio-ls-app"}
     stack.preview("--expect-no-changes", policy=False)  # a second run changes nothing
+
+
+# examples/typescript-computed: the OIDC provider it creates is in the stand-in account, the bucket
+# named after that account; these are the Python program's settings holding the values resolved.
+COMPUTED_ISSUER = "oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF"
+COMPUTED_ACCOUNT = "123456789012"
+COMPUTED_SETTINGS = {
+    "aws:region": "eu-west-1",
+    "labelstudio:cloud": "aws",
+    "labelstudio:bucket": f"acme-label-studio-{COMPUTED_ACCOUNT}",
+    "labelstudio:access": "irsa",
+    "labelstudio:host": "https://label.example.com",
+    "labelstudio:corsOrigins": ["https://label.example.com"],
+    "labelstudio:aws": {"oidcProviderArn": f"arn:aws:iam::{COMPUTED_ACCOUNT}:oidc-provider/{COMPUTED_ISSUER}"},
+}
+
+
+def test_the_typescript_example_with_computed_inputs_deploys_what_the_python_program_does(
+    polyglot, sdks, plugin, tmp_path
+):
+    """examples/typescript-computed under the engine: the bucket's name and the role's OIDC provider
+    come from a resource the program creates, so the component gets them as outputs; once they
+    resolve it registers what the Python program registers given the same values plain."""
+    session = Session(polyglot.env, tmp_path / "backend", tmp_path / "no-cluster")
+    session.backend.mkdir()
+    project = typescript_project("typescript-computed", sdks["nodejs"], plugin, tmp_path / "project")
+    config, _ = encode_config(COMPUTED_SETTINGS, "labelstudio")
+    stack = Stack(session, project, STACK, stand_in_config=config)
+    stack.init()
+    stack.preview(policy=False)
+    stack.up()
+    _, registered = registered_under(stack.export(), AWS_STORAGE)
+    planned = planned_under(AWS_STORAGE, COMPUTED_SETTINGS)
+    problems = [f"{key}: only TypeScript registered it" for key in sorted(registered.keys() - planned.keys())]
+    problems += [f"{key}: only Python registered it" for key in sorted(planned.keys() - registered.keys())]
+    for key in sorted(planned.keys() & registered.keys()):
+        problems += [f"{key}: input {path}" for path in input_differences(key[0], planned[key], registered[key])]
+    assert problems == [], "\n".join(problems)
+    assert stack.outputs()["bucketName"] == COMPUTED_SETTINGS["labelstudio:bucket"]
+    stack.preview("--expect-no-changes", policy=False)
