@@ -98,15 +98,23 @@ def package_copy(target: Path) -> Path:
         shutil.copy(ROOT / "provider" / name, plugin / name)
     shutil.copytree(ROOT / "components", target / "components", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "requirements.txt", target / "requirements.txt")
-    subprocess.run([sys.executable, "-m", "venv", str(plugin)], check=True, capture_output=True)
+    for venv in (plugin, plugin / "venv"):
+        project_venv_seen_from(venv)
+    return plugin
+
+
+def project_venv_seen_from(venv: Path) -> None:
+    """A virtualenv at `venv` whose Python sees the project's .venv (a .pth file): what the package
+    needs, without installing 450 MB of provider SDKs again. PulumiPlugin.yaml's `virtualenv: venv`
+    is the one hosts that read it (the YAML host's, through the v3.68 Python host) use."""
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
     own = subprocess.run(
-        [str(plugin / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        [str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
         check=True,
         capture_output=True,
         text=True,
     ).stdout.strip()
     Path(own, "project-venv.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    return plugin
 
 
 def generate_sdk(polyglot: Engine, schema: Path, language: str, out: Path) -> subprocess.CompletedProcess[str]:
@@ -170,11 +178,22 @@ def typescript_copy(example: str, target: Path, sdk: Path, plugin: Path, skip_aw
     return target
 
 
-def yaml_copy(target: Path, plugin: Path) -> Path:
-    """A test copy of examples/yaml with `packages:` naming the package copy."""
+def yaml_copy(target: Path, plugin: Path, storage_only: bool = False) -> Path:
+    """A test copy of examples/yaml with `packages:` naming the package copy. With `storage_only`,
+    without the release: Pulumi YAML registers no stack transform, so nothing could keep the Helm
+    release from waiting for pods no kubelet runs here."""
     target.mkdir(parents=True)
     project = yaml.safe_load((EXAMPLES / "yaml" / "Pulumi.yaml").read_text())
     project["packages"] = {"labelstudio": str(plugin)}
+    if storage_only:
+        releases = [name for name, spec in project["resources"].items() if spec["type"].endswith(":LabelStudio")]
+        for name in releases:
+            del project["resources"][name]
+        project["outputs"] = {
+            key: value
+            for key, value in project["outputs"].items()
+            if not any(f"${{{name}." in str(value) for name in releases)
+        }
     (target / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
     (target / "__main__.py").write_text(PLUGIN_SHIM.format(plugin=str(plugin / "__main__.py")))
     return target

@@ -182,6 +182,19 @@ def planned_under(component_type: str, config: dict[str, Any]) -> dict[tuple[str
     return children
 
 
+def differences(
+    language: str, registered: dict[tuple[str, str], Any], planned: dict[tuple[str, str], Any]
+) -> list[str]:
+    """How what a program in `language` registered beneath a component differs from the Python
+    program's (type, name, inputs), as the lifecycle suite compares the engine with the plan."""
+    assert registered, f"the {language} program registered nothing beneath the component"
+    problems = [f"{key}: only {language} registered it" for key in sorted(registered.keys() - planned.keys())]
+    problems += [f"{key}: only Python registered it" for key in sorted(planned.keys() - registered.keys())]
+    for key in sorted(planned.keys() & registered.keys()):
+        problems += [f"{key}: input {path}" for path in input_differences(key[0], planned[key], registered[key])]
+    return problems
+
+
 def typescript_stack(example: str, sdk: Path, plugin: Path, session: Session, target: Path) -> Stack:
     project = typescript_project(example, sdk, plugin, target, skip_await=True)
     config, _ = encode_config(TYPESCRIPT_SETTINGS, "labelstudio")
@@ -202,10 +215,7 @@ def test_the_typescript_example_deploys_what_the_python_program_does(sdks, plugi
     for component in (GCP_STORAGE, RELEASE_COMPONENT):
         _, registered = registered_under(export, component)
         planned = planned_under(component, TYPESCRIPT_SETTINGS)
-        problems += [f"{key}: only TypeScript registered it" for key in sorted(registered.keys() - planned.keys())]
-        problems += [f"{key}: only Python registered it" for key in sorted(planned.keys() - registered.keys())]
-        for key in sorted(planned.keys() & registered.keys()):
-            problems += [f"{key}: input {path}" for path in input_differences(key[0], planned[key], registered[key])]
+        problems += differences("TypeScript", registered, planned)
     assert problems == [], "\n".join(problems)
     outputs = stack.outputs()
     assert outputs["bucketName"] == "acme-label-studio-media"
@@ -244,10 +254,56 @@ def test_the_typescript_example_with_computed_inputs_deploys_what_the_python_pro
     stack.up()
     _, registered = registered_under(stack.export(), AWS_STORAGE)
     planned = planned_under(AWS_STORAGE, COMPUTED_SETTINGS)
-    problems = [f"{key}: only TypeScript registered it" for key in sorted(registered.keys() - planned.keys())]
-    problems += [f"{key}: only Python registered it" for key in sorted(planned.keys() - registered.keys())]
-    for key in sorted(planned.keys() & registered.keys()):
-        problems += [f"{key}: input {path}" for path in input_differences(key[0], planned[key], registered[key])]
+    problems = differences("TypeScript", registered, planned)
     assert problems == [], "\n".join(problems)
     assert stack.outputs()["bucketName"] == COMPUTED_SETTINGS["labelstudio:bucket"]
+    stack.preview("--expect-no-changes", policy=False)
+
+
+# examples/yaml: its storage as the Python program's settings say it.
+YAML_OIDC_ARN = f"arn:aws:iam::{COMPUTED_ACCOUNT}:oidc-provider/{COMPUTED_ISSUER}"
+YAML_SETTINGS = {
+    "aws:region": "eu-west-1",
+    "labelstudio:cloud": "aws",
+    "labelstudio:bucket": "acme-label-studio-media",
+    "labelstudio:access": "irsa",
+    "labelstudio:folder": "label-studio",
+    "labelstudio:retentionDays": 30,
+    "labelstudio:host": "https://label.example.com",
+    "labelstudio:corsOrigins": ["https://label.example.com"],
+    "labelstudio:namespace": "label-studio",
+    "labelstudio:release": "label-studio",
+    "labelstudio:aws": {"oidcProviderArn": YAML_OIDC_ARN},
+}
+
+
+def yaml_stack(session: Session, project: Path) -> Stack:
+    config, _ = encode_config(YAML_SETTINGS, "labelstudio")
+    stack = Stack(session, project, STACK, stand_in_config=config)
+    stack.init()
+    stack.cli("config", "set", "oidcProviderArn", YAML_OIDC_ARN, "--stack", STACK)
+    return stack
+
+
+def test_the_yaml_example_previews_its_storage_and_release(plugin, session, tmp_path):
+    """examples/yaml, whole, under Pulumi's YAML host: the host reads the package's schema from
+    the plugin, the engine constructs both components."""
+    stack = yaml_stack(session, langs.yaml_copy(tmp_path / "yaml", plugin))
+    done = stack.preview(policy=False)
+    assert "labelstudio:kubernetes:LabelStudio" in done.stdout and "kubernetes:helm.sh/v3:Release" in done.stdout
+
+
+def test_the_yaml_examples_storage_deploys_what_the_python_program_does(plugin, polyglot, tmp_path):
+    """examples/yaml's storage under `pulumi up` (without the release: see yaml_copy) registers
+    what the Python program does for the same settings."""
+    session = Session(polyglot.env, tmp_path / "backend", tmp_path / "no-cluster")
+    session.backend.mkdir()
+    stack = yaml_stack(session, langs.yaml_copy(tmp_path / "yaml", plugin, storage_only=True))
+    stack.preview(policy=False)
+    stack.up()
+    _, registered = registered_under(stack.export(), AWS_STORAGE)
+    planned = planned_under(AWS_STORAGE, YAML_SETTINGS)
+    problems = differences("YAML", registered, planned)
+    assert problems == [], "\n".join(problems)
+    assert stack.outputs()["bucketName"] == "acme-label-studio-media"
     stack.preview("--expect-no-changes", policy=False)
