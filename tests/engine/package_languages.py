@@ -138,13 +138,11 @@ def tsc(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def typescript_copy(example: str, target: Path, sdk: Path, plugin: Path, skip_await: bool) -> Path:
+def typescript_copy(example: str, target: Path, sdk: Path, plugin: Path) -> Path:
     """A test copy of examples/<example>: its node_modules (npm-installed there by setup-tests.sh)
     linked, the SDK where `pulumi package add` puts it (sdks/labelstudio, linked as
     @pulumi/labelstudio), Pulumi.yaml naming the package copy under `packages:` as `pulumi package
-    add` writes it, and the plugin shim. With `skip_await`, index.ts first registers a stack
-    transform giving the Helm release `skipAwait` (no kubelet runs the chart's pods here), then
-    runs the example's own program, unchanged, from example.ts."""
+    add` writes it, and the plugin shim; the program itself unchanged."""
     source = EXAMPLES / example
     installed = source / "node_modules"
     target.mkdir(parents=True)
@@ -163,37 +161,14 @@ def typescript_copy(example: str, target: Path, sdk: Path, plugin: Path, skip_aw
     project["packages"] = {"labelstudio": str(plugin)}
     (target / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
     (target / "__main__.py").write_text(PLUGIN_SHIM.format(plugin=str(plugin / "__main__.py")))
-    if skip_await:
-        (target / "index.ts").rename(target / "example.ts")
-        (target / "index.ts").write_text(
-            'import * as pulumi from "@pulumi/pulumi";\n\n'
-            "// Test copy (tests/engine/package_languages.py): the release does not wait for pods no kubelet runs.\n"
-            "pulumi.runtime.registerResourceTransform((args) =>\n"
-            '    args.type === "kubernetes:helm.sh/v3:Release"\n'
-            "        ? { props: { ...args.props, skipAwait: true }, opts: args.opts }\n"
-            "        : undefined,\n"
-            ");\n"
-            'require("./example");\n'
-        )
     return target
 
 
-def yaml_copy(target: Path, plugin: Path, storage_only: bool = False) -> Path:
-    """A test copy of examples/yaml with `packages:` naming the package copy. With `storage_only`,
-    without the release: Pulumi YAML registers no stack transform, so nothing could keep the Helm
-    release from waiting for pods no kubelet runs here."""
+def yaml_copy(target: Path, plugin: Path) -> Path:
+    """A test copy of examples/yaml with `packages:` naming the package copy, and the plugin shim."""
     target.mkdir(parents=True)
     project = yaml.safe_load((EXAMPLES / "yaml" / "Pulumi.yaml").read_text())
     project["packages"] = {"labelstudio": str(plugin)}
-    if storage_only:
-        releases = [name for name, spec in project["resources"].items() if spec["type"].endswith(":LabelStudio")]
-        for name in releases:
-            del project["resources"][name]
-        project["outputs"] = {
-            key: value
-            for key, value in project["outputs"].items()
-            if not any(f"${{{name}." in str(value) for name in releases)
-        }
     (target / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
     (target / "__main__.py").write_text(PLUGIN_SHIM.format(plugin=str(plugin / "__main__.py")))
     return target
