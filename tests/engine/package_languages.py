@@ -140,7 +140,7 @@ def tsc(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def typescript_copy(example: str, target: Path, sdk: Path, plugin: Path) -> Path:
     """A test copy of examples/<example>: its node_modules (npm-installed there by setup-tests.sh)
-    linked, the SDK where `pulumi package add` puts it (sdks/labelstudio, linked as
+    linked, the (compiled) SDK where `pulumi package add` puts it (sdks/labelstudio, linked as
     @pulumi/labelstudio), Pulumi.yaml naming the package copy under `packages:` as `pulumi package
     add` writes it, and the plugin shim; the program itself unchanged."""
     source = EXAMPLES / example

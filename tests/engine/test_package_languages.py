@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -99,15 +100,19 @@ def sdks(polyglot: Engine, cli_schema: Path, tmp_path_factory: pytest.TempPathFa
     return generated
 
 
-def typescript_project(example: str, sdk: Path, plugin: Path, target: Path) -> Path:
-    """A test copy of the example with the generated SDK compiled in it by the example's TypeScript
-    (as the SDK's own `build` script would), where the program finds the pinned @pulumi/pulumi."""
-    if not (langs.EXAMPLES / example / "node_modules" / "@pulumi" / "pulumi").is_dir():
-        pytest.fail(f"examples/{example} has no node_modules: run scripts/setup-tests.sh (npm install there)")
-    project = langs.typescript_copy(example, target / example, sdk, plugin)
-    built = langs.tsc(project, "-p", "sdks/labelstudio")
+@pytest.fixture(scope="module")
+def typescript_sdk(sdks: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The generated TypeScript SDK compiled once with the examples' TypeScript (as its own `build`
+    script would), beside their node_modules so it compiles against the pinned @pulumi/pulumi."""
+    for example in TYPESCRIPT_EXAMPLES:
+        if not (langs.EXAMPLES / example / "node_modules" / "@pulumi" / "pulumi").is_dir():
+            pytest.fail(f"examples/{example} has no node_modules: run scripts/setup-tests.sh (npm install there)")
+    build = tmp_path_factory.mktemp("typescript-sdk")
+    shutil.copytree(sdks["nodejs"], build / "labelstudio")
+    (build / "node_modules").symlink_to(langs.EXAMPLES / "typescript" / "node_modules")
+    built = langs.tsc(build, "-p", "labelstudio")
     assert built.returncode == 0, f"the generated SDK does not compile:\n{built.stdout}{built.stderr}"
-    return project
+    return build / "labelstudio"
 
 
 @pytest.fixture(scope="module")
@@ -149,8 +154,8 @@ def test_the_sdks_generate_with_computed_inputs_typed_as_inputs(sdks):
 
 
 @pytest.mark.parametrize("example", TYPESCRIPT_EXAMPLES)
-def test_the_typescript_examples_compile_against_the_generated_sdk(sdks, plugin, tmp_path, example):
-    project = typescript_project(example, sdks["nodejs"], plugin, tmp_path)
+def test_the_typescript_examples_compile_against_the_generated_sdk(typescript_sdk, plugin, tmp_path, example):
+    project = langs.typescript_copy(example, tmp_path / example, typescript_sdk, plugin)
     done = langs.tsc(project, "--noEmit", "-p", ".")
     assert done.returncode == 0, done.stdout + done.stderr
 
@@ -197,7 +202,7 @@ def differences(
 
 
 def typescript_stack(example: str, sdk: Path, plugin: Path, session: Session, target: Path) -> Stack:
-    project = typescript_project(example, sdk, plugin, target)
+    project = langs.typescript_copy(example, target / example, sdk, plugin)
     config, _ = encode_config(TYPESCRIPT_SETTINGS, "labelstudio")
     return Stack(session, project, STACK, stand_in_config=config)
 
@@ -247,10 +252,12 @@ def preview_then_deploy_the_storage(stack: Stack, language: str, storage: str, s
     stack.preview("--expect-no-changes", *not_the_release, policy=False)
 
 
-def test_the_typescript_example_previews_and_deploys_what_the_python_program_does(sdks, plugin, session, tmp_path):
+def test_the_typescript_example_previews_and_deploys_what_the_python_program_does(
+    typescript_sdk, plugin, session, tmp_path
+):
     """examples/typescript under the Node.js host, the engine starting the package from
     PulumiPlugin.yaml (see preview_then_deploy_the_storage)."""
-    stack = typescript_stack("typescript", sdks["nodejs"], plugin, session, tmp_path)
+    stack = typescript_stack("typescript", typescript_sdk, plugin, session, tmp_path)
     stack.init()
     stack.cli("config", "set", "project", TYPESCRIPT_SETTINGS["gcp:project"], "--stack", stack.name)
     preview_then_deploy_the_storage(stack, "TypeScript", GCP_STORAGE, TYPESCRIPT_SETTINGS)
@@ -273,14 +280,14 @@ COMPUTED_SETTINGS = {
 
 
 def test_the_typescript_example_with_computed_inputs_deploys_what_the_python_program_does(
-    polyglot, sdks, plugin, tmp_path
+    polyglot, typescript_sdk, plugin, tmp_path
 ):
     """examples/typescript-computed under the engine: the bucket's name and the role's OIDC provider
     come from a resource the program creates, so the component gets them as outputs; once they
     resolve it registers what the Python program registers given the same values plain."""
     session = Session(polyglot.env, tmp_path / "backend", tmp_path / "no-cluster")
     session.backend.mkdir()
-    project = typescript_project("typescript-computed", sdks["nodejs"], plugin, tmp_path / "project")
+    project = langs.typescript_copy("typescript-computed", tmp_path / "typescript-computed", typescript_sdk, plugin)
     config, _ = encode_config(COMPUTED_SETTINGS, "labelstudio")
     stack = Stack(session, project, STACK, stand_in_config=config)
     stack.init()
