@@ -9,7 +9,8 @@ and the CLI (v3.274.1) are bridged here, each by a test fixture, never by a lang
 - the v3.68 Python host knows no ProgramInfo: installing the package it ignores PulumiPlugin.yaml's
   `virtualenv: venv` and makes the plugin's folder itself a virtualenv, then pip-installs
   requirements.txt into it. The package copy is made that virtualenv beforehand, seeing the
-  project's .venv through a .pth file, so the install finds every requirement already there;
+  project's .venv through a .pth file, so the install finds every requirement already there (only
+  its first step, upgrading pip, setuptools and wheel in it, asks the package index);
 - its RunPlugin runs `python <request.program>` in the engine's working directory, and the CLI no
   longer fills `program` (it sends ProgramInfo), so the host runs `python ''`: the working
   directory's __main__.py. For `pulumi package get-schema` that folder is the package's own; a test
