@@ -5,12 +5,14 @@
 #   pulumi-language-nodejs  Pulumi's own Node.js host, from sdk/v3 v3.68.0 (tools/engine-langs/language-nodejs,
 #                           the same module and version as the Python host: its build reuses that one's packages)
 #   pulumi-language-yaml    Pulumi's YAML host, github.com/pulumi/pulumi-yaml v1.25.0 (tools/engine-langs/language-yaml);
-#                           it compiles only against its own pkg/v3 and sdk/v3 (v3.206.0), so a cold build
-#                           compiles a second pkg/v3 (minutes)
+#                           it compiles only against its own pkg/v3 and sdk/v3 (v3.206.0), the parts of a
+#                           second pkg/v3 it imports
 #   pulumi-sdkgen           runs the SDK generators of the CLI's own pkg/v3 (v3.274.1) on a schema
 #                           (tools/engine-langs/sdkgen/main.go): the v3.68.0 hosts have no GeneratePackage,
 #                           so `pulumi package gen-sdk` cannot generate through them
-# Cached under the engine's cache folder (${LABEL_STUDIO_ENGINE_CACHE:-~/.cache/label-studio-storage/engine}),
+# With Go's build cache empty (module cache full) the three took 302 s of CPU (87 + 87 + 128), 503 s
+# wall at nice 19 on 2 busy cores (2026-12-04); after setup-engine.sh, most of their packages are in
+# that cache already. Cached under the engine's cache folder (${LABEL_STUDIO_ENGINE_CACHE:-~/.cache/label-studio-storage/engine}),
 # keyed by this script, tools/engine-langs/ and the Go version; a second run takes seconds. Prints each
 # build's time and, as its LAST line, the folder holding the binaries.
 #   --print-bin   only print that folder (builds nothing; the tests use it to find the binaries)

@@ -15,8 +15,9 @@ cd "$(dirname "$0")/.."
 engine_log=$(mktemp)
 engine_pid=
 if command -v go >/dev/null; then
-  # Then Pulumi's Node.js and YAML hosts and pkg/v3's SDK generator for the package's examples
-  # (most of their packages are in Go's build cache once the engine is built).
+  # Then Pulumi's Node.js and YAML hosts and pkg/v3's SDK generator for the package's examples:
+  # at most 5 minutes of CPU more (302 s with an empty Go build cache; the engine's build fills
+  # most of it first).
   { ./scripts/setup-engine.sh && ./scripts/setup-engine-langs.sh; } >"$engine_log" 2>&1 &
   engine_pid=$!
 else
