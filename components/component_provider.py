@@ -57,9 +57,24 @@ def _index_token(component: type[ComponentResource]) -> str:
     return f"{PACKAGE}:index:{component.__name__}"
 
 
+def _element_types_undescribed(prop: dict[str, Any]) -> None:
+    """Drop the descriptions the SDK's inference puts on a list's items and a map's values: the
+    package schema's type spec has no such field, so `pulumi package get-schema` (and every SDK
+    generator) drops them; the property's own description says it all."""
+    for key in ("items", "additionalProperties"):
+        element = prop.get(key)
+        if isinstance(element, dict):
+            element.pop("description", None)
+            _element_types_undescribed(element)
+
+
 def package_schema(inferred: dict[str, Any]) -> dict[str, Any]:
-    """The inferred schema with each component under its own type token and its secrets marked."""
-    schema = dict(inferred)
+    """The inferred schema with each component under its own type token and its secrets marked,
+    in the form the CLI reads it back (what `pulumi package get-schema` prints is this schema)."""
+    schema = json.loads(json.dumps(inferred))
+    if not schema.get("dependencies"):
+        schema.pop("dependencies", None)
+    schema.setdefault("config", {})
     resources = inferred.get("resources", {})
     schema["resources"] = {}
     for token, component in COMPONENTS.items():
@@ -70,6 +85,12 @@ def package_schema(inferred: dict[str, Any]) -> dict[str, Any]:
         schema["resources"][token] = resource
     for type_name, name in SECRET_TYPE_PROPERTIES:
         schema["types"][f"{PACKAGE}:index:{type_name}"]["properties"][camel_case(name)]["secret"] = True
+    for resource in schema["resources"].values():
+        for prop in (*resource["inputProperties"].values(), *resource["properties"].values()):
+            _element_types_undescribed(prop)
+    for type_ in schema.get("types", {}).values():
+        for prop in type_.get("properties", {}).values():
+            _element_types_undescribed(prop)
     return schema
 
 

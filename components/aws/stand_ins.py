@@ -57,6 +57,11 @@ class StandIns:
                 "name": iam_name,
                 "arn": f"arn:{aws_partition(self.region)}:iam::{self.account}:{noun}{path}{iam_name}",
             }
+        if kind == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+            # A cluster's OIDC provider (the TypeScript example creates one): AWS names it by its ARN.
+            issuer = str(inputs.get("url", "")).removeprefix("https://")
+            arn = f"arn:{aws_partition(self.region)}:iam::{self.account}:oidc-provider/{issuer}"
+            return arn, {"arn": arn}
         if kind == "aws:iam/accessKey:AccessKey":
             return "STANDINACCESSKEYID", {"secret": "stand-in-secret-access-key", "status": "Active"}
         if kind == "aws:kms/key:Key":

@@ -4,8 +4,9 @@ import * as labelstudio from "@pulumi/labelstudio";
 const config = new pulumi.Config();
 
 // The bucket, a bucket-scoped Google service account, and Workload Identity for exactly the
-// chart's service accounts of release "label-studio" (Enterprise runs rqworker too).
-const storage = new labelstudio.gcp.Storage("label-studio", {
+// chart's service account of release "label-studio". Both components are named "labelstudio", as
+// the Python program names them, so a stack moving between the two keeps every resource's URN.
+const storage = new labelstudio.gcp.Storage("labelstudio", {
     bucket: "acme-label-studio-media",
     project: config.require("project"),
     access: "workload-identity",
@@ -15,18 +16,14 @@ const storage = new labelstudio.gcp.Storage("label-studio", {
     trustedWorkloads: {
         namespace: "label-studio",
         name: "label-studio",
-        serviceAccounts: {
-            app: "label-studio-ls-app",
-            rqworker: "label-studio-ls-rqworker",
-        },
+        serviceAccounts: { app: "label-studio-ls-app" },
     },
 });
 
-const labelStudio = new labelstudio.kubernetes.LabelStudio("label-studio", {
+const labelStudio = new labelstudio.kubernetes.LabelStudio("labelstudio", {
     storage: storage.connection,
     namespace: "label-studio",
     release: "label-studio",
-    enterprise: true,
     host: "https://label.example.com",
 });
 
