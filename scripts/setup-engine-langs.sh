@@ -20,79 +20,25 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-LANGS=tools/engine-langs
-CACHE=${LABEL_STUDIO_ENGINE_CACHE:-$HOME/.cache/label-studio-storage/engine}
-export GOFLAGS="-mod=mod -buildvcs=false" GOTOOLCHAIN=local CGO_ENABLED=0
+NAME=setup-engine-langs
+SELF=scripts/setup-engine-langs.sh
+GO_MODULES=tools/engine-langs
+LANGS=$GO_MODULES
+# shellcheck source=scripts/lib/go-builds.sh
+. scripts/lib/go-builds.sh
+need_go
 
-if ! command -v go >/dev/null; then
-  echo "setup-engine-langs: Go not found: install Go 1.26.6 or newer and put it on PATH" >&2
-  exit 1
-fi
-
-# required MODULE REQUIREMENT: the version tools/engine-langs/MODULE/go.mod requires REQUIREMENT at.
-required() {
-  awk -v m="$2" '$1 == "require" && $2 == m { print $3; exit } $1 == m && $2 != "=>" { print $2; exit }' \
-    "$LANGS/$1/go.mod"
-}
 NODEJS_VERSION=$(required language-nodejs github.com/pulumi/pulumi/sdk/v3)
 YAML_VERSION=$(required language-yaml github.com/pulumi/pulumi-yaml)
 CODEGEN_VERSION=$(required sdkgen github.com/pulumi/pulumi/pkg/v3)
-key() {
-  {
-    go env GOVERSION
-    cat scripts/setup-engine-langs.sh
-    find "$LANGS" -type f \( -name go.mod -o -name go.sum -o -name '*.go' \) | LC_ALL=C sort | xargs cat
-  } | sha256sum | cut -c1-12
-}
-DIR=$CACHE/langs-nodejs-$NODEJS_VERSION-yaml-$YAML_VERSION-codegen-$CODEGEN_VERSION-$(key)
-BIN=$DIR/bin
+DIR=$CACHE/langs-nodejs-$NODEJS_VERSION-yaml-$YAML_VERSION-codegen-$CODEGEN_VERSION-$(pins_key "")
 
 if [ "${1:-}" = "--print-bin" ]; then
-  echo "$BIN"
+  echo "$DIR/bin"
   exit 0
 fi
 
-mkdir -p "$DIR"
-exec 9>"$DIR/lock"
-flock 9 # another run building the same pins waits, then finds them built
-
-complete() {
-  local name
-  [ -f "$BIN/.complete" ] || return 1
-  for name in pulumi-language-nodejs pulumi-language-yaml pulumi-sdkgen; do
-    [ -x "$BIN/$name" ] || return 1
-  done
-}
-
-if complete; then
-  echo "setup-engine-langs: all built already (${SECONDS}s); the build that made them took:" >&2
-  sed 's/^/  /' "$BIN/.complete" >&2
-  echo "$BIN"
-  exit 0
-fi
-
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-LOG=$DIR/build.log
-: >"$LOG"
-mkdir -p "$WORK/bin"
-TIMES=$WORK/bin/.complete
-total_start=$(date +%s)
-
-# step NAME COMMAND...: run one build step, log its output, note its wall-clock and CPU seconds.
-step() {
-  local name=$1 took status=0
-  shift
-  echo "setup-engine-langs: building $name ..." >&2
-  took=$( { TIMEFORMAT='%0R %0U %0S'; time "$@" >>"$LOG" 2>&1; } 2>&1) || status=$?
-  if [ "$status" -ne 0 ]; then
-    echo "setup-engine-langs: building $name failed; the end of $LOG:" >&2
-    tail -n 40 "$LOG" >&2
-    exit 1
-  fi
-  read -r wall user sys <<<"$took"
-  printf '%-34s %5ss wall %5ss CPU\n' "$name" "$wall" "$((user + sys))" | tee -a "$TIMES" >&2
-}
+reuse_or_start pulumi-language-nodejs pulumi-language-yaml pulumi-sdkgen
 
 build_language_nodejs() {
   (cd "$LANGS/language-nodejs" && go build -trimpath \
@@ -113,8 +59,4 @@ build_sdkgen() {
 step "pulumi-language-nodejs $NODEJS_VERSION" build_language_nodejs
 step "pulumi-language-yaml $YAML_VERSION" build_language_yaml
 step "pulumi-sdkgen (pkg/v3 $CODEGEN_VERSION)" build_sdkgen
-printf '%-34s %5ss wall\n' "total" "$(($(date +%s) - total_start))" | tee -a "$TIMES" >&2
-
-rm -rf "$BIN"
-mv "$WORK/bin" "$BIN"
-echo "$BIN"
+finish

@@ -23,81 +23,25 @@ KUBERNETES_PROVIDER_MODULE=github.com/pulumi/pulumi-kubernetes/provider/v4
 KUBERNETES_PROVIDER_PSEUDO=v4.0.0-20260115033456-f47bc2d6f199
 KUBERNETES_PROVIDER_VERSION=4.25.0
 
-ENGINE=tools/engine
-CACHE=${LABEL_STUDIO_ENGINE_CACHE:-$HOME/.cache/label-studio-storage/engine}
-export GOFLAGS="-mod=mod -buildvcs=false" GOTOOLCHAIN=local CGO_ENABLED=0
+NAME=setup-engine
+SELF=scripts/setup-engine.sh
+GO_MODULES=tools/engine
+ENGINE=$GO_MODULES
+# shellcheck source=scripts/lib/go-builds.sh
+. scripts/lib/go-builds.sh
+need_go
 
-if ! command -v go >/dev/null; then
-  echo "setup-engine: Go not found: install Go 1.26.6 or newer (https://go.dev/doc/install) and put it on PATH" >&2
-  exit 1
-fi
-
-# required MODULE REQUIREMENT: the version tools/engine/MODULE/go.mod requires REQUIREMENT at.
-required() {
-  awk -v m="$2" '$1 == "require" && $2 == m { print $3; exit } $1 == m && $2 != "=>" { print $2; exit }' \
-    "$ENGINE/$1/go.mod"
-}
 PULUMI_VERSION=$(required pulumi github.com/pulumi/pulumi/pkg/v3)
 KUBERNETES_VERSION=$(required kube-apiserver k8s.io/kubernetes)
-GO_VERSION=$(go env GOVERSION)
-
-key() {
-  {
-    echo "$GO_VERSION $KUBERNETES_PROVIDER_MODULE@$KUBERNETES_PROVIDER_PSEUDO $KUBERNETES_PROVIDER_VERSION"
-    cat scripts/setup-engine.sh
-    find "$ENGINE" -type f \( -name go.mod -o -name go.sum -o -name '*.go' \) | LC_ALL=C sort | xargs cat
-  } | sha256sum | cut -c1-12
-}
-DIR=$CACHE/pulumi-$PULUMI_VERSION-$(key)
-BIN=$DIR/bin
+DIR=$CACHE/pulumi-$PULUMI_VERSION-$(pins_key "$KUBERNETES_PROVIDER_MODULE@$KUBERNETES_PROVIDER_PSEUDO $KUBERNETES_PROVIDER_VERSION")
 
 if [ "${1:-}" = "--print-bin" ]; then
-  echo "$BIN"
+  echo "$DIR/bin"
   exit 0
 fi
 
-mkdir -p "$DIR"
-exec 9>"$DIR/lock"
-flock 9 # another run building the same pins waits, then finds them built
-
-# A cache counts only whole: every binary there (one deleted by hand or by a full disk is rebuilt).
-complete() {
-  local name
-  [ -f "$BIN/.complete" ] || return 1
-  for name in pulumi pulumi-language-python pulumi-language-python-exec pulumi-resource-kubernetes etcd kube-apiserver \
-    kube-controller-manager; do
-    [ -x "$BIN/$name" ] || return 1
-  done
-}
-
-if complete; then
-  echo "setup-engine: all built already, nothing to do (${SECONDS}s); the build that made them took:" >&2
-  sed 's/^/  /' "$BIN/.complete" >&2
-  echo "$BIN"
-  exit 0
-fi
-
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-mkdir -p "$WORK/bin"
-TIMES=$WORK/bin/.complete
-total_start=$(date +%s)
-
-# step NAME COMMAND...: run one build step, log its output, note its wall-clock and CPU seconds
-# (CPU = user + system of every process it ran: what the step costs a machine that does nothing else).
-step() {
-  local name=$1 took status=0
-  shift
-  echo "setup-engine: building $name ..." >&2
-  took=$( { TIMEFORMAT='%0R %0U %0S'; time "$@" >>"$LOG" 2>&1; } 2>&1) || status=$?
-  if [ "$status" -ne 0 ]; then
-    echo "setup-engine: building $name failed; the end of $LOG:" >&2
-    tail -n 40 "$LOG" >&2
-    exit 1
-  fi
-  read -r wall user sys <<<"$took"
-  printf '%-34s %5ss wall %5ss CPU\n' "$name" "$wall" "$((user + sys))" | tee -a "$TIMES" >&2
-}
+reuse_or_start pulumi pulumi-language-python pulumi-language-python-exec pulumi-resource-kubernetes etcd kube-apiserver \
+  kube-controller-manager
 
 module_dir() { go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p'; }
 
@@ -173,9 +117,4 @@ pulumi_lane=$!
   step "kube-controller-manager $KUBERNETES_VERSION" build_kubernetes kube-controller-manager
 ) || { kill "$pulumi_lane" 2>/dev/null; exit 1; }
 wait "$pulumi_lane" || exit 1
-printf '%-34s %5ss wall (on %s, %s cores)\n' "total" "$(($(date +%s) - total_start))" "$(date -u +%F)" "$(nproc)" |
-  tee -a "$TIMES" >&2
-
-rm -rf "$BIN"
-mv "$WORK/bin" "$BIN"
-echo "$BIN"
+finish

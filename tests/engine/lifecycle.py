@@ -93,11 +93,7 @@ def policy_launcher(target: Path) -> Path:
     executable analyzer: `pulumi preview --policy-pack <copy>/analyzer` starts the pack as a
     binary analyzer plugin and reads PulumiPolicy.yaml beside it. The language host the suite
     is built with cannot start a policy pack from a folder (docs/development.md)."""
-    target.mkdir(parents=True, exist_ok=True)
-    for item in POLICY_PACK.iterdir():
-        if item.name in ("venv", "__pycache__"):
-            continue
-        shutil.copy(item, target / item.name)
+    shutil.copytree(POLICY_PACK, target, ignore=shutil.ignore_patterns("venv", "__pycache__"), dirs_exist_ok=True)
     (target / "venv").symlink_to(POLICY_PACK / "venv")
     launcher = target / "analyzer"
     launcher.write_text(ANALYZER)
