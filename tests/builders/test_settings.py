@@ -538,8 +538,8 @@ def test_an_unknown_storage_mode_is_refused_naming_the_choices():
     assert "'create'" in found[0] and "'existing'" in found[0] and "'adopt'" in found[0]
 
 
-REDIS = {"global": {"redisConfig": {"host": "redis://redis.internal:6379/1"}}}
-DATABASE = {
+REDIS: dict[str, Any] = {"global": {"redisConfig": {"host": "redis://redis.internal:6379/1"}}}
+DATABASE: dict[str, Any] = {
     "postgresql": {"enabled": False},
     "global": {
         "pgConfig": {
