@@ -140,9 +140,9 @@ class StorageComponent(pulumi.ComponentResource):
     _facts: StorageFacts
     connection: StorageConnection
 
-    def _conclude(self, storage: StorageFacts, outputs: Mapping[str, Any], access: AccessResult | None = None) -> None:
+    def _conclude(self, storage: StorageFacts, access: AccessResult | None = None) -> None:
         """Sets `facts` to `storage` with `access` added (its exports after the storage's, its ready
-        resources after the storage's), sets `connection`, and registers `outputs`."""
+        resources after the storage's), sets `connection`, and registers every public output."""
         access = access or AccessResult()
         self._facts = replace(
             storage,
@@ -153,9 +153,25 @@ class StorageComponent(pulumi.ComponentResource):
             compose_outputs={**storage.compose_outputs, **access.compose_outputs},
         )
         self.connection = self._facts.connection()
-        self.register_outputs(dict(outputs))
+        self.register_outputs(self._public_outputs())
+
+    def _public_outputs(self) -> dict[str, Any]:
+        """Every output the package's schema lists (the class's annotated public attributes) that
+        this instance has, under its schema name, as pulumi-eks registers them: declaring an
+        output is the one edit that adds it."""
+        return {
+            _schema_name(name): value
+            for name in type(self).__annotations__
+            if not name.startswith("_") and (value := getattr(self, name, None)) is not None
+        }
 
     @property
     def facts(self) -> StorageFacts:
         """What Label Studio needs from this storage, for the release or env.list."""
         return self._facts
+
+
+def _schema_name(attribute: str) -> str:
+    """`bucket_arn` as the schema names it, `bucketArn` (the SDK's camel case)."""
+    head, *rest = attribute.split("_")
+    return head + "".join(word.capitalize() for word in rest)

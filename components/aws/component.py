@@ -203,11 +203,7 @@ class AwsStorage(StorageComponent):
         self.bucket_arn = bucket_arn
         self.policy_arn = self.policy.arn
         self.kms_key_arn = pulumi.Output.from_input(key_arn) if key_arn is not None else None
-        self._conclude(
-            storage_facts,
-            {"bucketName": bucket_name, "bucketArn": bucket_arn, "policyArn": self.policy.arn},
-            access_result,
-        )
+        self._conclude(storage_facts, access_result)
 
     def _bucket(
         self,

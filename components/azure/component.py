@@ -272,10 +272,7 @@ class AzureStorage(StorageComponent):
         self.resource_group_name = pulumi.Output.from_input(resource_group_name)
         self.blob_endpoint = blob_endpoint
         self.account_key = account_key
-        self._conclude(
-            storage_facts,
-            {"storageAccountName": account_ref, "containerName": container_ref, "blobEndpoint": blob_endpoint},
-        )
+        self._conclude(storage_facts)
 
     def _import_ids(self, mode: str, account: str, container: str) -> dict[str, str]:
         """The ARM ids of the account, its blob service and the container to import (adopt), else none."""

@@ -222,11 +222,7 @@ class GcpStorage(StorageComponent):
         self.bucket_name = pulumi.Output.from_input(bucket_ref)
         self.bucket_url = pulumi.Output.from_input(bucket_url)
         self.service_account_email = self.service_account.email
-        self._conclude(
-            storage_facts,
-            {"bucketName": bucket_ref, "bucketUrl": bucket_url, "serviceAccountEmail": self.service_account.email},
-            access_result,
-        )
+        self._conclude(storage_facts, access_result)
 
     def _declare_bucket(
         self,

@@ -153,7 +153,7 @@ class S3CompatibleStorage(StorageComponent):
         self.bucket_name = pulumi.Output.from_input(bucket)
         self.endpoint_url = pulumi.Output.from_input(endpoint)
         self.server_policy = pulumi.Output.from_input(server_policy(bucket, folder))
-        self._conclude(storage_facts, {"bucketName": bucket, "endpointUrl": endpoint})
+        self._conclude(storage_facts)
 
 
 # The storage component the registry (components/registry.py) builds for this cloud.

@@ -18,6 +18,7 @@ import pytest
 from google.protobuf.json_format import MessageToDict
 from pulumi.provider.experimental.util import camel_case
 
+from components.component_provider import LabelStudioProvider
 from components.registry import backend
 from components.settings import component_args
 from components.settings.model import Settings, decode_config, load_settings, provider_keys
@@ -341,3 +342,33 @@ def test_the_schema_says_which_inputs_take_outputs_and_which_stay_plain(plugin):
     for name in ("access", "storage", "encryption", "protect", "trustedWorkloads"):
         assert inputs[name].get("plain") is True or "$ref" in inputs[name], name
         assert "Plain:" in inputs[name]["description"], f"{name}: the schema says why it stays plain"
+
+
+# What each storage component registers as its outputs (what `pulumi stack export` holds for it):
+# every output of its schema that the stack's mode gives, nothing the schema does not list.
+@pytest.mark.parametrize(
+    ("config", "token", "not_given", "secret"),
+    [
+        (aws_stack(), "labelstudio:aws:Storage", {"kmsKeyArn", "accessKeyId", "secretAccessKey"}, set()),
+        (
+            aws_stack(access="access-keys", credentials="inline", aws={"encryption": "kms"}),
+            "labelstudio:aws:Storage",
+            {"roleArn"},
+            {"accessKeyId", "secretAccessKey"},
+        ),
+        (gcp_stack(), "labelstudio:gcp:Storage", {"serviceAccountKeyJson"}, set()),
+        (azure_stack(credentials="inline"), "labelstudio:azure:Storage", set(), {"accountKey"}),
+        (s3_compatible_stack(), "labelstudio:s3compatible:Storage", set(), {"accessKeyId", "secretAccessKey"}),
+    ],
+    ids=["aws irsa", "aws keys and kms", "gcp", "azure", "s3-compatible"],
+)
+def test_a_storage_component_registers_every_output_its_schema_lists(
+    config: dict[str, Any], token: str, not_given: set[str], secret: set[str]
+) -> None:
+    schema = json.loads(LabelStudioProvider().schema or "{}")
+    declaration = run(config)
+    assert declaration.error is None, declaration.error
+    (component,) = [r for r in declaration.resources if r.type == token]
+    registered = declaration.component_outputs[component.urn]
+    assert set(registered) == set(schema["resources"][token]["properties"]) - not_given
+    assert {name for name, value in registered.items() if isinstance(value, Secret)} == secret

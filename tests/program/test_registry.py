@@ -34,6 +34,8 @@ class StubStorageArgs(TypedDict):
 
 
 class StubStorage(StorageComponent):
+    bucket_name: pulumi.Output[str]
+
     def __init__(self, name: str, args: StubStorageArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE_TOKEN, name, None, opts)
         bucket = pulumi.CustomResource(
@@ -52,7 +54,8 @@ class StubStorage(StorageComponent):
             service_account_annotations={"stub.example.com/trusts": args["trusted_workloads"]["namespace"]},
             exports={"tier": args["tier"]},
         )
-        self._conclude(storage, {"bucketName": args["bucket"]}, access)
+        self.bucket_name = pulumi.Output.from_input(args["bucket"])
+        self._conclude(storage, access)
 
 
 COMPONENT = StubStorage

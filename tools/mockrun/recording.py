@@ -48,6 +48,7 @@ class Declaration:
     secret_keys: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     reads: list[tuple[str, str]] = field(default_factory=list)  # (type, name) read, not managed
+    component_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)  # by URN, what each registered
 
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.resources if r.type == type_]
@@ -114,6 +115,7 @@ def monitor_class() -> type:
             self.registrations: list[Registration] = []
             self.stack_urn = ""
             self.stack_outputs: dict[str, Any] = {}
+            self.component_outputs: dict[str, dict[str, Any]] = {}
             self.reads: list[tuple[str, str]] = []  # (type, name) of each resource read, not managed
             self.thread_loops: set[asyncio.AbstractEventLoop] = set()
             self._loops_lock = threading.Lock()
@@ -157,6 +159,8 @@ def monitor_class() -> type:
         def RegisterResourceOutputs(self, request: Any) -> Any:
             if request.urn == self.stack_urn:
                 self.stack_outputs = from_proto(request.outputs)
+            else:
+                self.component_outputs[request.urn] = from_proto(request.outputs)
             return super().RegisterResourceOutputs(request)
 
     return RecordingMonitor

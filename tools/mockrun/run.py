@@ -143,6 +143,7 @@ def _run(project_dir: Path, declaration: Declaration, preview: bool) -> None:
             runtime_settings.SETTINGS.outputs.clear()
     declaration.resources = monitor.registrations
     declaration.outputs = monitor.stack_outputs
+    declaration.component_outputs = monitor.component_outputs
     declaration.warnings = collector.messages
     declaration.reads = list(monitor.reads)
     declaration.notes += [
