@@ -36,7 +36,7 @@ call_command("migrate", "--no-color", verbosity=0)
 fi
 
 # The browser that proves CORS and shows images, and nginx, which serves stored files in Label
-# Studio's image (tests/e2e/nginx.py runs it with the image's configuration). Debian's packages;
+# Studio's image (tests/harness/nginx.py runs it with the image's configuration). Debian's packages;
 # apt needs root (CI and these machines are root).
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from azure.storage.blob import BlobServiceClient, CorsRule
 
-from tests.check_runner import rows, run_check
 from tests.conftest import azure_stack, run
 from tests.emulators.test_azurite import ACCOUNT_KEY, ACCOUNT_NAME, azurite, cors_rules  # noqa: F401 - azurite is a fixture
+from tests.harness.check_runner import rows, run_check
 from tools.mockrun import Declaration, reveal
 
 ORIGINS = ["https://label.example.com", "http://localhost:8080"]

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from tests.check.test_check_gcs import key_file
-from tests.check_runner import hostile_endpoint, run_check, table_of
 from tests.conftest import aws_stack, azure_stack, gcp_stack, run
+from tests.harness.check_runner import hostile_endpoint, run_check, table_of
 from tools.mockrun import reveal
 
 DEADLINE = 3.0

@@ -15,9 +15,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.check_runner import run_check, table_of
 from tests.conftest import gcp_stack, run
 from tests.emulators.test_gcs_emulator import client, emulator  # noqa: F401 - pytest fixtures
+from tests.harness.check_runner import run_check, table_of
 from tools.mockrun import Declaration, reveal
 
 ORIGINS = ["https://label.example.com"]

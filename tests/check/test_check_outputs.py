@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.check_runner import ROOT, run_check
 from tests.conftest import aws_stack, azure_stack, gcp_stack, run
+from tests.harness.check_runner import ROOT, run_check
 from tools.check import BAD_INPUT, main
 from tools.mockrun import mask, reveal
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from tests.check_runner import rows, run_check
 from tests.conftest import aws_stack, run
-from tests.s3_world import apply_bucket, client
-from tests.servers import enforce_iam, moto_server
+from tests.harness.check_runner import rows, run_check
+from tests.harness.s3_world import apply_bucket, client
+from tests.harness.servers import enforce_iam, moto_server
 from tools.mockrun import Declaration, mask, reveal
 
 ORIGINS = ["https://label.example.com", "http://localhost:8080"]

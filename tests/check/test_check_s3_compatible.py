@@ -1,4 +1,4 @@
-"""The `check` command against moto as an S3-compatible server (tests/e2e/s3_compatible_world): the
+"""The `check` command against moto as an S3-compatible server (tests/harness/s3_compatible_world): the
 outputs of an s3-compatible stack, the server set up by hand as docs/s3-compatible.md says, and
 IAM enforced, so the check proves Label Studio's user can do its work with the `serverPolicy` output.
 The server is `http://localhost:<port>`, where only path-style requests reach it; the Kubernetes
@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from tests.check_runner import rows, run_check
 from tests.conftest import run, s3_compatible_stack
-from tests.e2e.s3_compatible_world import Administered, Server, administer, s3_compatible_server
-from tests.s3_world import REGION, client
-from tests.servers import enforce_iam, moto_server
+from tests.harness.check_runner import rows, run_check
+from tests.harness.s3_compatible_world import Administered, Server, administer, s3_compatible_server
+from tests.harness.s3_world import REGION, client
+from tests.harness.servers import enforce_iam, moto_server
 from tools.mockrun import Declaration, Decrypted, reveal
 
 FOLDER = "media/label-studio"

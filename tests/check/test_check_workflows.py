@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.check_runner import ROOT
+from tests.harness.check_runner import ROOT
 
 GITHUB = ROOT / ".github"
 WORKFLOWS = {path.name: path for path in sorted((GITHUB / "workflows").glob("*.yml"))}

@@ -32,8 +32,9 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 
 from tests.conftest import OIDC_ARN, aws_stack, run
-from tests.e2e import stand_ins
-from tests.e2e.aws_world import (
+from tests.emulators.test_s3_against_moto import denied
+from tests.harness import stand_ins
+from tests.harness.aws_world import (
     IRSA_TOKEN_PATH,
     OTHER_BUCKET,
     World,
@@ -41,14 +42,13 @@ from tests.e2e.aws_world import (
     signature_s3_accepts,
     stand_up,
 )
-from tests.e2e.browser import page_server, run_page
-from tests.e2e.labelstudio import LabelStudio, label_studio
-from tests.e2e.pod import app_pod
-from tests.e2e.s3_front import S3Front, s3_front
-from tests.e2e.serving import ALL_NAMES, PLAIN, assert_served
-from tests.emulators.test_s3_against_moto import denied
-from tests.s3_world import OPERATOR_CORS_ID, OTHER_APPLICATION_KEY, REGION, client
-from tests.servers import enforce_iam, free_port, moto_server
+from tests.harness.browser import page_server, run_page
+from tests.harness.labelstudio import LabelStudio, label_studio
+from tests.harness.pod import app_pod
+from tests.harness.s3_front import S3Front, s3_front
+from tests.harness.s3_world import OPERATOR_CORS_ID, OTHER_APPLICATION_KEY, REGION, client
+from tests.harness.servers import enforce_iam, free_port, moto_server
+from tests.harness.serving import ALL_NAMES, PLAIN, assert_served
 from tools.mockrun import Declaration, reveal
 
 pytestmark = pytest.mark.e2e

@@ -29,13 +29,13 @@ from azure.core.exceptions import HttpResponseError
 from azure.storage.blob import BlobSasPermissions, BlobServiceClient, ContainerClient, generate_blob_sas
 
 from tests.conftest import azure_stack, run
-from tests.e2e import stand_ins
-from tests.e2e.browser import page_server, run_page
-from tests.e2e.labelstudio import LabelStudio, label_studio
-from tests.e2e.pod import app_pod
-from tests.e2e.serving import ALL_NAMES, AZURITE_RAW_UTF8, PLAIN, assert_served
 from tests.emulators.test_azurite import AZURITE, cors_rules, declared_inputs, require_azurite
-from tests.servers import free_port, serving
+from tests.harness import stand_ins
+from tests.harness.browser import page_server, run_page
+from tests.harness.labelstudio import LabelStudio, label_studio
+from tests.harness.pod import app_pod
+from tests.harness.servers import free_port, serving
+from tests.harness.serving import ALL_NAMES, AZURITE_RAW_UTF8, PLAIN, assert_served
 from tools.mockrun import Declaration, reveal
 
 pytestmark = pytest.mark.e2e

@@ -17,12 +17,12 @@ import requests
 from azure.storage.blob import BlobServiceClient, ContainerClient, CorsRule
 
 from tests.conftest import azure_stack, run
-from tests.e2e import stand_ins
-from tests.e2e.labelstudio import LabelStudio, label_studio
-from tests.e2e.serving import AZURITE_RAW_UTF8, PLAIN, assert_served
 from tests.e2e.test_azure import FOLDER, TASKS, account_key, pointed_at_azurite
 from tests.emulators.test_azurite import AZURITE, require_azurite
-from tests.servers import free_port, serving
+from tests.harness import stand_ins
+from tests.harness.labelstudio import LabelStudio, label_studio
+from tests.harness.servers import free_port, serving
+from tests.harness.serving import AZURITE_RAW_UTF8, PLAIN, assert_served
 from tools.mockrun import Declaration, reveal
 
 pytestmark = pytest.mark.e2e

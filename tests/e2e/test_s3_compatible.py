@@ -7,7 +7,7 @@ The stacks name the server as users do: compose by its service name, `http://min
 (Docker's embedded DNS answers it), kubernetes by the service's full name,
 `http://minio.minio.svc.cluster.local:<port>` (cluster DNS answers it); a DNS stand-in answers
 exactly those names for the image's nginx, and the pod's resolver (search list) for Label Studio
-(tests/e2e/nginx.py). Whatever Label Studio does there went path-style (`<bucket>.minio` does not
+(tests/harness/nginx.py). Whatever Label Studio does there went path-style (`<bucket>.minio` does not
 resolve). Label Studio starts with the environment it would get: compose, the envList output, its
 keys given as secret settings; kubernetes, the app container of the rendered chart, its keys read
 from the Secret the administrator made. Replaced, and nothing else: the database, SQLite
@@ -27,18 +27,26 @@ import pytest
 import requests
 
 from tests.conftest import run, s3_compatible_stack
-from tests.e2e import stand_ins
-from tests.e2e.aws_world import OTHER_BUCKET, signature_s3_accepts
-from tests.e2e.google import tls_identity
-from tests.e2e.labelstudio import LabelStudio, label_studio
-from tests.e2e.nginx import LOOPBACK, Names, pod_search
-from tests.e2e.pod import app_pod
-from tests.e2e.s3_compatible_world import Administered, Server, administer, s3_compatible_server
-from tests.e2e.s3_front import s3_front
-from tests.e2e.serving import IMAGE, PLAIN, assert_served, image_project, import_image, served_problems, through_nginx
 from tests.e2e.test_aws import FOLDER, TASKS, reached_outside
-from tests.s3_world import REGION, client
-from tests.servers import enforce_iam
+from tests.harness import stand_ins
+from tests.harness.aws_world import OTHER_BUCKET, signature_s3_accepts
+from tests.harness.google import tls_identity
+from tests.harness.labelstudio import LabelStudio, label_studio
+from tests.harness.nginx import LOOPBACK, Names, pod_search
+from tests.harness.pod import app_pod
+from tests.harness.s3_compatible_world import Administered, Server, administer, s3_compatible_server
+from tests.harness.s3_front import s3_front
+from tests.harness.s3_world import REGION, client
+from tests.harness.servers import enforce_iam
+from tests.harness.serving import (
+    IMAGE,
+    PLAIN,
+    assert_served,
+    image_project,
+    import_image,
+    served_problems,
+    through_nginx,
+)
 from tools.mockrun import Declaration, Decrypted, reveal
 
 pytestmark = pytest.mark.e2e

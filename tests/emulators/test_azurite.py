@@ -28,7 +28,7 @@ from azure.storage.blob import (
 )
 
 from tests.conftest import azure_stack, run
-from tests.servers import free_port, serving
+from tests.harness.servers import free_port, serving
 from tools.mockrun import PROJECT_DIR, Declaration, reveal
 
 AZURITE = PROJECT_DIR / "node_modules" / ".bin" / "azurite-blob"

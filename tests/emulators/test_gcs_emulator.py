@@ -28,7 +28,7 @@ from google.cloud import storage
 from tests.conftest import GCP_PROJECT as PROJECT
 from tests.conftest import KMS_KEY_NAME as KMS_KEY
 from tests.conftest import gcp_stack, run
-from tests.servers import free_port, serving
+from tests.harness.servers import free_port, serving
 from tools.mockrun import Declaration, reveal
 
 ALLOWED = ["https://label.example.com", "http://localhost:8080"]

@@ -21,8 +21,8 @@ import requests
 from botocore.exceptions import ClientError
 
 from tests.conftest import aws_stack, run
-from tests.s3_world import REGION, apply_bucket, client, inputs
-from tests.servers import enforce_iam, moto_server
+from tests.harness.s3_world import REGION, apply_bucket, client, inputs
+from tests.harness.servers import enforce_iam, moto_server
 from tools.mockrun import Declaration, reveal
 
 ALLOWED = ["https://label.example.com", "http://localhost:8080"]

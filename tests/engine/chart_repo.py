@@ -5,7 +5,7 @@ suite must not change the release's inputs (the plan is compared with what the e
 registered). So the Kubernetes provider is sent through an HTTPS proxy on 127.0.0.1 (HTTPS_PROXY,
 which Helm's downloader honours) that answers for the repository's host itself, with a
 certificate from a test authority the provider trusts through SSL_CERT_FILE. It serves an index
-and the chart packaged from its published source (tests/e2e/pod.py finds it, as the pod
+and the chart packaged from its published source (tests/harness/pod.py finds it, as the pod
 simulation does) with empty stand-ins for the two Bitnami subcharts (postgresql, redis) Helm
 insists are present: the offline renderer skips them too, and the storage wiring is all in
 Label Studio's own templates. Every other host gets 502.

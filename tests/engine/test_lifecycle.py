@@ -98,7 +98,7 @@ PROVIDER_DROPPED = {RELEASE: {"compat"}, SECRET_TYPE: {"stringData"}}
 
 @pytest.fixture(scope="session")
 def chart_repository(tmp_path_factory: pytest.TempPathFactory) -> Iterator[chart_repo.ChartRepository]:
-    from tests.e2e.pod import chart_dir
+    from tests.harness.pod import chart_dir
     from tools.mockrun import run_stack_file as plan
 
     version = plan(PROJECT_DIR / "Pulumi.dev.yaml").one(RELEASE).inputs["version"]
@@ -260,8 +260,8 @@ def _volumes(spec: dict[str, Any]) -> dict[str, Any]:
 
 def check_kubernetes(kube: Kube, plan: Declaration) -> None:
     """The Namespace, the credentials Secret and the release's objects in the API server are what
-    the plan declares and what the pod simulation (tests/e2e/pod.py) renders from it."""
-    from tests.e2e.pod import render
+    the plan declares and what the pod simulation (tests/harness/pod.py) renders from it."""
+    from tests.harness.pod import render
 
     release = reveal(plan.one(RELEASE).inputs)
     namespace = release["namespace"]

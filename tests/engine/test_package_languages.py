@@ -32,7 +32,7 @@ from tests.engine.test_lifecycle import (  # noqa: F401  (pytest fixtures, share
     from_state,
     input_differences,
 )
-from tests.provider_host import running_plugin
+from tests.harness.provider_host import running_plugin
 from tools.mockrun import declare, encode_config
 
 pytestmark = pytest.mark.engine

@@ -1,6 +1,6 @@
 """The pod as the platform sees it: the identity every keyless stand-in decides on.
 
-It comes from the chart rendered offline with the declared values (tests/e2e/pod.py): the app
+It comes from the chart rendered offline with the declared values (tests/harness/pod.py): the app
 Deployment's service account, its namespace, and the annotations on that ServiceAccount, with the
 app container's environment beside it.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.e2e.pod import app_pod
+from tests.harness.pod import app_pod
 from tools.mockrun import Declaration
 
 

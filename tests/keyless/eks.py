@@ -34,11 +34,11 @@ from urllib.parse import parse_qs, parse_qsl, urlsplit
 import boto3
 import requests
 
-from tests.e2e.s3_front import sigv4_query_problem
+from tests.harness.s3_front import sigv4_query_problem
+from tests.harness.s3_world import REGION, apply_bucket, client
+from tests.harness.servers import enforce_iam, free_port
 from tests.keyless.cluster import Pod
 from tests.keyless.loopback import App, Request, Response
-from tests.s3_world import REGION, apply_bucket, client
-from tests.servers import enforce_iam, free_port
 from tools.mockrun import ACCOUNT, Declaration, StandInCloud, reveal
 
 POD_IDENTITY_SERVICE = "pods.eks.amazonaws.com"

@@ -32,9 +32,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from tests.harness.signed_links import string_to_sign
 from tests.keyless.cluster import Pod
 from tests.keyless.loopback import App, Request, Response
-from tests.signed_links import string_to_sign
 from tools.mockrun import Declaration, reveal
 
 IAM_CREDENTIALS_HOST = "iamcredentials.googleapis.com"

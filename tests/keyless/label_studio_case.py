@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from tests.e2e.labelstudio import Answer, Interception, LabelStudio, label_studio
+from tests.harness.labelstudio import Answer, Interception, LabelStudio, label_studio
 from tests.keyless.cluster import RenderedPod
 from tests.keyless.loopback import App, Request
 

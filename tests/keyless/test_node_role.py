@@ -17,7 +17,8 @@ import pytest
 import requests
 
 from tests.conftest import aws_stack, run
-from tests.e2e.labelstudio import LabelStudio
+from tests.harness.labelstudio import LabelStudio
+from tests.harness.s3_world import REGION
 from tests.keyless import eks
 from tests.keyless.cluster import RenderedPod
 from tests.keyless.label_studio_case import (
@@ -38,7 +39,6 @@ from tests.keyless.pod import (
     run_named,
     storage_steps,
 )
-from tests.s3_world import REGION
 from tools.mockrun import ACCOUNT, Declaration
 
 # The pod is the app container of the rendered chart: this needs the end-to-end set-up (helm-python-sdk).

@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import aws_stack, run
-from tests.e2e.labelstudio import LabelStudio
+from tests.harness.labelstudio import LabelStudio
+from tests.harness.s3_world import REGION
 from tests.keyless import eks
 from tests.keyless.cluster import Pod, RenderedPod
 from tests.keyless.label_studio_case import (
@@ -40,7 +41,6 @@ from tests.keyless.pod import (
     run_named,
     storage_steps,
 )
-from tests.s3_world import REGION
 from tools.mockrun import ACCOUNT, Declaration, reveal
 
 # The pod is the app container of the rendered chart: this needs the end-to-end set-up (helm-python-sdk).

@@ -25,9 +25,11 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
 from tests.conftest import GCP_PROJECT, gcp_stack, run
-from tests.e2e.google import tls_identity
-from tests.e2e.labelstudio import Interception, LabelStudio, OutboundTrap
-from tests.e2e.serving import PLAIN, assert_served
+from tests.harness.google import tls_identity
+from tests.harness.labelstudio import Interception, LabelStudio, OutboundTrap
+from tests.harness.servers import free_port
+from tests.harness.servers import serving as serving_process
+from tests.harness.serving import PLAIN, assert_served
 from tests.keyless import gke
 from tests.keyless.cluster import Pod, RenderedPod
 from tests.keyless.label_studio_case import (
@@ -41,8 +43,6 @@ from tests.keyless.label_studio_case import (
 )
 from tests.keyless.loopback import Request, serving
 from tests.keyless.pod import PROBE, assert_round_trip, control_steps, ok, probe_key, run_named, storage_steps
-from tests.servers import free_port
-from tests.servers import serving as serving_process
 from tools.mockrun import Declaration
 
 # The pod is the app container of the rendered chart: this needs the end-to-end set-up (helm-python-sdk).

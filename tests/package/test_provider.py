@@ -32,8 +32,8 @@ from tests.conftest import (
     run,
     s3_compatible_stack,
 )
+from tests.harness.provider_host import Plugin, running_plugin
 from tests.package.test_examples import EXAMPLES, ConfigValue, read_yaml_program
-from tests.provider_host import Plugin, running_plugin
 from tools.mockrun import Registration, Secret, encode_config, reveal
 
 COMPONENT_TOKENS = {

@@ -6,8 +6,8 @@ import pytest
 
 from policy.rules import Resource
 from tests.conftest import aws_stack, run
+from tests.harness.policy_analyzer import running_pack
 from tests.policy.stacks import Programs
-from tests.policy_analyzer import running_pack
 from tools.plan import policy_resources
 
 

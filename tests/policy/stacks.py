@@ -11,7 +11,7 @@ from typing import Any
 
 from policy.rules import UNKNOWN, Resource, evaluate
 from tests.conftest import aws_stack, azure_stack, gcp_stack, run
-from tests.policy_analyzer import analyze, urn_of
+from tests.harness.policy_analyzer import analyze, urn_of
 from tools.plan import policy_resources
 
 Stack = list[Resource]

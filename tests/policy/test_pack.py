@@ -8,8 +8,8 @@ from dataclasses import replace
 
 from policy.rules import POLICIES, UNKNOWN, Resource, evaluate
 from tests.conftest import aws_stack, run
+from tests.harness.policy_analyzer import analyze
 from tests.policy.stacks import GOOD_AZURE, GOOD_GCP, changed, violated
-from tests.policy_analyzer import analyze
 from tools.plan import policy_resources
 
 

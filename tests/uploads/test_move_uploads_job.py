@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from tests.conftest import OIDC_ARN, aws_stack, gcp_stack, run
-from tests.e2e.pod import RELEASE_TYPE, chart_dir, render
+from tests.harness.pod import RELEASE_TYPE, chart_dir, render
 from tools import move_uploads
 from tools.mockrun import PROJECT_DIR, reveal
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from tests.s3_world import REGION, client
-from tests.servers import moto_server
+from tests.harness.s3_world import REGION, client
+from tests.harness.servers import moto_server
 from tools import uploads_mover as mover
 from tools.uploads_mover import COPIED, FAILED, REFUSED, SKIPPED, LocalFile, Stored
 

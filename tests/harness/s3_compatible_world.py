@@ -2,7 +2,7 @@
 its administrator to: the stack declares nothing on the server, so everything here is what a person
 does by hand, from the stack's outputs.
 
-The server is moto behind tests/e2e/s3_front (which checks presigned links as a real server does:
+The server is moto behind tests/harness/s3_front (which checks presigned links as a real server does:
 moto cannot authorize them once IAM is enforced), addressed by host name, `http://localhost:<port>`:
 botocore addresses a bucket on a custom endpoint path-style, and a virtual-hosted request to
 `<bucket>.localhost` would not resolve, so whatever works here went path-style.
@@ -17,10 +17,10 @@ from urllib.parse import urlsplit
 
 from botocore.credentials import Credentials
 
-from tests.e2e.aws_world import World, stand_up
-from tests.e2e.s3_front import S3Front, s3_front
-from tests.s3_world import REGION, client
-from tests.servers import moto_server
+from tests.harness.aws_world import World, stand_up
+from tests.harness.s3_front import S3Front, s3_front
+from tests.harness.s3_world import REGION, client
+from tests.harness.servers import moto_server
 from tools.mockrun import Declaration, reveal
 
 USER = "label-studio"

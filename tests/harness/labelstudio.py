@@ -6,7 +6,7 @@ case and never touches storage: a copy of a migrated SQLite database instead of 
 directory, a first user with an API token, and no update check, telemetry or error reporting.
 Every outbound HTTP(S) request goes through a recording proxy that refuses it, so a case fails if
 Label Studio tries to reach beyond 127.0.0.1. In front of it, as in the image, runs the image's
-nginx (tests/e2e/nginx.py): `origin` is where a user's browser reaches Label Studio.
+nginx (tests/harness/nginx.py): `origin` is where a user's browser reaches Label Studio.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.nginx import Names, nginx, pod_resolver
-from tests.servers import free_port
+from tests.harness.nginx import Names, nginx, pod_resolver
+from tests.harness.servers import free_port
 from tools.mockrun import PROJECT_DIR
 
 E2E_DIR = PROJECT_DIR / ".e2e"
@@ -213,7 +213,7 @@ def label_studio(
     """`label-studio start` with `environment` (plus the harness's own variables), until the block
     ends, behind the image's nginx. `database_from`: a database to start with a copy of, instead of a
     fresh one (Label Studio started again). `names`: the storage's host names, as cluster (or
-    Docker's) DNS answers them and as the pod's resolver finds them (tests/e2e/nginx.py).
+    Docker's) DNS answers them and as the pod's resolver finds them (tests/harness/nginx.py).
 
     Fails the test if Label Studio sent any request beyond 127.0.0.1.
     """

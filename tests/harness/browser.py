@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from tests.servers import free_port
+from tests.harness.servers import free_port
 
 # Synchronous XMLHttpRequest: the same CORS checks as fetch, but the outcome is in the document
 # before the load event, which is when --dump-dom prints it.

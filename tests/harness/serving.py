@@ -1,6 +1,6 @@
 """What a user's browser gets from Label Studio's origin, where the image's nginx serves stored files.
 
-Every case's Label Studio runs behind the image's nginx (tests/e2e/nginx.py). For an upload, the
+Every case's Label Studio runs behind the image's nginx (tests/harness/nginx.py). For an upload, the
 file is read back from that origin the two ways the web app reads it: the task's URL (Label
 Studio writes `/storage-data/uploaded/?filepath=<name>` into the task; Django answers with
 X-Accel-Redirect and nginx fetches the storage link) and `/data/upload/<project>/<name>` (Django
@@ -26,8 +26,8 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
-from tests.e2e.browser import page_outcome, page_server
-from tests.e2e.labelstudio import LabelStudio
+from tests.harness.browser import page_outcome, page_server
+from tests.harness.labelstudio import LabelStudio
 
 IMAGE_CONFIG = '<View><Image name="image" value="$image"/></View>'
 FILE_NAMES = {
@@ -134,7 +134,7 @@ def browser_cookies(server: LabelStudio) -> dict[str, str]:
     form = session.get(login, timeout=30)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)
     assert token, f"no login form at {login}: {form.status_code}"
-    from tests.e2e.labelstudio import PASSWORD, USER
+    from tests.harness.labelstudio import PASSWORD, USER
 
     fields = {"csrfmiddlewaretoken": token.group(1), "email": USER, "password": PASSWORD}
     answer = session.post(login, data=fields, headers={"Referer": login}, timeout=30, allow_redirects=False)

@@ -14,7 +14,7 @@ from google.protobuf import json_format, struct_pb2
 
 from policy.rules import UNKNOWN, Resource
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # How the engine sends a value it does not know yet (a new bucket's ARN during a preview).
 UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 

@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
-from tests.signed_links import string_to_sign
+from tests.harness.signed_links import string_to_sign
 from tools.mockrun import Declaration, reveal
 
 IAM_HOST = "iamcredentials.googleapis.com"

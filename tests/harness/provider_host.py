@@ -43,7 +43,7 @@ from tools.mockrun import (
     reveal,
 )
 
-PLUGIN = Path(__file__).resolve().parent.parent / "provider" / "__main__.py"
+PLUGIN = Path(__file__).resolve().parents[2] / "provider" / "__main__.py"
 
 
 def stack_urn(project: str, stack: str) -> str:

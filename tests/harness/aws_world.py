@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.s3_world import REGION, apply_bucket, client, stand_up_existing_bucket
+from tests.harness.s3_world import REGION, apply_bucket, client, stand_up_existing_bucket
 from tools.mockrun import Declaration, reveal
 
 OTHER_BUCKET = "someone-elses-bucket"

@@ -36,8 +36,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.pod import shared_folder
-from tests.servers import free_port
+from tests.harness.pod import shared_folder
+from tests.harness.servers import free_port
 
 LOOPBACK = "127.0.0.1"
 POD_NDOTS = 5  # a pod's /etc/resolv.conf: `options ndots:5`
@@ -207,7 +207,7 @@ def configured(shipped: str, root: Path, port: int, app_host: str, app_port: int
     ]
     for pattern, replacement in replacements:
         text, count = re.subn(pattern, replacement, text)
-        assert count, f"the shipped nginx.conf no longer has {pattern!r}: review tests/e2e/nginx.py"
+        assert count, f"the shipped nginx.conf no longer has {pattern!r}: review tests/harness/nginx.py"
     # 10-configure-nginx.sh: sed -i "s|localhost|${APP_HOST}|g"
     return text.replace("localhost", app_host)
 
