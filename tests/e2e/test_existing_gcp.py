@@ -22,10 +22,11 @@ from google.cloud import storage
 from tests.conftest import GCP_PROJECT, gcp_stack, run
 from tests.e2e.test_gcp import FOLDER, KEY_FILE_VARIABLE, TASKS, Case
 from tests.harness import stand_ins
-from tests.harness.google import IAM_HOST, Google, goog4_problems, tls_identity, token_server
+from tests.harness.google import IAM_HOST, Google, goog4_problems, token_server
 from tests.harness.labelstudio import Interception, label_studio
 from tests.harness.servers import free_port, serving
 from tests.harness.serving import GCS_EMULATOR_RAW_UTF8, PLAIN, assert_served
+from tests.harness.tls import tls_identity
 from tools.mockrun import reveal
 
 pytestmark = pytest.mark.e2e

@@ -33,11 +33,12 @@ from google.cloud import storage
 from tests.conftest import GCP_PROJECT, gcp_stack, run
 from tests.emulators.test_gcs_emulator import apply_declared
 from tests.harness import stand_ins
-from tests.harness.google import IAM_HOST, Google, goog4_problems, tls_identity, token_server
+from tests.harness.google import IAM_HOST, Google, goog4_problems, token_server
 from tests.harness.labelstudio import Interception, LabelStudio, label_studio
 from tests.harness.pod import SECRET_TYPE, app_pod
 from tests.harness.servers import free_port, serving
 from tests.harness.serving import ALL_NAMES, GCS_EMULATOR_RAW_UTF8, PLAIN, assert_served
+from tests.harness.tls import tls_identity
 from tools.mockrun import Declaration, reveal
 
 pytestmark = pytest.mark.e2e

@@ -45,12 +45,13 @@ from tests.e2e.test_gcp import create_declared_bucket
 from tests.emulators.test_azurite import AZURITE, require_azurite
 from tests.harness import stand_ins
 from tests.harness.aws_world import access_key_user, stand_up
-from tests.harness.google import IAM_HOST, Google, tls_identity, token_server
+from tests.harness.google import IAM_HOST, Google, token_server
 from tests.harness.labelstudio import QUIET, VENV, Interception, LabelStudio, label_studio
 from tests.harness.s3_compatible_world import administer, s3_compatible_server
 from tests.harness.s3_front import s3_front
 from tests.harness.s3_world import REGION
 from tests.harness.servers import enforce_iam, free_port, moto_server, serving
+from tests.harness.tls import tls_identity
 from tools.mockrun import PROJECT_DIR, Decrypted, reveal
 
 pytestmark = pytest.mark.e2e

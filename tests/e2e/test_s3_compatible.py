@@ -30,7 +30,6 @@ from tests.conftest import run, s3_compatible_stack
 from tests.e2e.test_aws import FOLDER, TASKS, reached_outside
 from tests.harness import stand_ins
 from tests.harness.aws_world import OTHER_BUCKET, signature_s3_accepts
-from tests.harness.google import tls_identity
 from tests.harness.labelstudio import LabelStudio, label_studio
 from tests.harness.nginx import LOOPBACK, Names, pod_search
 from tests.harness.pod import app_pod
@@ -47,6 +46,7 @@ from tests.harness.serving import (
     served_problems,
     through_nginx,
 )
+from tests.harness.tls import tls_identity
 from tools.mockrun import Declaration, Decrypted, reveal
 
 pytestmark = pytest.mark.e2e

@@ -13,7 +13,6 @@ Label Studio's own templates. Every other host gets 502.
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import io
 import socketserver
@@ -28,6 +27,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from components.label_studio import CHART_NAME, CHART_REPOSITORY
+from tests.harness.tls import tls_identity
 
 
 def package_chart(source: Path) -> bytes:
@@ -51,52 +51,6 @@ def _index(meta: dict, file_name: str, digest: str) -> bytes:
     entry.update({"urls": [file_name], "digest": digest, "created": "2025-01-01T00:00:00Z"})
     document = {"apiVersion": "v1", "entries": {meta["name"]: [entry]}, "generated": "2025-01-01T00:00:00Z"}
     return yaml.safe_dump(document).encode()
-
-
-def _certificates(host: str, folder: Path) -> tuple[Path, Path, Path]:
-    """A test authority (its certificate is what SSL_CERT_FILE points at) and a server
-    certificate for `host` it signed: (authority cert, server cert, server key) files."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    now = datetime.datetime.now(datetime.timezone.utc)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "engine suite test authority")])
-    ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = folder / "authority.pem", folder / "server.pem", folder / "server-key.pem"
-    paths[0].write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    paths[2].write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return paths
 
 
 @dataclass
@@ -134,7 +88,7 @@ def start(chart_source: Path, folder: Path) -> ChartRepository:
         f"{base}/index.yaml": _index(meta, file_name, hashlib.sha256(package).hexdigest()),
         f"{base}/{file_name}": package,
     }
-    authority, cert, key = _certificates(host, folder)
+    authority, cert, key = tls_identity(folder, host)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     requests: list[str] = []

@@ -25,11 +25,11 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
 from tests.conftest import GCP_PROJECT, gcp_stack, run
-from tests.harness.google import tls_identity
 from tests.harness.labelstudio import Interception, LabelStudio, OutboundTrap
 from tests.harness.servers import free_port
 from tests.harness.servers import serving as serving_process
 from tests.harness.serving import PLAIN, assert_served
+from tests.harness.tls import tls_identity
 from tests.keyless import gke
 from tests.keyless.cluster import Pod, RenderedPod
 from tests.keyless.label_studio_case import (
