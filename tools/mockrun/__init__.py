@@ -38,7 +38,7 @@ from tools.mockrun.stack_files import (
 from tools.mockrun.stand_ins import StandInCloud
 from tools.mockrun.values import RESOURCE_SIG, SECRET_SIG, SIG_KEY, Ref, Secret, from_proto, mask, reveal
 
-_from_proto = from_proto  # the name tests/provider_host.py imports
+_from_proto = from_proto  # the name tests/harness/provider_host.py imports
 
 __all__ = [
     "ACCOUNT",
