@@ -5,9 +5,11 @@
 #   pulumi-language-python       Pulumi's Python host        tools/engine/language-python (see its host.go)
 #   pulumi-language-python-exec  the script the host runs, from the CLI's own sdk/v3 module
 #   pulumi-resource-kubernetes   the Kubernetes provider    KUBERNETES_PROVIDER_* below
-#   etcd, kube-apiserver,        an API server, its store and the controllers that need no node
-#   kube-controller-manager      (namespaces, garbage collector, service accounts) for
-#                                tests/engine/cluster.py    tools/engine/{etcd,kube-apiserver}/go.mod
+#   etcd, kube-apiserver,        an API server, its store, its controllers and scheduler for
+#   kube-controller-manager,     tests/engine/cluster.py    tools/engine/{etcd,kube-apiserver}/go.mod
+#   kube-scheduler
+#   kwok, kwok-stages/           the node those Pods are placed on: Kubernetes' own simulator of
+#                                kubelets, and its stages   tools/engine/kwok/go.mod
 # The binaries are cached outside the clone, in ${LABEL_STUDIO_ENGINE_CACHE:-~/.cache/label-studio-storage/engine}
 # under a key made of the pins (this script, tools/engine/, the Go version), so a second run takes
 # seconds. Prints each binary's build time, and as its LAST line the folder holding the binaries.
@@ -41,7 +43,7 @@ if [ "${1:-}" = "--print-bin" ]; then
 fi
 
 reuse_or_start pulumi pulumi-language-python pulumi-language-python-exec pulumi-resource-kubernetes etcd kube-apiserver \
-  kube-controller-manager
+  kube-controller-manager kube-scheduler kwok
 
 module_dir() { go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p'; }
 
@@ -85,6 +87,17 @@ build_etcd() {
   (cd "$ENGINE/etcd" && go build -trimpath -ldflags "-s -w" -o "$WORK/bin/etcd" .)
 }
 
+build_kwok() {
+  (cd "$ENGINE/kwok" && go build -trimpath -ldflags "-s -w" -o "$WORK/bin/kwok" sigs.k8s.io/kwok/cmd/kwok)
+  # The stages kwokctl gives a "fast" cluster: a node that turns Ready and keeps its heartbeat, Pods
+  # that run at once (or complete, for a Job's), deleted Pods removed as a kubelet would.
+  local stages
+  stages=$(module_dir "sigs.k8s.io/kwok@$(required kwok sigs.k8s.io/kwok)")/kustomize/stage
+  mkdir -p "$WORK/bin/kwok-stages"
+  install -m 644 "$stages/node/fast/node-initialize.yaml" "$stages/node/heartbeat/node-heartbeat.yaml" \
+    "$stages"/pod/fast/pod-{ready,complete,delete}.yaml "$WORK/bin/kwok-stages/"
+}
+
 # build_kubernetes COMMAND: one of k8s.io/kubernetes's commands, from the kube-apiserver wrapper
 # module (it lists both as tools, so they share its pins), stamped with the Kubernetes version.
 build_kubernetes() {
@@ -106,6 +119,7 @@ build_kubernetes() {
   step "pulumi $PULUMI_VERSION" build_pulumi
   step "pulumi-language-python" build_language_python
   step "etcd $(required etcd go.etcd.io/etcd/server/v3)" build_etcd
+  step "kwok $(required kwok sigs.k8s.io/kwok)" build_kwok
 ) &
 pulumi_lane=$!
 (
@@ -115,6 +129,7 @@ pulumi_lane=$!
   step "kube-apiserver $KUBERNETES_VERSION" build_kubernetes kube-apiserver
   # After the API server: most of its packages are then in Go's build cache.
   step "kube-controller-manager $KUBERNETES_VERSION" build_kubernetes kube-controller-manager
+  step "kube-scheduler $KUBERNETES_VERSION" build_kubernetes kube-scheduler
 ) || { kill "$pulumi_lane" 2>/dev/null; exit 1; }
 wait "$pulumi_lane" || exit 1
 finish

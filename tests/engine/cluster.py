@@ -1,14 +1,19 @@
-"""A throwaway Kubernetes cluster for the engine suite: etcd, kube-apiserver and
-kube-controller-manager (built by scripts/setup-engine.sh) on free 127.0.0.1 ports, with keys, a
-serving certificate and an admin token made in a temporary folder, and a kubeconfig for the
-Kubernetes provider.
+"""A throwaway Kubernetes cluster for the engine suite: etcd, kube-apiserver,
+kube-controller-manager, kube-scheduler and kwok (built by scripts/setup-engine.sh) on free
+127.0.0.1 ports, with keys, a serving certificate and an admin token made in a temporary folder,
+and a kubeconfig for the Kubernetes provider.
 
-The controller manager runs the controllers that act on stored objects alone (CONTROLLERS): the
-namespace controller empties and removes deleted Namespaces, the garbage collector lifts the
-`foregroundDeletion` finalizer the Kubernetes provider's deletes wait on and removes owned objects,
-the service-account controllers make each namespace's `default` ServiceAccount and the
-`kube-root-ca.crt` ConfigMap. There is no scheduler, kubelet or container runtime: no Pod ever runs,
-so nothing that waits for a running Pod (a Deployment's rollout) can become ready here.
+The controller manager runs the controllers a Helm release of Label Studio's chart relies on
+(CONTROLLERS): the namespace controller empties and removes deleted Namespaces, the garbage
+collector lifts the `foregroundDeletion` finalizer the Kubernetes provider's deletes wait on and
+removes owned objects, the service-account controllers make each namespace's `default`
+ServiceAccount and the `kube-root-ca.crt` ConfigMap, and the Deployment, ReplicaSet and Job
+controllers make the chart's Pods. The scheduler places them on one node that kwok
+(sigs.k8s.io/kwok, Kubernetes' own project for clusters without kubelets) plays: it reports the
+node Ready and each Pod on it Running and Ready (or a Job's Pod Succeeded), and removes deleted
+Pods as a kubelet would. No container runs, so the chart's Deployments become available the way
+they do in a real cluster and Helm's wait for them is the real wait; what runs inside a Pod is
+proven elsewhere (tests/e2e: Label Studio itself on the emulators).
 """
 
 from __future__ import annotations
@@ -87,16 +92,34 @@ def _service_account_keys(folder: Path) -> tuple[Path, Path]:
     return private, public
 
 
-# The controllers that need no node: everything the Kubernetes provider's deletes and the chart's
-# objects rely on. The Deployment and ReplicaSet controllers are left out on purpose: their Pods
-# could never be scheduled, and a Deployment's status is then the same either way (never available).
+# What the Kubernetes provider's deletes and the chart's objects rely on (the module docstring).
 CONTROLLERS = (
     "namespace-controller",
     "garbage-collector-controller",
     "serviceaccount-controller",
     "serviceaccount-token-controller",
     "root-ca-certificate-publisher-controller",
+    "deployment-controller",
+    "replicaset-controller",
+    "job-controller",
+    "node-lifecycle-controller",
 )
+
+# The node kwok plays: it manages the nodes carrying this annotation, and its node-initialize stage
+# gives one without a stated capacity room for any number of Pods.
+KWOK_ANNOTATION = ("kwok.x-k8s.io/node", "fake")
+NODE = {
+    "apiVersion": "v1",
+    "kind": "Node",
+    "metadata": {
+        "name": "kwok-node",
+        "annotations": {KWOK_ANNOTATION[0]: KWOK_ANNOTATION[1]},
+        "labels": {"kubernetes.io/hostname": "kwok-node", "kubernetes.io/os": "linux", "type": "kwok"},
+    },
+}
+# kwok's own stages (kustomize/stage in its module, installed beside the binary by
+# scripts/setup-engine.sh), as kwokctl configures them for a "fast" cluster.
+KWOK_STAGES = ("node-initialize", "node-heartbeat", "pod-ready", "pod-complete", "pod-delete")
 
 
 def _start(command: list[str], log: IO[bytes]) -> subprocess.Popen[bytes]:
@@ -150,9 +173,9 @@ def _kubeconfig(path: Path, server: str, ca_file: Path, token: str) -> None:
 
 @contextmanager
 def running_cluster(bin_dir: Path, folder: Path, timeout: float = 180) -> Iterator[Cluster]:
-    """Start etcd, kube-apiserver and kube-controller-manager from `bin_dir`, with every file under
-    `folder`; yield once /readyz answers and the controller manager is healthy, stop all three
-    (in reverse order) when the block ends."""
+    """Start etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok from `bin_dir`,
+    with every file under `folder`, and register kwok's node; yield once each is healthy, stop them
+    in reverse order when the block ends."""
     folder.mkdir(parents=True, exist_ok=True)
     pki = folder / "pki"
     pki.mkdir(exist_ok=True)
@@ -222,43 +245,67 @@ def running_cluster(bin_dir: Path, folder: Path, timeout: float = 180) -> Iterat
         kubeconfig = folder / "kubeconfig"
         _kubeconfig(kubeconfig, server, ca_file, token)
 
-        controller_port = free_port()
-        controller_log_path = folder / "kube-controller-manager.log"
-        controller_log = stack.enter_context(controller_log_path.open("wb"))
-        controller = _start(
-            [
-                str(bin_dir / "kube-controller-manager"),
-                # The admin kubeconfig for every controller: a test cluster, one trusted client.
-                f"--kubeconfig={kubeconfig}",
+        # Each component: the admin kubeconfig (a test cluster, one trusted client), no leader
+        # election, its health endpoint on a free port. /healthz is open to everyone; the
+        # controller manager's and scheduler's certificates are self-signed, so not verified.
+        insecure = ssl.create_default_context()
+        insecure.check_hostname = False
+        insecure.verify_mode = ssl.CERT_NONE
+
+        def component(name: str, arguments: list[str], health: str) -> None:
+            log_path = folder / f"{name}.log"
+            log = stack.enter_context(log_path.open("wb"))
+            process = _start([str(bin_dir / name), f"--kubeconfig={kubeconfig}", *arguments], log)
+            stack.callback(_stop, process)
+            _wait(lambda: _answers(health, insecure), process, name, log_path, timeout)
+
+        def secure_serving() -> tuple[list[str], str]:
+            port = free_port()
+            arguments = [
                 f"--authentication-kubeconfig={kubeconfig}",
                 f"--authorization-kubeconfig={kubeconfig}",
                 "--bind-address=127.0.0.1",
-                f"--secure-port={controller_port}",
+                f"--secure-port={port}",
+                "--leader-elect=false",
+                "--profiling=false",
+            ]
+            return arguments, f"https://127.0.0.1:{port}/healthz"
+
+        arguments, health = secure_serving()
+        component(
+            "kube-controller-manager",
+            [
+                *arguments,
                 f"--cert-dir={folder / 'controller-pki'}",
                 f"--controllers={','.join(CONTROLLERS)}",
                 # The key the API server checks service-account tokens with, and its CA for the
                 # kube-root-ca.crt ConfigMap and the legacy token Secrets.
                 f"--service-account-private-key-file={sa_key}",
                 f"--root-ca-file={ca_file}",
-                "--leader-elect=false",
-                "--profiling=false",
             ],
-            controller_log,
+            health,
         )
-        stack.callback(_stop, controller)
-        # /healthz is open to everyone (the default --authorization-always-allow-paths); its
-        # certificate is self-signed, so it is not verified.
-        insecure = ssl.create_default_context()
-        insecure.check_hostname = False
-        insecure.verify_mode = ssl.CERT_NONE
-        _wait(
-            lambda: _answers(f"https://127.0.0.1:{controller_port}/healthz", insecure),
-            controller,
-            "kube-controller-manager",
-            controller_log_path,
-            timeout,
+        arguments, health = secure_serving()
+        component("kube-scheduler", arguments, health)
+        kwok_port = free_port()
+        component(
+            "kwok",
+            [
+                f"--manage-nodes-with-annotation-selector={'='.join(KWOK_ANNOTATION)}",
+                *(f"--config={bin_dir / 'kwok-stages' / f'{stage}.yaml'}" for stage in KWOK_STAGES),
+                f"--server-address=127.0.0.1:{kwok_port}",
+                "--node-ip=127.0.0.1",
+                "--cidr=10.0.0.1/16",
+            ],
+            f"http://127.0.0.1:{kwok_port}/healthz",
         )
-        yield Cluster(server=server, ca_file=ca_file, token=token, kubeconfig=kubeconfig, etcd=etcd_url, logs=folder)
+        running = Cluster(
+            server=server, ca_file=ca_file, token=token, kubeconfig=kubeconfig, etcd=etcd_url, logs=folder
+        )
+        status, answer = running.request("/api/v1/nodes", "POST", NODE)
+        if status != 201:
+            raise RuntimeError(f"creating kwok's node: {status} {answer}")
+        yield running
 
 
 if __name__ == "__main__":

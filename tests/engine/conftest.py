@@ -20,13 +20,25 @@ from pathlib import Path
 import pytest
 
 from tests.engine.cluster import Cluster, running_cluster
+from tests.engine.kube import Kube
 
 ROOT = Path(__file__).resolve().parents[2]
 SETUP = ROOT / "scripts" / "setup-engine.sh"
 # The binaries the engine suite needs; setup-engine.sh builds exactly these.
 BINARIES = ("pulumi", "pulumi-language-python", "pulumi-language-python-exec", "pulumi-resource-kubernetes")
-CLUSTER_BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager")
+CLUSTER_BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
 PASSPHRASE = "engine-suite-passphrase"
+
+ENGINE_MODULES = ROOT / "tools" / "engine"
+
+
+def pinned(module: str, requirement: str) -> str:
+    """The version tools/engine/<module>/go.mod pins `requirement` to (what setup-engine.sh builds)."""
+    for line in (ENGINE_MODULES / module / "go.mod").read_text().splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0] == requirement:
+            return parts[1]
+    raise AssertionError(f"{requirement} is not required in tools/engine/{module}/go.mod")
 
 
 def engine_bin_dir() -> Path | None:
@@ -122,3 +134,8 @@ def kube_cluster(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> It
         pytest.skip(f"not built: {', '.join(missing)}: run scripts/setup-engine.sh")
     with running_cluster(engine.bin, tmp_path_factory.mktemp("cluster")) as cluster:
         yield cluster
+
+
+@pytest.fixture(scope="session")
+def kube(kube_cluster: Cluster) -> Kube:
+    return Kube(kube_cluster.kubeconfig)

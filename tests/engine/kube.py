@@ -76,6 +76,19 @@ class Kube:
         found = self.get(path)
         return list((found or {}).get("items") or [])
 
+    def deployments(self, namespace: str, release: str) -> dict[str, tuple[int, int]]:
+        """A Helm release's Deployments in `namespace`: name -> (available, desired) replicas. All
+        available means Helm's wait for them was met by running Pods (the cluster's kwok node)."""
+        found = self.items(f"/apis/apps/v1/namespaces/{namespace}/deployments")
+        return {
+            d["metadata"]["name"]: (
+                int((d.get("status") or {}).get("availableReplicas") or 0),
+                int(d["spec"].get("replicas", 1)),
+            )
+            for d in found
+            if (d["metadata"].get("annotations") or {}).get("meta.helm.sh/release-name") == release
+        }
+
     def create_namespace(self, name: str) -> None:
         self.request(
             "POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
@@ -101,3 +114,12 @@ class Kube:
                 why = "; ".join(f"{c.get('type')}: {c.get('message')}" for c in conditions if c.get("status") == "True")
                 raise TimeoutError(f"namespace {name} is still there after {timeout:.0f}s ({why or 'no condition'})")
             time.sleep(0.5)
+
+
+def assert_rolled_out(kube: Kube, namespace: str, release: str) -> None:
+    """Helm's wait for the release was met the way a cluster meets it: the release has
+    Deployments and each has all its replicas available."""
+    deployments = kube.deployments(namespace, release)
+    assert deployments, f"release {release} has no Deployment in namespace {namespace}"
+    unavailable = {name: counts for name, counts in deployments.items() if counts[0] < counts[1]}
+    assert not unavailable, f"Deployments not available (available, desired replicas): {unavailable}"

@@ -7,21 +7,12 @@ from __future__ import annotations
 
 import json
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from tests.engine.cluster import Cluster
-from tests.engine.conftest import ROOT, Engine
-
-ENGINE_MODULES = ROOT / "tools" / "engine"
-
-
-def pinned(module: str, requirement: str) -> str:
-    """The version tools/engine/<module>/go.mod pins `requirement` to (what setup-engine.sh builds)."""
-    for line in (ENGINE_MODULES / module / "go.mod").read_text().splitlines():
-        parts = line.split()
-        if len(parts) >= 2 and parts[0] == requirement:
-            return parts[1]
-    raise AssertionError(f"{requirement} is not required in tools/engine/{module}/go.mod")
+from tests.engine.conftest import ROOT, Engine, pinned
 
 
 def project(folder: Path, name: str, program: str) -> Path:
@@ -107,6 +98,51 @@ def test_controllers_do_what_the_api_server_only_records(kube_cluster: Cluster) 
     status, body = kube_cluster.request(f"/api/v1/namespaces/{name}", "DELETE")
     assert status == 200, body
     assert eventually(f"/api/v1/namespaces/{name}", 404) == 404, "the deleted namespace is still there"
+
+
+def test_a_deployment_rolls_out_on_the_simulated_node_and_its_pods_go_with_it(kube_cluster: Cluster) -> None:
+    """The controllers make a Deployment's Pods, the scheduler places them on kwok's node, kwok
+    reports them Running and Ready: the Deployment becomes available, as Helm's wait requires.
+    Deleted, its Pods are removed as a kubelet would remove them (or a namespace never empties)."""
+    import time
+
+    path = "/apis/apps/v1/namespaces/default/deployments"
+    labels = {"app": "engine-rollout"}
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "engine-rollout"},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "web", "image": "nginx", "resources": {"requests": {"cpu": "1"}}}]},
+            },
+        },
+    }
+    status, body = kube_cluster.request(path, "POST", deployment)
+    assert status == 201, body
+
+    def until(done: Callable[[], bool]) -> bool:
+        deadline = time.monotonic() + 60
+        while not done() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        return done()
+
+    def available() -> int:
+        found = kube_cluster.request(f"{path}/engine-rollout")[1]
+        return int(found.get("status", {}).get("availableReplicas") or 0) if isinstance(found, dict) else 0
+
+    def pods() -> list[dict[str, Any]]:
+        found = kube_cluster.request("/api/v1/namespaces/default/pods?labelSelector=app%3Dengine-rollout")[1]
+        return list(found.get("items") or []) if isinstance(found, dict) else []
+
+    assert until(lambda: available() == 2), f"not available: {[p.get('status') for p in pods()]}"
+    assert {p["spec"].get("nodeName") for p in pods()} == {"kwok-node"}
+    status, body = kube_cluster.request(f"{path}/engine-rollout?propagationPolicy=Foreground", "DELETE")
+    assert status == 200, body
+    assert until(lambda: not pods()), f"Pods outlived their Deployment: {[p['metadata']['name'] for p in pods()]}"
 
 
 def test_kubernetes_provider_creates_and_deletes_a_config_map(

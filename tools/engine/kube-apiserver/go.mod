@@ -1,6 +1,7 @@
-// Builds kube-apiserver and kube-controller-manager for scripts/setup-engine.sh. k8s.io/kubernetes points its staging modules
-// (k8s.io/api, k8s.io/apiserver, ...) at folders of its own repository; here each is replaced by
-// its published v0.35.x, matching the k8s.io/kubernetes version.
+// Builds kube-apiserver, kube-controller-manager and kube-scheduler for scripts/setup-engine.sh.
+// k8s.io/kubernetes points its staging modules (k8s.io/api, k8s.io/apiserver, ...) at folders of
+// its own repository; here each is replaced by its published v0.35.x, matching the
+// k8s.io/kubernetes version.
 module label-studio-storage/tools/engine/kube-apiserver
 
 go 1.25.0
@@ -42,6 +43,7 @@ replace (
 tool (
 	k8s.io/kubernetes/cmd/kube-apiserver
 	k8s.io/kubernetes/cmd/kube-controller-manager
+	k8s.io/kubernetes/cmd/kube-scheduler
 )
 
 require (
