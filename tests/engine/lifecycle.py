@@ -2,16 +2,15 @@
 of the project in a temporary folder, a local file backend, `pulumi stack init` with passphrase
 secrets, then preview, up, refresh, destroy through the CLI itself.
 
-The copy differs from the project in three ways, each a test fixture, never something a user
+The copy differs from the project in two ways, each a test fixture, never something a user
 deploys:
 - Pulumi.yaml names the stand-in cloud providers (tests/engine/providers/<name>) under
   `plugins: providers:`: the engine takes a project plugin without a version for any version the
   SDK asks for (workspace.getPluginInfoAndPath), so aws 7.51.1 & co. are these folders;
-- Pulumi.yaml's virtualenv is this project's .venv, by absolute path;
-- `__main__.py` registers a stack transform that sets `skipAwait` on the Helm release, then runs
-  the project's own `__main__.py`: no kubelet runs here, so the chart's pods never become ready
-  and Helm's wait would only time out (docs/development.md, "The engine suite").
-Everything else (components/, the stack file) is the project's own.
+- Pulumi.yaml's virtualenv is this project's .venv, by absolute path.
+Everything else (`__main__.py`, components/, the stack file) is the project's own; the Helm release
+waits for the chart's Deployments as it does for a user, their Pods run by the test cluster's
+simulated node (tests/engine/cluster.py).
 """
 
 from __future__ import annotations
@@ -39,26 +38,6 @@ exec "$here/venv/bin/python" "$here/__main__.py" "$@"
 """
 PASSPHRASE = "engine-suite-passphrase"  # encrypts the test stacks' secrets; protects nothing real
 RELEASE = "kubernetes:helm.sh/v3:Release"
-SKIP_AWAIT = "skipAwait"  # the one input the test copy adds (to the Helm release)
-
-ENTRY_POINT = '''"""Test copy's entry point (tests/engine/lifecycle.py): the release does not wait for pods
-that no kubelet will ever run, then the project's own program runs unchanged."""
-
-import runpy
-from pathlib import Path
-
-import pulumi
-
-
-def _release_does_not_wait(args):
-    if args.type_ == "kubernetes:helm.sh/v3:Release":
-        return pulumi.ResourceTransformResult(props={**args.props, "skipAwait": True}, opts=args.opts)
-    return None
-
-
-pulumi.runtime.register_resource_transform(_release_does_not_wait)
-runpy.run_path(str(Path(__file__).with_name("labelstudio_program.py")), run_name="__main__")
-'''
 
 
 @dataclass
@@ -105,8 +84,7 @@ def copy_project(target: Path) -> Path:
     """The project as the CLI will see it in the test (see the module's docstring)."""
     target.mkdir(parents=True, exist_ok=True)
     shutil.copytree(PROJECT_DIR / "components", target / "components", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(PROJECT_DIR / "__main__.py", target / "labelstudio_program.py")
-    (target / "__main__.py").write_text(ENTRY_POINT)
+    shutil.copy(PROJECT_DIR / "__main__.py", target / "__main__.py")
     project = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())
     project["runtime"]["options"]["virtualenv"] = str(PROJECT_DIR / ".venv")
     project["plugins"] = {

@@ -30,7 +30,7 @@ from typing import Any
 
 import yaml
 
-from tests.engine.conftest import ROOT, Engine
+from tests.engine.conftest import ROOT, Engine, pinned
 from tests.engine.lifecycle import PROVIDERS_DIR
 
 EXAMPLES = ROOT / "examples"
@@ -128,6 +128,23 @@ def generate_sdk(polyglot: Engine, schema: Path, language: str, out: Path) -> su
         text=True,
         timeout=300,
         check=False,
+    )
+
+
+def go_build(sdk: Path) -> subprocess.CompletedProcess[str]:
+    """`go build ./...` of a generated Go SDK, in a module of the import path the generator gave it,
+    against the Go SDK of the CLI the suite runs (the Go module proxy, as the engine's build)."""
+    (package,) = [
+        line.split('"')[1]
+        for line in (sdk / "labelstudio" / "init.go").read_text().splitlines()
+        if line.strip().endswith('/internal"')
+    ]
+    module = package.removesuffix("/labelstudio/internal")
+    version = pinned("pulumi", "github.com/pulumi/pulumi/sdk/v3")
+    (sdk / "go.mod").write_text(f"module {module}\n\ngo 1.25\n\nrequire github.com/pulumi/pulumi/sdk/v3 {version}\n")
+    env = {**os.environ, "GOFLAGS": "-mod=mod -trimpath", "GOTOOLCHAIN": "local", "CGO_ENABLED": "0"}
+    return subprocess.run(
+        ["go", "build", "./..."], cwd=sdk, env=env, capture_output=True, text=True, timeout=900, check=False
     )
 
 

@@ -21,10 +21,9 @@ import pytest
 
 from tests.engine import chart_repo
 from tests.engine.conftest import Engine
-from tests.engine.kube import Kube
+from tests.engine.kube import Kube, assert_rolled_out
 from tests.engine.lifecycle import (
     RELEASE,
-    SKIP_AWAIT,
     Session,
     Stack,
     new_stack,
@@ -62,8 +61,16 @@ PROVIDER_ADDED = {
     SECRET_TYPE: {"apiVersion", "kind", "metadata.name", "data"},
     # The Release's Check fills in every Helm option the program leaves at its default.
     RELEASE: {
-        SKIP_AWAIT,
-        *["allowNullValues", "atomic", "cleanupOnFail", "createNamespace", "dependencyUpdate", "description", "devel"],
+        *[
+            "skipAwait",
+            "allowNullValues",
+            "atomic",
+            "cleanupOnFail",
+            "createNamespace",
+            "dependencyUpdate",
+            "description",
+            "devel",
+        ],
         *[
             "disableCRDHooks",
             "disableOpenapiValidation",
@@ -114,11 +121,6 @@ def session(
     """One backend, API server and chart repository for every stack, run one after another."""
     backend = tmp_path_factory.mktemp("backend")
     return Session(engine.env, backend, kube_cluster.kubeconfig, chart_repository.environment())
-
-
-@pytest.fixture(scope="session")
-def kube(kube_cluster: Any) -> Kube:
-    return Kube(kube_cluster.kubeconfig)
 
 
 # -- comparing the plan with the engine ---------------------------------------------------------
@@ -277,6 +279,8 @@ def check_kubernetes(kube: Kube, plan: Declaration) -> None:
         same = stored == declared.get("stringData")
         assert same, f"the Secret {name} in the cluster does not hold what the program declared (keys {sorted(stored)})"
 
+    # The release keeps `skipAwait` off: Helm waited until its Pods ran on the cluster's node.
+    assert_rolled_out(kube, namespace, release["name"])
     manifests = render(plan)
     for manifest in manifests:
         if manifest["kind"] not in ("Deployment", "ServiceAccount"):

@@ -25,6 +25,7 @@ import pytest
 
 from tests.engine import package_languages as langs
 from tests.engine.conftest import ROOT, Engine
+from tests.engine.kube import Kube, assert_rolled_out
 from tests.engine.lifecycle import Session, Stack, resources
 from tests.engine.standin_provider import UNKNOWN
 from tests.engine.test_lifecycle import (  # noqa: F401  (pytest fixtures, shared with the lifecycle tests)
@@ -151,6 +152,8 @@ def test_the_sdks_generate_with_computed_inputs_typed_as_inputs(sdks):
     assert any(path.name == "storage.go" for path in go_files)
     unformatted = subprocess.run(["gofmt", "-l", *map(str, go_files)], capture_output=True, text=True, check=False)
     assert unformatted.returncode == 0 and unformatted.stdout == "", unformatted.stdout + unformatted.stderr
+    built = langs.go_build(sdks["go"])
+    assert built.returncode == 0, f"the generated Go SDK does not build:\n{built.stdout}{built.stderr}"
 
 
 @pytest.mark.parametrize("example", TYPESCRIPT_EXAMPLES)
@@ -224,44 +227,55 @@ def planned_steps(preview: str) -> dict[str, dict[str, Any]]:
     return {step["urn"]: step.get("newState") or {} for step in json.loads(preview).get("steps", [])}
 
 
-def preview_then_deploy_the_storage(stack: Stack, language: str, storage: str, settings: dict[str, Any]) -> None:
-    """`pulumi preview --json`: beneath the storage component and the release, the same resources
-    with the same inputs as the Python program registers for `settings` (where the preview knows
-    them: an input made of an output not created yet is compared after `up`); then `pulumi up` of all
-    but the release registers the same storage again, and a second preview changes nothing.
+def preview_then_deploy(
+    stack: Stack, cluster: Kube, language: str, storage: str, settings: dict[str, Any]
+) -> dict[str, Any]:
+    """`pulumi preview --json`, then `pulumi up`: beneath the storage component and Label Studio's
+    release, the same resources with the same inputs as the Python program registers for
+    `settings` (in the preview where it knows them: an input made of an output not created yet is
+    compared after `up`); the chart's Deployments available, as Helm's real wait required (the test
+    cluster's node runs their Pods: tests/engine/cluster.py); a second preview changes nothing.
+    Returns the stack's outputs; the stack is destroyed at the end, pass or fail, so the next one
+    can install the release."""
+    try:
+        previewed = planned_steps(stack.preview("--json", policy=False).stdout)
+        preview_export = {"deployment": {"resources": [{"urn": urn, **state} for urn, state in previewed.items()]}}
+        problems = []
+        for component in (storage, RELEASE_COMPONENT):
+            _, registered = registered_under(preview_export, component)
+            planned = planned_under(component, settings)
+            known = {key: known_as_planned(inputs, planned.get(key)) for key, inputs in registered.items()}
+            problems += differences(language, known, planned)
+        assert problems == [], "\n".join(problems)
 
-    The release is previewed only. Nothing here runs the chart's pods (no kubelet), so Helm would
-    wait for them; the Python suite gives the release `skipAwait` by a stack transform, which
-    neither program can register here: the v3.68 Node.js host's monitor proxy does not forward
-    RegisterStackTransform, and Pulumi YAML has no transforms."""
-    previewed = planned_steps(stack.preview("--json", policy=False).stdout)
-    preview_export = {"deployment": {"resources": [{"urn": urn, **state} for urn, state in previewed.items()]}}
-    problems = []
-    for component in (storage, RELEASE_COMPONENT):
-        urn, registered = registered_under(preview_export, component)
-        planned = planned_under(component, settings)
-        known = {key: known_as_planned(inputs, planned.get(key)) for key, inputs in registered.items()}
-        problems += differences(language, known, planned)
-        release_urn = urn
-    assert problems == [], "\n".join(problems)
-
-    not_the_release = ("--exclude", release_urn, "--exclude-dependents")
-    stack.up(*not_the_release)
-    problems = differences(language, registered_under(stack.export(), storage)[1], planned_under(storage, settings))
-    assert problems == [], "\n".join(problems)
-    stack.preview("--expect-no-changes", *not_the_release, policy=False)
+        stack.up()
+        export = stack.export()
+        for component in (storage, RELEASE_COMPONENT):
+            registered = registered_under(export, component)[1]
+            problems += differences(language, registered, planned_under(component, settings))
+        assert problems == [], "\n".join(problems)
+        assert_rolled_out(cluster, settings["labelstudio:namespace"], settings["labelstudio:release"])
+        stack.preview("--expect-no-changes", policy=False)
+        return stack.outputs()
+    finally:
+        stack.cli("state", "unprotect", "--all", "--yes", "--stack", stack.name, check=False)
+        stack.destroy(check=False)
 
 
 def test_the_typescript_example_previews_and_deploys_what_the_python_program_does(
-    typescript_sdk, plugin, session, tmp_path
+    typescript_sdk,
+    plugin,
+    session,
+    kube,
+    tmp_path,
 ):
     """examples/typescript under the Node.js host, the engine starting the package from
-    PulumiPlugin.yaml (see preview_then_deploy_the_storage)."""
+    PulumiPlugin.yaml (see preview_then_deploy)."""
     stack = typescript_stack("typescript", typescript_sdk, plugin, session, tmp_path)
     stack.init()
     stack.cli("config", "set", "project", TYPESCRIPT_SETTINGS["gcp:project"], "--stack", stack.name)
-    preview_then_deploy_the_storage(stack, "TypeScript", GCP_STORAGE, TYPESCRIPT_SETTINGS)
-    assert stack.outputs()["bucketName"] == "acme-label-studio-media"
+    outputs = preview_then_deploy(stack, kube, "TypeScript", GCP_STORAGE, TYPESCRIPT_SETTINGS)
+    assert outputs["bucketName"] == "acme-label-studio-media"
 
 
 # examples/typescript-computed: the OIDC provider it creates is in the stand-in account, the bucket
@@ -326,9 +340,14 @@ def yaml_stack(session: Session, project: Path) -> Stack:
     return stack
 
 
-def test_the_yaml_example_previews_and_deploys_what_the_python_program_does(plugin, session, tmp_path):
+def test_the_yaml_example_previews_and_deploys_what_the_python_program_does(
+    plugin,
+    session,
+    kube,
+    tmp_path,
+):
     """examples/yaml under Pulumi's YAML host: the host reads the package's schema from the
-    plugin, the engine constructs both components (see preview_then_deploy_the_storage)."""
+    plugin, the engine constructs both components (see preview_then_deploy)."""
     stack = yaml_stack(session, langs.yaml_copy(tmp_path / "yaml", plugin))
-    preview_then_deploy_the_storage(stack, "YAML", AWS_STORAGE, YAML_SETTINGS)
-    assert stack.outputs()["bucketName"] == "acme-label-studio-media"
+    outputs = preview_then_deploy(stack, kube, "YAML", AWS_STORAGE, YAML_SETTINGS)
+    assert outputs["bucketName"] == "acme-label-studio-media"
