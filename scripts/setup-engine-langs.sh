@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Build what the engine suite needs to use the component package (provider/) from TypeScript and
-# YAML, beside the engine scripts/setup-engine.sh builds, from pinned Go modules (the Go module
+# Build what the engine suite needs to use the component package (provider/) from TypeScript, Go
+# and YAML, beside the engine scripts/setup-engine.sh builds, from pinned Go modules (the Go module
 # proxy only):
 #   pulumi-language-nodejs  Pulumi's own Node.js host, from sdk/v3 v3.68.0 (tools/engine-langs/language-nodejs,
 #                           the same module and version as the Python host: its build reuses that one's packages)
+#   pulumi-language-go      Pulumi's own Go host, from sdk/v3 v3.66.0, the newest release holding it
+#                           (tools/engine-langs/language-go); it builds the program, whose go.mod pins its SDK
 #   pulumi-language-yaml    Pulumi's YAML host, github.com/pulumi/pulumi-yaml v1.25.0 (tools/engine-langs/language-yaml);
 #                           it compiles only against its own pkg/v3 and sdk/v3 (v3.206.0), the parts of a
 #                           second pkg/v3 it imports
@@ -29,21 +31,28 @@ LANGS=$GO_MODULES
 need_go
 
 NODEJS_VERSION=$(required language-nodejs github.com/pulumi/pulumi/sdk/v3)
+GO_HOST_VERSION=$(required language-go github.com/pulumi/pulumi/sdk/v3)
 YAML_VERSION=$(required language-yaml github.com/pulumi/pulumi-yaml)
 CODEGEN_VERSION=$(required sdkgen github.com/pulumi/pulumi/pkg/v3)
-DIR=$CACHE/langs-nodejs-$NODEJS_VERSION-yaml-$YAML_VERSION-codegen-$CODEGEN_VERSION-$(pins_key "")
+DIR=$CACHE/langs-nodejs-$NODEJS_VERSION-go-$GO_HOST_VERSION-yaml-$YAML_VERSION-codegen-$CODEGEN_VERSION-$(pins_key "")
 
 if [ "${1:-}" = "--print-bin" ]; then
   echo "$DIR/bin"
   exit 0
 fi
 
-reuse_or_start pulumi-language-nodejs pulumi-language-yaml pulumi-sdkgen
+reuse_or_start pulumi-language-nodejs pulumi-language-go pulumi-language-yaml pulumi-sdkgen
 
 build_language_nodejs() {
   (cd "$LANGS/language-nodejs" && go build -trimpath \
     -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$NODEJS_VERSION" \
     -o "$WORK/bin/pulumi-language-nodejs" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs)
+}
+
+build_language_go() {
+  (cd "$LANGS/language-go" && go build -trimpath \
+    -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$GO_HOST_VERSION" \
+    -o "$WORK/bin/pulumi-language-go" github.com/pulumi/pulumi/sdk/v3/go/pulumi-language-go)
 }
 
 build_language_yaml() {
@@ -57,6 +66,7 @@ build_sdkgen() {
 }
 
 step "pulumi-language-nodejs $NODEJS_VERSION" build_language_nodejs
+step "pulumi-language-go $GO_HOST_VERSION" build_language_go
 step "pulumi-language-yaml $YAML_VERSION" build_language_yaml
 step "pulumi-sdkgen (pkg/v3 $CODEGEN_VERSION)" build_sdkgen
 finish

@@ -36,7 +36,8 @@ from tests.engine.lifecycle import PROVIDERS_DIR
 EXAMPLES = ROOT / "examples"
 LANGS_SETUP = ROOT / "scripts" / "setup-engine-langs.sh"
 LANGS_ENV = "LABEL_STUDIO_ENGINE_LANGS_BIN"
-NODEJS_HOST, YAML_HOST, SDKGEN = "pulumi-language-nodejs", "pulumi-language-yaml", "pulumi-sdkgen"
+NODEJS_HOST, GO_HOST, YAML_HOST = "pulumi-language-nodejs", "pulumi-language-go", "pulumi-language-yaml"
+SDKGEN = "pulumi-sdkgen"
 # The plugins the package's environment declares (the Python host reports them from its SDKs):
 # the stand-in clouds of tests/engine/providers, and the Kubernetes provider the engine build holds.
 SDK_PLUGINS = {"aws": "pulumi-aws", "gcp": "pulumi-gcp", "azure-native": "pulumi-azure-native"}
@@ -60,7 +61,7 @@ def langs_bin_dir() -> Path | None:
         found = subprocess.run(["bash", str(LANGS_SETUP), "--print-bin"], capture_output=True, text=True, check=False)
         if found.returncode == 0 and found.stdout.strip():
             folder = Path(found.stdout.strip().splitlines()[-1])
-    if folder is None or not all((folder / name).is_file() for name in (NODEJS_HOST, YAML_HOST, SDKGEN)):
+    if folder is None or not all((folder / name).is_file() for name in (NODEJS_HOST, GO_HOST, YAML_HOST, SDKGEN)):
         return None
     return folder
 
@@ -131,9 +132,12 @@ def generate_sdk(polyglot: Engine, schema: Path, language: str, out: Path) -> su
     )
 
 
-def go_build(sdk: Path) -> subprocess.CompletedProcess[str]:
-    """`go build ./...` of a generated Go SDK, in a module of the import path the generator gave it,
-    against the Go SDK of the CLI the suite runs (the Go module proxy, as the engine's build)."""
+GO_ENV = {"GOFLAGS": "-mod=mod -trimpath", "GOTOOLCHAIN": "local", "CGO_ENABLED": "0"}
+
+
+def go_module(sdk: Path) -> Path:
+    """Make a generated Go SDK a module, as `pulumi package add` does: named by the import path the
+    generator gave its packages, on the Go SDK of the CLI the suite runs. Returns `sdk`."""
     (package,) = [
         line.split('"')[1]
         for line in (sdk / "labelstudio" / "init.go").read_text().splitlines()
@@ -142,9 +146,19 @@ def go_build(sdk: Path) -> subprocess.CompletedProcess[str]:
     module = package.removesuffix("/labelstudio/internal")
     version = pinned("pulumi", "github.com/pulumi/pulumi/sdk/v3")
     (sdk / "go.mod").write_text(f"module {module}\n\ngo 1.25\n\nrequire github.com/pulumi/pulumi/sdk/v3 {version}\n")
-    env = {**os.environ, "GOFLAGS": "-mod=mod -trimpath", "GOTOOLCHAIN": "local", "CGO_ENABLED": "0"}
+    return sdk
+
+
+def go_build(module: Path) -> subprocess.CompletedProcess[str]:
+    """`go build ./...` in a Go module, its requirements from the Go module proxy (as the engine's)."""
     return subprocess.run(
-        ["go", "build", "./..."], cwd=sdk, env=env, capture_output=True, text=True, timeout=900, check=False
+        ["go", "build", "./..."],
+        cwd=module,
+        env={**os.environ, **GO_ENV},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
 
 
@@ -154,6 +168,16 @@ def tsc(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["node", str(compiler), *args], cwd=project, capture_output=True, text=True, timeout=300, check=False
     )
+
+
+def package_added(source: Path, target: Path, plugin: Path) -> Path:
+    """The example's Pulumi.yaml in `target` with `packages:` naming the package copy, as `pulumi
+    package add` writes it, and the plugin shim beside it. Returns `target`."""
+    project = yaml.safe_load((source / "Pulumi.yaml").read_text())
+    project["packages"] = {"labelstudio": str(plugin)}
+    (target / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
+    (target / "__main__.py").write_text(PLUGIN_SHIM.format(plugin=str(plugin / "__main__.py")))
+    return target
 
 
 def typescript_copy(example: str, target: Path, sdk: Path, plugin: Path) -> Path:
@@ -175,21 +199,25 @@ def typescript_copy(example: str, target: Path, sdk: Path, plugin: Path) -> Path
     for entry in (installed / "@pulumi").iterdir():
         (modules / "@pulumi" / entry.name).symlink_to(entry)
     (modules / "@pulumi" / "labelstudio").symlink_to(target / "sdks" / "labelstudio")
-    project = yaml.safe_load((source / "Pulumi.yaml").read_text())
-    project["packages"] = {"labelstudio": str(plugin)}
-    (target / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
-    (target / "__main__.py").write_text(PLUGIN_SHIM.format(plugin=str(plugin / "__main__.py")))
-    return target
+    return package_added(source, target, plugin)
 
 
 def yaml_copy(target: Path, plugin: Path) -> Path:
     """A test copy of examples/yaml with `packages:` naming the package copy, and the plugin shim."""
     target.mkdir(parents=True)
-    project = yaml.safe_load((EXAMPLES / "yaml" / "Pulumi.yaml").read_text())
-    project["packages"] = {"labelstudio": str(plugin)}
-    (target / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
-    (target / "__main__.py").write_text(PLUGIN_SHIM.format(plugin=str(plugin / "__main__.py")))
-    return target
+    return package_added(EXAMPLES / "yaml", target, plugin)
+
+
+def go_copy(target: Path, sdk: Path, plugin: Path) -> Path:
+    """A test copy of examples/go: the SDK module where `pulumi package add` puts it
+    (sdks/labelstudio, which the example's go.mod replaces its module with), Pulumi.yaml naming the
+    package copy, and the plugin shim; the program itself unchanged."""
+    source = EXAMPLES / "go"
+    target.mkdir(parents=True)
+    for name in ("main.go", "go.mod"):
+        shutil.copy(source / name, target / name)
+    shutil.copytree(sdk, target / "sdks" / "labelstudio")
+    return package_added(source, target, plugin)
 
 
 def descendants(resources: list[dict[str, Any]], root_urn: str) -> list[dict[str, Any]]:

@@ -117,6 +117,16 @@ def typescript_sdk(sdks: dict[str, Path], tmp_path_factory: pytest.TempPathFacto
 
 
 @pytest.fixture(scope="module")
+def go_sdk(sdks: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The generated Go SDK made a module as `pulumi package add` makes it, built once (the Go host
+    builds the example against it, with these packages in Go's build cache by then)."""
+    module = langs.go_module(shutil.copytree(sdks["go"], tmp_path_factory.mktemp("go-sdk") / "labelstudio"))
+    built = langs.go_build(module)
+    assert built.returncode == 0, f"the generated Go SDK does not build:\n{built.stdout}{built.stderr}"
+    return module
+
+
+@pytest.fixture(scope="module")
 def session(polyglot: Engine, kube_cluster: Any, chart_repository: Any, tmp_path_factory: Any) -> Session:  # noqa: F811
     """The lifecycle suite's API server and chart repository, the polyglot engine's environment."""
     backend = tmp_path_factory.mktemp("backend")
@@ -152,8 +162,11 @@ def test_the_sdks_generate_with_computed_inputs_typed_as_inputs(sdks):
     assert any(path.name == "storage.go" for path in go_files)
     unformatted = subprocess.run(["gofmt", "-l", *map(str, go_files)], capture_output=True, text=True, check=False)
     assert unformatted.returncode == 0 and unformatted.stdout == "", unformatted.stdout + unformatted.stderr
-    built = langs.go_build(sdks["go"])
-    assert built.returncode == 0, f"the generated Go SDK does not build:\n{built.stdout}{built.stderr}"
+
+
+def test_the_go_sdk_builds_and_the_go_example_builds_against_it(go_sdk, plugin, tmp_path):
+    built = langs.go_build(langs.go_copy(tmp_path / "go", go_sdk, plugin))
+    assert built.returncode == 0, f"examples/go does not build:\n{built.stdout}{built.stderr}"
 
 
 @pytest.mark.parametrize("example", TYPESCRIPT_EXAMPLES)
@@ -315,7 +328,7 @@ def test_the_typescript_example_with_computed_inputs_deploys_what_the_python_pro
     stack.preview("--expect-no-changes", policy=False)
 
 
-# examples/yaml: its storage as the Python program's settings say it.
+# examples/yaml and examples/go (the same program): its storage as the Python program's settings say it.
 YAML_OIDC_ARN = f"arn:aws:iam::{COMPUTED_ACCOUNT}:oidc-provider/{COMPUTED_ISSUER}"
 YAML_SETTINGS = {
     "aws:region": "eu-west-1",
@@ -332,7 +345,7 @@ YAML_SETTINGS = {
 }
 
 
-def yaml_stack(session: Session, project: Path) -> Stack:
+def aws_example_stack(session: Session, project: Path) -> Stack:
     config, _ = encode_config(YAML_SETTINGS, "labelstudio")
     stack = Stack(session, project, STACK, stand_in_config=config)
     stack.init()
@@ -348,6 +361,14 @@ def test_the_yaml_example_previews_and_deploys_what_the_python_program_does(
 ):
     """examples/yaml under Pulumi's YAML host: the host reads the package's schema from the
     plugin, the engine constructs both components (see preview_then_deploy)."""
-    stack = yaml_stack(session, langs.yaml_copy(tmp_path / "yaml", plugin))
+    stack = aws_example_stack(session, langs.yaml_copy(tmp_path / "yaml", plugin))
     outputs = preview_then_deploy(stack, kube, "YAML", AWS_STORAGE, YAML_SETTINGS)
+    assert outputs["bucketName"] == "acme-label-studio-media"
+
+
+def test_the_go_example_previews_and_deploys_what_the_python_program_does(go_sdk, plugin, session, kube, tmp_path):
+    """examples/go under Pulumi's Go host, which builds the program against the generated SDK; it
+    declares what examples/yaml does (see preview_then_deploy)."""
+    stack = aws_example_stack(session.with_env(**langs.GO_ENV), langs.go_copy(tmp_path / "go", go_sdk, plugin))
+    outputs = preview_then_deploy(stack, kube, "Go", AWS_STORAGE, YAML_SETTINGS)
     assert outputs["bucketName"] == "acme-label-studio-media"
