@@ -139,6 +139,7 @@ def test_the_link_is_v4_signed_as_label_studios_own_account_and_serves_the_bytes
 
 def test_signing_as_another_account_is_refused_without_a_declared_binding(case):
     """The stand-in honours only the declared Token Creator binding: the account may sign as itself, not others."""
+    case.label_studio.storage_link(uploaded(case).removeprefix(f"{FOLDER}/"))  # Label Studio now holds a token
     token = next(t for t, email in case.google.tokens.items() if email == case.email)
     other = f"someone-else@{GCP_PROJECT}.iam.gserviceaccount.com"
     path = f"/v1/projects/-/serviceAccounts/{other}:signBlob"
