@@ -125,3 +125,13 @@ def problems_of(config: dict[str, Any]) -> str:
 
 def json_input(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`-n 2 --dist loadgroup`, pyproject.toml) the engine suite runs on one
+    worker, in order, sharing its one cluster and backend; every other module runs whole on one
+    worker, so a module-scoped fixture (an emulator, Label Studio) starts once, as it does without
+    xdist."""
+    for item in items:
+        group = "engine" if item.get_closest_marker("engine") else item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group(group))
