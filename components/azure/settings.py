@@ -10,7 +10,7 @@ import re
 from pydantic import AliasChoices, Field, field_validator
 
 from components.settings.cloud import CloudSettings, Model, ProviderKey, RequiredSetting
-from components.settings.problems import problem
+from components.settings.problems import checked, problem
 
 _AZURE_ACCOUNT = re.compile(r"[a-z0-9]{3,24}", re.ASCII)
 _AZURE_CONTAINER = re.compile(r"[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}", re.ASCII)
@@ -83,9 +83,7 @@ class AzureSettings(Model):
     @classmethod
     def _ip_ranges(cls, values: list[str]) -> list[str]:
         for index, value in enumerate(values):
-            found = _azure_ip_rule_problem(value)
-            if found:
-                raise problem(found, str(index), value=value)
+            checked(_azure_ip_rule_problem(value), value, str(index))
         return values
 
     @field_validator("allowed_subnet_ids")

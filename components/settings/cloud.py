@@ -17,7 +17,7 @@ from pydantic.fields import FieldInfo
 
 from components.arguments import STORAGE_MODES
 from components.names import output_name_problem, stack_name_problem
-from components.settings.problems import problem, type_name
+from components.settings.problems import checked, problem, type_name
 
 
 class Model(BaseModel):
@@ -53,9 +53,7 @@ def text_or_stack_output(value: Any) -> str | StackOutput:
         if key not in value:
             raise problem(f"is required in a stack output reference; write {REFERENCE_FORM}", key)
         given = value[key]
-        found = rule(given) if isinstance(given, str) else f"must be text, not {type_name(given)}"
-        if found:
-            raise problem(found, key, value=given)
+        checked(rule(given) if isinstance(given, str) else f"must be text, not {type_name(given)}", given, key)
     return StackOutput(stack=value["fromStack"], output=value["output"])
 
 
@@ -66,10 +64,7 @@ StackValue = Annotated[str | StackOutput, PlainValidator(text_or_stack_output)]
 def held_to(rule: Callable[[str], str | None], value: StackValue | None) -> StackValue | None:
     """`value`, refused with `rule`'s reason when it is text; a stack output is held to `rule`
     when it is read (components/settings/component_args.py)."""
-    found = rule(value) if isinstance(value, str) else None
-    if found:
-        raise problem(found)
-    return value
+    return checked(rule(value) if isinstance(value, str) else None, value)
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ from components.settings.cloud import CloudSettings, Model, ProviderKey
 from components.settings.problems import (
     NAMESPACE,
     SettingsError,
+    checked,
     decode_strings,
     describe,
     json_value_problem,
@@ -285,30 +286,19 @@ class Settings(Model):
     @classmethod
     def _bucket(cls, value: str, info: ValidationInfo) -> str:
         cloud = info.data.get("cloud")
-        found = cloud_settings(cloud).bucket_problem(value) if cloud else None
-        if found:
-            raise problem(found)
-        return value
+        return checked(cloud_settings(cloud).bucket_problem(value) if cloud else None, value)
 
     @field_validator("force_destroy")
     @classmethod
     def _force_destroy(cls, value: bool, info: ValidationInfo) -> bool:
         cloud = info.data.get("cloud")
-        refused = cloud_settings(cloud).force_destroy_problem if cloud else None
-        if refused:
-            raise problem(refused)
-        found = force_destroy_problem(str(info.data.get("storage")), value, "labelstudio:storage")
-        if found:
-            raise problem(found)
-        return value
+        checked(cloud_settings(cloud).force_destroy_problem if cloud else None, value)
+        return checked(force_destroy_problem(str(info.data.get("storage")), value, "labelstudio:storage"), value)
 
     @field_validator("folder")
     @classmethod
     def _folder(cls, value: str) -> str:
-        found = folder_problem(value)
-        if found:
-            raise problem(found)
-        return value
+        return checked(folder_problem(value), value)
 
     @field_validator("host")
     @classmethod
@@ -351,9 +341,7 @@ class Settings(Model):
             address = web_address(host)
             return [] if isinstance(address, str) else [address[1]]
         for index, origin in enumerate(value):
-            found = origin_problem(origin)
-            if found:
-                raise problem(found, str(index), not url_may_hold_password(origin), origin)
+            checked(origin_problem(origin), origin, str(index), not url_may_hold_password(origin))
         return list(dict.fromkeys(value))
 
     @field_validator("manage_cors")
@@ -385,18 +373,12 @@ class Settings(Model):
     @field_validator("namespace")
     @classmethod
     def _namespace(cls, value: str) -> str:
-        found = dns_label_problem(value)
-        if found:
-            raise problem(found)
-        return value
+        return checked(dns_label_problem(value), value)
 
     @field_validator("release")
     @classmethod
     def _release(cls, value: str) -> str:
-        found = release_name_problem(value)
-        if found:
-            raise problem(found)
-        return value
+        return checked(release_name_problem(value), value)
 
     @field_validator("helm_values")
     @classmethod
@@ -418,9 +400,7 @@ class Settings(Model):
     @classmethod
     def _chart_repository(cls, value: str | None) -> str | None:
         found = chart_repository_problem(value) if value is not None else None
-        if found:
-            raise problem(found, show_value=not url_may_hold_password(value or ""))
-        return value
+        return checked(found, value, show_value=not url_may_hold_password(value or ""))
 
     @field_validator("chart_path")
     @classmethod
@@ -433,9 +413,7 @@ class Settings(Model):
         found = local_chart_problem(value, version, "labelstudio:chartVersion") if value and version else None
         if value is not None and not value.strip():
             found = "is empty; give the chart's folder or .tgz, or remove the setting"
-        if found:
-            raise problem(found)
-        return value
+        return checked(found, value)
 
     # -- derived facts ---------------------------------------------------------------------------
 
@@ -468,10 +446,7 @@ def _provider_key_check(cloud: str, key: ProviderKey) -> Any:
             return value
         if value is None:
             raise problem(f"is required for cloud {cloud}; {key.how_to_set}")
-        found = key.problem(value)
-        if found:
-            raise problem(found)
-        return value
+        return checked(key.problem(value), value)
 
     return field_validator(key.field_name)(check)
 
@@ -511,7 +486,7 @@ def _object_check(cloud: str, rules: CloudSettings) -> Any:
             secret = object_key(cloud) in ((info.context or {}).get("secret_keys") or ())
             found = rules.settings_problem(value, info.data, secret)
         if found:
-            raise problem(found[1], found[0])
+            raise problem(found[1], found[0])  # about a key of the object, whose value is not shown
         return value
 
     return field_validator(object_field(cloud))(check)

@@ -11,7 +11,7 @@ import json
 import math
 import typing
 from collections.abc import Collection, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticCustomError
@@ -46,6 +46,18 @@ def problem(
     shown = value if key is not None else _UNSHOWN
     context = {"key": key, "show_value": show_value and (key is None or value is not _UNSHOWN), "shown": shown}
     return PydanticCustomError("labelstudio", message.replace("{", "{{").replace("}", "}}"), context)
+
+
+V = TypeVar("V")
+
+
+def checked(found: str | None, value: V, key: str | None = None, show_value: bool = True) -> V:
+    """`value`, when the rule that checked it found nothing (`found` is its reason, or None);
+    else that reason, raised as the setting's `problem`. With `key` the problem is about that
+    nested key or list position, and `value` is the one shown for it."""
+    if found:
+        raise problem(found, key, show_value, value)
+    return value
 
 
 MAX_NESTING = 32
