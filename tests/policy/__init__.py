@@ -6,3 +6,8 @@ the same thing another way. The rules must find exactly the promise broken, and 
 over gRPC as `pulumi preview --policy-pack` runs it, must agree with the rules the
 credential-free plan runs.
 """
+
+import pytest
+
+# The shared assertions (verdicts, assert_refuses_exactly) report their operands as a test's own do.
+pytest.register_assert_rewrite("tests.policy.stacks")

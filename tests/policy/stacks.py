@@ -442,3 +442,13 @@ def verdicts(policy_pack: Any, stack: Stack) -> list[tuple[str, str]]:
     found = [(policy, message.split("\n", 1)[-1]) for policy, message in analyze(policy_pack, stack)]
     assert sorted(found) == sorted((v.policy, f"{v.resource} {v.message}") for v in evaluate(stack))
     return found
+
+
+Violation = tuple[set[str], Callable[[Programs], Stack]]
+"""A stack the pack must refuse: the promises it breaks, and how it is built from what the program declares."""
+
+
+def assert_refuses_exactly(policy_pack: Any, programs: Programs, violation: Violation) -> None:
+    """The pack (over gRPC, agreeing with the rules) refuses the stack for exactly the promises it breaks."""
+    expected, build = violation
+    assert {policy for policy, _ in verdicts(policy_pack, build(programs))} == expected

@@ -6,8 +6,6 @@ Each case runs through the rules (test_each_*) or through the pack over gRPC as
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
 from tests.policy.stacks import (
@@ -16,13 +14,12 @@ from tests.policy.stacks import (
     GCS,
     GOOD_AZURE,
     GOOD_GCP,
-    Programs,
-    Stack,
+    Violation,
+    assert_refuses_exactly,
     changed,
     classic_azure,
     second_azure_account,
     setting,
-    verdicts,
     violated,
     with_props,
     without,
@@ -67,7 +64,7 @@ def test_each_gcp_and_azure_rule_catches_its_violation(case):
     assert violated(broken) == {policy}
 
 
-VIOLATING: dict[str, tuple[set[str], Callable[[Programs], Stack]]] = {
+VIOLATING: dict[str, Violation] = {
     "public data: a second Azure account without soft delete": (
         {"versioning-or-soft-delete"},
         lambda p: second_azure_account(p, soft_delete=False),
@@ -81,5 +78,4 @@ VIOLATING: dict[str, tuple[set[str], Callable[[Programs], Stack]]] = {
 
 @pytest.mark.parametrize("case", sorted(VIOLATING))
 def test_the_pack_refuses_exactly_the_promise_a_stack_breaks(policy_pack, programs, case):
-    expected, build = VIOLATING[case]
-    assert {policy for policy, _ in verdicts(policy_pack, build(programs))} == expected
+    assert_refuses_exactly(policy_pack, programs, VIOLATING[case])

@@ -13,7 +13,17 @@ import pytest
 
 from policy.rules import Resource, is_credential
 from tests.conftest import aws_stack, run
-from tests.policy.stacks import Programs, Stack, changed, edit, verdicts, violated, with_env
+from tests.policy.stacks import (
+    Programs,
+    Stack,
+    Violation,
+    assert_refuses_exactly,
+    changed,
+    edit,
+    verdicts,
+    violated,
+    with_env,
+)
 from tools.plan import policy_resources
 
 AWS_VIOLATIONS = {
@@ -45,7 +55,7 @@ def test_the_pack_passes_stacks_that_keep_every_promise(policy_pack, programs, c
     assert verdicts(policy_pack, PASSING[case](programs)) == []
 
 
-VIOLATING: dict[str, tuple[set[str], Callable[[Programs], Stack]]] = {
+VIOLATING: dict[str, Violation] = {
     "credentials: the S3 secret key under global.extraEnvironmentVars": (
         {"no-plain-credentials-in-helm-values"},
         with_env("global", STORAGE_AWS_SECRET_ACCESS_KEY="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
@@ -79,8 +89,7 @@ VIOLATING: dict[str, tuple[set[str], Callable[[Programs], Stack]]] = {
 
 @pytest.mark.parametrize("case", sorted(VIOLATING))
 def test_the_pack_refuses_exactly_the_promise_a_stack_breaks(policy_pack, programs, case):
-    expected, build = VIOLATING[case]
-    assert {policy for policy, _ in verdicts(policy_pack, build(programs))} == expected
+    assert_refuses_exactly(policy_pack, programs, VIOLATING[case])
 
 
 def test_the_pack_knows_the_same_credential_keys_as_the_chart_values():

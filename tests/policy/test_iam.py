@@ -25,6 +25,8 @@ from tests.policy.stacks import (
     WORKLOAD_IDENTITY,
     Programs,
     Stack,
+    Violation,
+    assert_refuses_exactly,
     attach,
     aws_outputs,
     aws_preview,
@@ -105,7 +107,7 @@ def test_the_pack_passes_stacks_that_keep_every_promise(policy_pack, programs, c
     assert verdicts(policy_pack, PASSING[case](programs)) == []
 
 
-VIOLATING: dict[str, tuple[set[str], Callable[[Programs], Stack]]] = {
+VIOLATING: dict[str, Violation] = {
     "trust: sts:* with no condition": ({"oidc-trust-pinned"}, trust(Action="sts:*", Condition=UNSET)),
     "trust: sts:AssumeRoleWith* with no condition": (
         {"oidc-trust-pinned"},
@@ -249,8 +251,7 @@ VIOLATING: dict[str, tuple[set[str], Callable[[Programs], Stack]]] = {
 
 @pytest.mark.parametrize("case", sorted(VIOLATING))
 def test_the_pack_refuses_exactly_the_promise_a_stack_breaks(policy_pack, programs, case):
-    expected, build = VIOLATING[case]
-    assert {policy for policy, _ in verdicts(policy_pack, build(programs))} == expected
+    assert_refuses_exactly(policy_pack, programs, VIOLATING[case])
 
 
 @pytest.mark.parametrize(

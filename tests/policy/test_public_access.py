@@ -24,6 +24,8 @@ from tests.policy.stacks import (
     UNSET,
     Programs,
     Stack,
+    Violation,
+    assert_refuses_exactly,
     auto_named_bucket,
     azure_outputs,
     bucket_acl_v2,
@@ -99,7 +101,7 @@ def test_the_pack_passes_stacks_that_keep_every_promise(policy_pack, programs, c
     assert verdicts(policy_pack, PASSING[case](programs)) == []
 
 
-VIOLATING: dict[str, tuple[set[str], Callable[[Programs], Stack]]] = {
+VIOLATING: dict[str, Violation] = {
     "public data: GCS public access prevention unset": (
         {"no-public-storage"},
         lambda p: edit(p.gcp, "storage/bucket:Bucket", setting(publicAccessPrevention=UNSET)),
@@ -171,5 +173,4 @@ VIOLATING: dict[str, tuple[set[str], Callable[[Programs], Stack]]] = {
 
 @pytest.mark.parametrize("case", sorted(VIOLATING))
 def test_the_pack_refuses_exactly_the_promise_a_stack_breaks(policy_pack, programs, case):
-    expected, build = VIOLATING[case]
-    assert {policy for policy, _ in verdicts(policy_pack, build(programs))} == expected
+    assert_refuses_exactly(policy_pack, programs, VIOLATING[case])

@@ -19,6 +19,8 @@ from tests.policy.stacks import (
     WORKLOAD_IDENTITY,
     Programs,
     Stack,
+    Violation,
+    assert_refuses_exactly,
     changed,
     plus,
     resource,
@@ -73,7 +75,7 @@ UNREVIEWED_TYPES = (
     "azure:storage/blob:Blob",
     "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
 )
-VIOLATING: dict[str, tuple[set[str], Callable[[Programs], Stack]]] = {
+VIOLATING: dict[str, Violation] = {
     f"unreviewed: {unreviewed}": ({"resources-reviewed"}, plus(IRSA, resource(unreviewed, "new", {})))
     for unreviewed in UNREVIEWED_TYPES
 }
@@ -81,8 +83,7 @@ VIOLATING: dict[str, tuple[set[str], Callable[[Programs], Stack]]] = {
 
 @pytest.mark.parametrize("case", sorted(VIOLATING))
 def test_the_pack_refuses_exactly_the_promise_a_stack_breaks(policy_pack, programs, case):
-    expected, build = VIOLATING[case]
-    assert {policy for policy, _ in verdicts(policy_pack, build(programs))} == expected
+    assert_refuses_exactly(policy_pack, programs, VIOLATING[case])
 
 
 def test_unprotected_gcp_and_azure_storage_is_refused():
