@@ -32,7 +32,7 @@ from tests.engine.lifecycle import (
     resources,
 )
 from tests.engine.standin_provider import OPERATIONS_ENV
-from tools.mockrun import PROJECT_DIR, Declaration, Ref, Secret, reveal, run_stack_file
+from tools.mockrun import PROJECT_DIR, Declaration, Ref, Secret, leaves, reveal, run_stack_file
 
 pytestmark = pytest.mark.engine
 
@@ -139,16 +139,6 @@ def from_state(value: Any) -> Any:
     return value
 
 
-def secret_paths(value: Any, path: str = "") -> set[str]:
-    if isinstance(value, Secret):
-        return {path} | secret_paths(value.value, path)
-    if isinstance(value, dict):
-        return {p for key, item in value.items() for p in secret_paths(item, f"{path}.{key}".lstrip("."))}
-    if isinstance(value, list):
-        return {p for index, item in enumerate(value) for p in secret_paths(item, f"{path}[{index}]")}
-    return set()
-
-
 def input_differences(kind: str, planned: dict[str, Any], registered: dict[str, Any]) -> list[str]:
     """Where the engine's inputs differ from the plan's, as paths (never values: they may be secret).
     Paths the real Kubernetes provider adds (PROVIDER_ADDED) are not differences."""
@@ -179,23 +169,13 @@ def input_differences(kind: str, planned: dict[str, Any], registered: dict[str, 
     walk(reveal(planned), reveal(registered), "")
     # A secret may be marked on a whole value or on each of its leaves; what counts is that every
     # leaf the plan holds secret is secret in the state too.
-    exposed = secret_leaves(planned) - secret_leaves(registered)
+    held = {leaf.path for leaf in leaves(planned) if leaf.secret}
+    exposed = held - {leaf.path for leaf in leaves(registered) if leaf.secret}
     # The Kubernetes provider marks a Secret's stringData key by key itself (the account's name in
     # it is no credential); that no credential is in plain text is checked on the export (FULL).
     exposed = {path for path in exposed if not path.startswith(PROVIDER_RESECRETS.get(kind, "\0"))}
     found += [f"{path} (secret in the plan, not in the engine's state)" for path in sorted(exposed)]
     return found
-
-
-def secret_leaves(value: Any, path: str = "", inside: bool = False) -> set[str]:
-    """The paths of the leaves of `value` that sit under a secret marker."""
-    if isinstance(value, Secret):
-        return secret_leaves(value.value, path, True)
-    if isinstance(value, dict):
-        return {p for key, item in value.items() for p in secret_leaves(item, f"{path}.{key}".lstrip("."), inside)}
-    if isinstance(value, list):
-        return {p for index, item in enumerate(value) for p in secret_leaves(item, f"{path}[{index}]", inside)}
-    return {path} if inside else set()
 
 
 def plan_differences(plan: Declaration, export: dict[str, Any]) -> list[str]:
@@ -402,10 +382,10 @@ def full_lifecycle(stack: Stack, kube: Kube, plan: Declaration, export: dict[str
     # What the plan marks secret somewhere and shows nowhere in plain: a value it also shows in plain
     # (an Azure account's name, secret beside its key in the values, plain as the account) is no
     # credential.
-    declared = [r.inputs for r in plan.resources] + [plan.outputs]
-    shown = {str(v) for values in declared for v in _leaves(values, secret=False)}
+    declared = [leaf for values in [*(r.inputs for r in plan.resources), plan.outputs] for leaf in leaves(values)]
+    shown = {str(leaf.value) for leaf in declared if not leaf.secret}
     credentials = {
-        str(v) for values in declared for v in _leaves(values, secret=True) if isinstance(v, str) and len(v) >= 8
+        leaf.value for leaf in declared if leaf.secret and isinstance(leaf.value, str) and len(leaf.value) >= 8
     } - shown
     leaked = [value for value in credentials if value in plain_export]
     assert not leaked, f"{len(leaked)} credential(s) in plain text in `pulumi stack export`"
@@ -434,17 +414,6 @@ def full_lifecycle(stack: Stack, kube: Kube, plan: Declaration, export: dict[str
     for namespace in namespaces_of(plan) if plan.of_type(NAMESPACE_TYPE) else ():
         assert kube.get(f"/api/v1/namespaces/{namespace}") is None, f"namespace {namespace} outlived destroy"
     assert not resources(stack.export()), "resources are left in the state after destroy"
-
-
-def _leaves(value: Any, secret: bool, inside: bool = False) -> list[Any]:
-    """The leaves of `value` under a Secret (`secret`), or those under none."""
-    if isinstance(value, Secret):
-        return _leaves(value.value, secret, True) if secret else []
-    if isinstance(value, dict):
-        return [leaf for item in value.values() for leaf in _leaves(item, secret, inside)]
-    if isinstance(value, list):
-        return [leaf for item in value for leaf in _leaves(item, secret, inside)]
-    return [value] if inside or not secret else []
 
 
 def cleanup(stack: Stack, kube: Kube, plan: Declaration) -> None:

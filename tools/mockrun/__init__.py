@@ -36,7 +36,18 @@ from tools.mockrun.stack_files import (
     stack_name_of,
 )
 from tools.mockrun.stand_ins import StandInCloud
-from tools.mockrun.values import RESOURCE_SIG, SECRET_SIG, SIG_KEY, Ref, Secret, from_proto, mask, reveal
+from tools.mockrun.values import (
+    RESOURCE_SIG,
+    SECRET_SIG,
+    SIG_KEY,
+    Leaf,
+    Ref,
+    Secret,
+    from_proto,
+    leaves,
+    mask,
+    reveal,
+)
 
 _from_proto = from_proto  # the name tests/harness/provider_host.py imports
 
@@ -50,6 +61,7 @@ __all__ = [
     "SIG_KEY",
     "Declaration",
     "Decrypted",
+    "Leaf",
     "Ref",
     "Registration",
     "Secret",
@@ -60,6 +72,7 @@ __all__ = [
     "encode_config",
     "engine_urn",
     "from_proto",
+    "leaves",
     "load_yaml_file",
     "mask",
     "monitor_class",

@@ -4,14 +4,15 @@ signatures (pulumi.runtime.rpc) rather than copies of them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from pulumi.runtime.rpc import _special_resource_sig as RESOURCE_SIG
 from pulumi.runtime.rpc import _special_secret_sig as SECRET_SIG
 from pulumi.runtime.rpc import _special_sig_key as SIG_KEY
 
-__all__ = ["RESOURCE_SIG", "SECRET_SIG", "SIG_KEY", "Ref", "Secret", "from_proto", "mask", "reveal"]
+__all__ = ["RESOURCE_SIG", "SECRET_SIG", "SIG_KEY", "Leaf", "Ref", "Secret", "from_proto", "leaves", "mask", "reveal"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,28 @@ def reveal(value: Any) -> Any:
     if isinstance(value, list):
         return [reveal(item) for item in value]
     return value
+
+
+class Leaf(NamedTuple):
+    """A leaf of a value: anything but an object, a list or a Secret."""
+
+    path: str  # e.g. `spec.env[0].value`; "" for the value itself
+    value: Any  # unwrapped
+    secret: bool  # a Secret marks it or something it sits in
+
+
+def leaves(value: Any, path: str = "", secret: bool = False) -> Iterator[Leaf]:
+    """Every leaf of `value`, in order, with where it sits and whether it is secret."""
+    if isinstance(value, Secret):
+        yield from leaves(value.value, path, True)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from leaves(item, f"{path}.{key}".lstrip("."), secret)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from leaves(item, f"{path}[{index}]", secret)
+    else:
+        yield Leaf(path, value, secret)
 
 
 def mask(value: Any) -> Any:
