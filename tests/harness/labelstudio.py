@@ -29,7 +29,7 @@ import pytest
 import requests
 
 from tests.harness.nginx import Names, nginx, pod_resolver
-from tests.harness.servers import free_port
+from tests.harness.servers import free_port, stop_process
 from tools.mockrun import PROJECT_DIR
 
 E2E_DIR = PROJECT_DIR / ".e2e"
@@ -264,11 +264,6 @@ def label_studio(
             server.origin, server.nginx_root = front.url, front.root
             yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+        stop_process(process, grace=15)
         trap.close()
     assert trap.attempts == [], f"Label Studio tried to reach beyond 127.0.0.1: {trap.attempts}"

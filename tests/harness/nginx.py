@@ -37,7 +37,7 @@ import pytest
 import requests
 
 from tests.harness.pod import shared_folder
-from tests.harness.servers import free_port
+from tests.harness.servers import free_port, stop_process
 
 LOOPBACK = "127.0.0.1"
 POD_NDOTS = 5  # a pod's /etc/resolv.conf: `options ndots:5`
@@ -253,10 +253,5 @@ def nginx(app_port: int, names: Names, root: Path, static_root: Path) -> Iterato
             time.sleep(0.1)
         yield front
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+        stop_process(process)
         dns.close()

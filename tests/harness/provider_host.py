@@ -31,6 +31,7 @@ from pulumi.runtime.proto import (
     resource_pb2_grpc,
 )
 
+from tests.harness.servers import stop_process
 from tools.mockrun import (
     ROOT_STACK_TYPE,
     SECRET_SIG,
@@ -205,10 +206,5 @@ def running_plugin() -> Iterator[Plugin]:
         yield Plugin(provider, engine, int(line), monitor_port, [monitor], server)
         channel.close()
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
         server.stop(None)

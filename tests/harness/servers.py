@@ -17,6 +17,16 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def stop_process(process: subprocess.Popen, grace: float = 10.0) -> None:
+    """End a process the tests started: asked to (SIGTERM), then, after `grace` seconds, made to."""
+    process.terminate()
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
+
+
 @contextmanager
 def serving(
     command: Sequence[str], port: int, env: dict[str, str] | None = None, timeout: float = 30.0
@@ -41,11 +51,7 @@ def serving(
                 time.sleep(0.1)
         yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process)
 
 
 @contextmanager
