@@ -215,7 +215,8 @@ class AzureStorage(StorageComponent):
         # created (no group given), and the names storage adopt imports by (plain, as just checked).
         creates_group = not (holds_output(args.get("resource_group")) or args.get("resource_group"))
         ids = self._import_ids(mode, cast(Mapping[str, Any], args))
-        group_computed = holds_output(args.get("resource_group"))
+        # Only where a missing group would have been created: elsewhere today's check names it.
+        group_computed = mode == "create" and holds_output(args.get("resource_group"))
 
         def problems_of(values: AzureStorageArgs) -> list[ArgumentProblem]:
             problems = self.argument_problems(values)
