@@ -33,6 +33,7 @@ from pulumi.provider import main as serve_provider
 from pulumi.provider.experimental.analyzer import ComponentDefinition, TypeDefinition
 from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.experimental.util import camel_case
+from pulumi.provider.server import ComponentInitError
 
 from components.argument_checks import ArgumentsRefused, holds_output
 from components.arguments import ArgumentProblem
@@ -108,7 +109,15 @@ class LabelStudioProvider(ComponentProvider):
         if component is None:
             raise ValueError(f"{resource_type} is not a component of {PACKAGE}; it has {', '.join(sorted(COMPONENTS))}")
         self._refuse_bad_arguments(component, name, inputs)
-        result = super().construct(name, _index_token(component), inputs, options)
+        try:
+            result = super().construct(name, _index_token(component), inputs, options)
+        except ComponentInitError as failed:
+            # A refusal the constructor makes itself (an output where a plain value is needed,
+            # storage adopt's names): per argument and without a stack trace, like the ones above.
+            if isinstance(failed.inner, ArgumentsRefused):
+                refused = failed.inner
+                raise _input_properties_error(refused.component, refused.name, refused.problems) from None
+            raise
         return ConstructResult(result.urn, _refused_as_input_errors(result.state))
 
     def _refuse_bad_arguments(self, component: type[ComponentResource], name: str, inputs: Any) -> None:

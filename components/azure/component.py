@@ -7,13 +7,14 @@ account is switched on here instead, where no stack can forget one.
 
 import hashlib
 import re
-from typing import Any, TypedDict
+from collections.abc import Mapping
+from typing import Any, TypedDict, cast
 
 import pulumi
 from pulumi_azure_native import resources, storage
 from typing_extensions import NotRequired
 
-from components.argument_checks import refuse_problems, storage_problems
+from components.argument_checks import checked_arguments, holds_output, refuse_problems, storage_problems
 from components.arguments import STORAGE_MODES, ArgumentProblem, about
 from components.azure.adoption import (
     blob_container_id,
@@ -49,6 +50,18 @@ _NOT_ACCOUNT_CHARACTERS = re.compile(r"[^a-z0-9]")
 ACCOUNT_HASH_LENGTH = 8
 ACCOUNT_NAME_LIMIT = 24
 RESOURCE_GROUP_LIMIT = 90
+# Arguments a program may compute from other resources: Python name, schema name.
+COMPUTED_ARGUMENTS = {
+    "container": "container",
+    "location": "location",
+    "cors_origins": "corsOrigins",
+    "resource_group": "resourceGroup",
+    "storage_account": "storageAccount",
+    "allowed_ip_ranges": "allowedIpRanges",
+    "allowed_subnet_ids": "allowedSubnetIds",
+}
+# What storage adopt imports by ARM ids that hold these names, by schema name.
+_ADOPT_NAMES = {"resource_group": "resourceGroup", "storage_account": "storageAccount", "container": "container"}
 
 
 def default_storage_account_name(project: str, stack: str) -> str:
@@ -93,34 +106,48 @@ def network_rule_set(allowed_ip_ranges: list[str], allowed_subnet_ids: list[str]
 class AzureStorageArgs(TypedDict):
     """What AzureStorage needs: the container, where it lives and who may reach the account."""
 
-    container: str
-    """Name of the blob container to create."""
-    location: str
-    """Azure location of the account (and of the resource group when one is created)."""
-    cors_origins: list[str]
-    """Origins (scheme://host[:port]) whose browsers may read and upload, e.g. Label Studio's URL."""
+    container: pulumi.Input[str]
+    """Name of the blob container to create; may come from another resource (checked once known),
+    except with storage adopt (the import id names it, so it must be known before the deployment starts)."""
+    location: pulumi.Input[str]
+    """Azure location of the account (and of the resource group when one is created); may come from
+    another resource, e.g. a resource group's location."""
+    cors_origins: pulumi.Input[list[str]]
+    """Origins (scheme://host[:port]) whose browsers may read and upload, e.g. Label Studio's URL;
+    may come from another resource (each is checked once known)."""
     folder: NotRequired[str]
     """Blob name prefix Label Studio uses; empty for the whole container."""
     retention_days: NotRequired[int]
     """Days a deleted or overwritten blob (and a deleted container) stays recoverable (default 30)."""
     protect: NotRequired[bool]
-    """Protect the group, account and container from deletion and replacement (default true)."""
-    resource_group: NotRequired[str]
-    """Existing resource group; one named after the project and stack is created when absent."""
-    storage_account: NotRequired[str]
-    """Storage account name (3-24 lowercase letters and digits); derived from project and stack when absent."""
-    allowed_ip_ranges: NotRequired[list[str]]
-    """Public IPv4 addresses or CIDR ranges let through the account's firewall (all networks without rules)."""
-    allowed_subnet_ids: NotRequired[list[str]]
-    """Virtual network subnets allowed through the account's firewall."""
+    """Protect the group, account and container from deletion and replacement (default true). Plain: a
+    resource option."""
+    resource_group: NotRequired[pulumi.Input[str]]
+    """Existing resource group; one named after the project and stack is created when absent. May come
+    from another resource (a resource group's name), except with storage adopt (the import ids name it);
+    given as an output, it must not resolve to an empty name (whether a group is created is decided
+    before the deployment starts)."""
+    storage_account: NotRequired[pulumi.Input[str]]
+    """Storage account name (3-24 lowercase letters and digits); derived from project and stack when
+    absent or empty. May come from another resource, except with storage adopt (the import ids name it)."""
+    allowed_ip_ranges: NotRequired[pulumi.Input[list[str]]]
+    """Public IPv4 addresses or CIDR ranges let through the account's firewall (all networks without
+    rules); may come from another resource, e.g. a NAT gateway's public IP."""
+    allowed_subnet_ids: NotRequired[pulumi.Input[list[str]]]
+    """Virtual network subnets allowed through the account's firewall; may come from another
+    resource, e.g. a subnet's id."""
     trusted_workloads: NotRequired[TrustedWorkloads]
-    """Unused: Label Studio reaches Azure only with the account key. Accepted like on every cloud."""
+    """Unused: Label Studio reaches Azure only with the account key. Accepted like on every cloud.
+    Plain: each service account names a resource."""
     storage: NotRequired[str]
-    """create (default); existing: use the account and container as they are; adopt: import them, then harden them."""
+    """create (default); existing: use the account and container as they are; adopt: import them, then
+    harden them. Plain: it decides which resources exist."""
     manage_cors: NotRequired[bool]
-    """Replace the account's Blob CORS rules with the origins' rule (default: true only when creating)."""
+    """Replace the account's Blob CORS rules with the origins' rule (default: true only when creating).
+    Plain: it decides whether the CORS rules are declared."""
     subscription_id: NotRequired[str]
-    """The existing account's subscription (storage adopt), for the ids the resources are imported by."""
+    """The existing account's subscription (storage adopt), for the ids the resources are imported by.
+    Plain: an import id must be known before the deployment starts."""
 
 
 def azure_storage_problems(args: AzureStorageArgs) -> list[ArgumentProblem]:
@@ -175,11 +202,29 @@ class AzureStorage(StorageComponent):
     connection: StorageConnection
     """What Label Studio needs to reach the storage: give it to LabelStudioRelease as `storage`."""
     argument_problems = staticmethod(azure_storage_problems)
+    computed_arguments = COMPUTED_ARGUMENTS
     SECRET_OUTPUTS = ("account_key",)
 
     def __init__(self, name: str, args: AzureStorageArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE_TOKEN, name, None, opts)
-        refuse_problems("AzureStorage", name, self.argument_problems(args))
+        mode = args.get("storage", "create")
+        if mode == "adopt":
+            computed = [_ADOPT_NAMES[key] for key in _ADOPT_NAMES if holds_output(args.get(key))]
+            refuse_problems("AzureStorage", name, [about(key, ADOPT_NEEDS_PLAIN_NAMES, ": ") for key in computed])
+        # Decided before the deployment starts, from the arguments as given: whether a group is
+        # created (no group given), and the names storage adopt imports by (plain, as just checked).
+        creates_group = not (holds_output(args.get("resource_group")) or args.get("resource_group"))
+        ids = self._import_ids(mode, cast(Mapping[str, Any], args))
+        # Only where a missing group would have been created: elsewhere today's check names it.
+        group_computed = mode == "create" and holds_output(args.get("resource_group"))
+
+        def problems_of(values: AzureStorageArgs) -> list[ArgumentProblem]:
+            problems = self.argument_problems(values)
+            if group_computed and "resource_group" in values and not values["resource_group"]:
+                problems.append(about("resourceGroup", GROUP_COMPUTED_EMPTY, ": "))
+            return problems
+
+        args = cast(AzureStorageArgs, checked_arguments("AzureStorage", name, args, problems_of, COMPUTED_ARGUMENTS))
         self._args = args
         location, folder, container = args["location"], args.get("folder", ""), args["container"]
         retention_days, protect = args.get("retention_days", 30), args.get("protect", True)
@@ -194,10 +239,9 @@ class AzureStorage(StorageComponent):
         self._hardening = pulumi.ResourceOptions(parent=self, retain_on_delete=protect)
         tags = storage_tags(stack)
 
-        mode = args.get("storage", "create")
         manage_cors = args.get("manage_cors", mode == "create")
         resource_group_name: pulumi.Input[str]
-        if args.get("resource_group"):
+        if not creates_group:
             resource_group_name = args["resource_group"]
         else:
             group = resources.ResourceGroup(
@@ -208,7 +252,7 @@ class AzureStorage(StorageComponent):
                 opts=keep,
             )
             resource_group_name = group.name
-        account_name_in = args.get("storage_account") or default_storage_account_name(project, stack)
+        account_name_in = _or_default(args.get("storage_account"), default_storage_account_name(project, stack))
 
         ready: list[pulumi.Resource] = []
         if mode == "existing":
@@ -223,7 +267,6 @@ class AzureStorage(StorageComponent):
             location_out: pulumi.Input[str] = existing.location
             container_ref: pulumi.Input[str] = container
         else:
-            ids = self._import_ids(mode, account_name_in, container)
             self.account = self._declare_account(name, account_name_in, resource_group_name, ids, tags)
             self.blob_service = self._declare_blob_service(name, resource_group_name, manage_cors, ids)
             if mode == "create":
@@ -263,7 +306,7 @@ class AzureStorage(StorageComponent):
                 "location": location_out,
                 "blobEndpoint": blob_endpoint,
                 "folder": folder,
-                "corsOrigins": list(args["cors_origins"]),
+                "corsOrigins": _copied(args["cors_origins"]),
             },
             ready=ready,
         )
@@ -274,12 +317,18 @@ class AzureStorage(StorageComponent):
         self.account_key = account_key
         self._conclude(storage_facts)
 
-    def _import_ids(self, mode: str, account: str, container: str) -> dict[str, str]:
-        """The ARM ids of the account, its blob service and the container to import (adopt), else none."""
+    @staticmethod
+    def _import_ids(mode: str, args: Mapping[str, Any]) -> dict[str, str]:
+        """The ARM ids of the account, its blob service and the container to import (adopt), else none.
+
+        Built from the arguments as given, plain with storage adopt (see ADOPT_NEEDS_PLAIN_NAMES); used
+        only once they pass the check, as the resources they import wait for it.
+        """
         if mode != "adopt":
             return {}
-        subscription = self._args["subscription_id"]  # checked with the arguments
-        group = self._args["resource_group"]  # required with adopt
+        subscription, group = args.get("subscription_id") or "", args.get("resource_group") or ""
+        account = args.get("storage_account") or default_storage_account_name(pulumi.get_project(), pulumi.get_stack())
+        container = args.get("container") or ""
         return {
             "account": storage_account_id(subscription, group, account),
             "blob_service": blob_service_id(subscription, group, account),
@@ -293,7 +342,7 @@ class AzureStorage(StorageComponent):
     def _declare_account(
         self,
         name: str,
-        account_name: str,
+        account_name: pulumi.Input[str],
         resource_group_name: pulumi.Input[str],
         ids: dict[str, str],
         tags: dict[str, str],
@@ -315,7 +364,8 @@ class AzureStorage(StorageComponent):
             },
             "key_policy": {"key_expiration_period_in_days": KEY_EXPIRATION_DAYS},
         }
-        ip_ranges, subnets = args.get("allowed_ip_ranges", []), args.get("allowed_subnet_ids", [])
+        ip_ranges: pulumi.Input[list[str]] = args.get("allowed_ip_ranges", [])
+        subnets: pulumi.Input[list[str]] = args.get("allowed_subnet_ids", [])
         keep = pulumi.ResourceOptions(parent=self, protect=args.get("protect", True) or bool(ids))
         if ids:
             existing = storage.get_storage_account_output(
@@ -332,7 +382,7 @@ class AzureStorage(StorageComponent):
                 sku={"name": existing.sku.name},
                 kind=existing.kind,
                 # Its firewall stays as it is unless this stack is given rules.
-                network_rule_set=network_rule_set(ip_ranges, subnets) if ip_ranges or subnets else None,
+                network_rule_set=_firewall(ip_ranges, subnets, adopted=True),
                 **hardening,
                 opts=pulumi.ResourceOptions.merge(keep, self._adopting(ids["account"])),
             )
@@ -344,7 +394,7 @@ class AzureStorage(StorageComponent):
             sku={"name": SKU},
             kind=KIND,
             public_network_access=storage.PublicNetworkAccess.ENABLED,
-            network_rule_set=network_rule_set(ip_ranges, subnets),
+            network_rule_set=_firewall(ip_ranges, subnets, adopted=False),
             # Premium block blob accounts support infrastructure (double) encryption; it can only
             # be chosen when the account is created.
             encryption={
@@ -375,7 +425,7 @@ class AzureStorage(StorageComponent):
         one blob service; on an adopted account, CORS not managed is left as it is."""
         retention_days = self._args.get("retention_days", 30)
         rule: storage.CorsRuleArgsDict = {
-            "allowed_origins": list(self._args["cors_origins"]),
+            "allowed_origins": _copied(self._args["cors_origins"]),
             "allowed_methods": CORS_METHODS,
             "allowed_headers": CORS_ALLOWED_HEADERS,
             "exposed_headers": CORS_EXPOSED_HEADERS,
@@ -402,7 +452,7 @@ class AzureStorage(StorageComponent):
         )
 
     def _expire_previous_versions(
-        self, name: str, resource_group_name: pulumi.Input[str], container: str, retention_days: int
+        self, name: str, resource_group_name: pulumi.Input[str], container: pulumi.Input[str], retention_days: int
     ) -> storage.ManagementPolicy:
         """Keep versioning from growing the account forever, without cutting recovery short.
 
@@ -424,7 +474,7 @@ class AzureStorage(StorageComponent):
                         "enabled": True,
                         "type": storage.RuleType.LIFECYCLE,
                         "definition": {
-                            "filters": {"blob_types": ["blockBlob"], "prefix_match": [f"{container}/"]},
+                            "filters": {"blob_types": ["blockBlob"], "prefix_match": [_container_prefix(container)]},
                             "actions": {"version": {"delete": {"days_after_creation_greater_than": retention_days}}},
                         },
                     }
@@ -432,6 +482,54 @@ class AzureStorage(StorageComponent):
             },
             opts=pulumi.ResourceOptions.merge(self._hardening, pulumi.ResourceOptions(depends_on=[self.blob_service])),
         )
+
+
+ADOPT_NEEDS_PLAIN_NAMES = (
+    "storage adopt imports the account, its blob service and the container by ARM ids that hold the "
+    "resource group's, the account's and the container's names, which must be known before the deployment "
+    "starts; give it as a plain string, not another resource's output"
+)
+GROUP_COMPUTED_EMPTY = (
+    "came from another resource as an empty name; whether a resource group is created is decided before "
+    "the deployment starts, so give the name of an existing group, or leave resourceGroup out to create one "
+    "named after the project and stack"
+)
+
+
+def _or_default(account: pulumi.Input[str] | None, default: str) -> pulumi.Input[str]:
+    """The account name given, or `default` when it is absent or empty, once it is known."""
+    if holds_output(account):
+        return pulumi.Output.from_input(cast(pulumi.Input[str], account)).apply(lambda known: known or default)
+    return cast(str | None, account) or default
+
+
+def _copied(origins: pulumi.Input[list[str]]) -> pulumi.Input[list[str]]:
+    """The origins as a list of their own (an output is already one, once it resolves)."""
+    return origins if holds_output(origins) else list(cast(list[str], origins))
+
+
+def _container_prefix(container: pulumi.Input[str]) -> pulumi.Input[str]:
+    """The lifecycle filter's prefix for the blobs of `container`: its name and a slash."""
+    if holds_output(container):
+        return pulumi.Output.concat(container, "/")
+    return f"{container}/"
+
+
+def _firewall(
+    ip_ranges: pulumi.Input[list[str]], subnets: pulumi.Input[list[str]], adopted: bool
+) -> pulumi.Input[storage.NetworkRuleSetArgsDict] | None:
+    """network_rule_set of the ranges and subnets; for an adopted account, none (its firewall stays
+    as it is) when neither is given. Built once they are known when either comes from another resource."""
+
+    def rules(known_ranges: list[str], known_subnets: list[str]) -> storage.NetworkRuleSetArgsDict | None:
+        if adopted and not known_ranges and not known_subnets:
+            return None
+        return network_rule_set(known_ranges, known_subnets)
+
+    if holds_output(ip_ranges) or holds_output(subnets):
+        built: pulumi.Output[Any] = pulumi.Output.all(ip_ranges, subnets).apply(lambda known: rules(*known))
+        return built
+    return rules(cast(list[str], ip_ranges), cast(list[str], subnets))
 
 
 # The storage component the registry (components/registry.py) builds for this cloud.
