@@ -149,13 +149,42 @@ def _options(resource: Registration, parents: set[str]) -> str:
     return f"  [{'; '.join(notes)}]" if notes else ""
 
 
+def in_plan_order(siblings: Sequence[Registration], resources: Sequence[Registration]) -> list[Registration]:
+    """Siblings in an order that holds run after run (the program registers them as their inputs
+    resolve, which varies): components first, then by name and type, except that one whose
+    resources wait for another's comes after it (Label Studio's release after its storage)."""
+    children: dict[str, list[str]] = {}
+    for resource in resources:
+        children.setdefault(resource.parent, []).append(resource.urn)
+
+    def subtree(urn: str) -> set[str]:
+        found = {urn}
+        for child in children.get(urn, []):
+            found |= subtree(child)
+        return found
+
+    trees = {sibling.urn: subtree(sibling.urn) for sibling in siblings}
+    waits = {
+        sibling.urn: {dependency for r in resources if r.urn in trees[sibling.urn] for dependency in r.dependencies}
+        for sibling in siblings
+    }
+    needs = {a.urn: {b.urn for b in siblings if b.urn != a.urn and waits[a.urn] & trees[b.urn]} for a in siblings}
+    placed: list[Registration] = []
+    left = sorted(siblings, key=lambda r: (r.custom, r.name, r.type))
+    while left:
+        ready = next((r for r in left if needs[r.urn] <= {p.urn for p in placed}), left[0])  # a cycle: name order
+        placed.append(ready)
+        left.remove(ready)
+    return placed
+
+
 def _resource_tree(declaration: Declaration) -> list[str]:
     lines: list[str] = []
     component_urns = {r.urn for r in declaration.resources if not r.custom}
 
     def walk(parent: str, depth: int) -> None:
-        children = sorted((r for r in declaration.resources if r.parent == parent), key=lambda r: (r.custom, r.name))
-        for resource in children:
+        siblings = [r for r in declaration.resources if r.parent == parent]
+        for resource in in_plan_order(siblings, declaration.resources):
             pad = "  " * depth
             lines.append(f"{pad}{resource.type}  {resource.name}{_options(resource, {parent} | component_urns)}")
             shown = {key: value for key, value in resource.inputs.items() if key not in QUIET_INPUTS}

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 import tools.plan
 from tools.mockrun import StackFileError, read_stack_config
-from tools.plan import plan_stack
+from tools.mockrun.recording import Registration
+from tools.plan import in_plan_order, plan_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -342,3 +343,27 @@ def test_an_unquoted_date_reaches_the_program_as_the_cli_passes_it_and_the_plan_
     )
     (note,) = [note for note in result.declaration.notes if "date" in note]
     assert note.startswith("labelstudio:bucket: a date written unquoted (2024-01-01)") and "quote it" in note
+
+
+def _registered(
+    name: str, type_: str, parent: str = "", custom: bool = False, waits: tuple[str, ...] = ()
+) -> Registration:
+    urn = f"urn:pulumi:dev::labelstudio::{type_}::{name}"
+    return Registration(type_, name, urn, parent, custom, {}, False, list(waits), [], False, False, [], "")
+
+
+def test_the_plan_prints_siblings_in_one_order_whatever_order_the_program_registered_them():
+    """The program registers its components as their inputs resolve, which varies run to run; the
+    printed plan must not (a reviewer diffs it). A sibling whose resources wait for another's comes
+    after it, however the names sort; the rest by kind (components first), name and type."""
+    storage = _registered("labelstudio", "labelstudio:s3compatible:Storage")
+    secret = _registered("keys", "kubernetes:core/v1:Secret", storage.urn, custom=True)
+    release = _registered("labelstudio", "labelstudio:kubernetes:LabelStudio")
+    chart = _registered("release", "kubernetes:helm.sh/v3:Release", release.urn, custom=True, waits=(secret.urn,))
+    provider = _registered("aws", "pulumi:providers:aws", custom=True)
+    everything = [storage, secret, release, chart, provider]
+    top = [storage, release, provider]
+    for registered in (top, top[::-1], [release, provider, storage]):
+        assert in_plan_order(registered, everything) == [storage, release, provider]
+    independent = [r for r in everything if r is not chart]
+    assert in_plan_order(top, independent) == [release, storage, provider], "without a wait: by name, then type"
