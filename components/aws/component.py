@@ -121,6 +121,9 @@ class AwsStorage(StorageComponent):
         super().__init__(TYPE_TOKEN, name, None, opts)
         if args.get("storage") == "adopt" and holds_output(args.get("bucket")):
             refuse_problems("AwsStorage", name, [ArgumentProblem("bucket", ADOPT_NEEDS_A_PLAIN_NAME)])
+        # The bucket's name as given: once any argument is computed, checked_arguments hands every
+        # computed-capable one back as an output, and an import id must be a plain name.
+        self._given_bucket = args["bucket"]
         args = cast(
             AwsStorageArgs, checked_arguments("AwsStorage", name, args, self.argument_problems, COMPUTED_ARGUMENTS)
         )
@@ -222,9 +225,8 @@ class AwsStorage(StorageComponent):
         """
         args, bucket_name = self._args, self._args["bucket"]
         if storage == "adopt":
-            adopted = pulumi.ResourceOptions(
-                import_=cast(str, bucket_name), protect=True
-            )  # plain: see ADOPT_NEEDS_A_PLAIN_NAME
+            # Plain: ADOPT_NEEDS_A_PLAIN_NAME refused an output.
+            adopted = pulumi.ResourceOptions(import_=cast(str, self._given_bucket), protect=True)
             self.bucket = aws.s3.Bucket(
                 f"{name}-bucket", bucket=bucket_name, opts=pulumi.ResourceOptions.merge(keep, adopted)
             )

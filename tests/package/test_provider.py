@@ -335,6 +335,20 @@ def test_storage_adopt_needs_the_bucket_name_before_the_deployment(plugin):
     assert "storage adopt imports the bucket by its name" in str(raised.value.details())
 
 
+def test_storage_adopt_imports_by_the_plain_name_when_another_argument_is_computed(plugin):
+    """A computed region makes every computed-capable argument an output inside the component; the
+    import id is still the bucket's name as given."""
+    adopted, monitor = plugin.construct(
+        "labelstudio:aws:Storage",
+        "labelstudio",
+        {**COMPUTED_AWS, "storage": "adopt"},
+        input_dependencies={"region": [SUFFIX_URN]},
+    )
+    bucket = next(r for r in monitor.registrations if r.type == "aws:s3/bucket:Bucket")
+    assert bucket.import_id == COMPUTED_AWS["bucket"]
+    assert adopted.state.fields["bucketName"].string_value == COMPUTED_AWS["bucket"]
+
+
 def test_the_schema_says_which_inputs_take_outputs_and_which_stay_plain(plugin):
     inputs = plugin.schema()["resources"]["labelstudio:aws:Storage"]["inputProperties"]
     for name in ("bucket", "region", "corsOrigins", "oidcProviderArn", "kmsKeyArn"):
