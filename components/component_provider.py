@@ -127,12 +127,17 @@ class LabelStudioProvider(ComponentProvider):
         if check is None:
             return
         mapped = self.map_inputs(inputs, self._component_defs[component.__name__])
-        # Arguments given as outputs are checked by the component once they resolve.
+        # Arguments given as outputs are checked by the component once they resolve; those it needs
+        # plain (an import id, known before the deployment starts) it names in `plain_problems`.
         computed = getattr(component, "computed_arguments", {})
         deferred = {key for key in computed if holds_output(mapped.get(key))}
         known = {key: value for key, value in mapped.items() if key not in deferred}
         later = {computed[key] for key in deferred}
-        problems = [problem for problem in check(known) if problem.argument not in later]
+        needs_plain = getattr(component, "plain_problems", None)
+        problems = [
+            *(needs_plain(mapped) if needs_plain else []),
+            *(p for p in check(known) if p.argument not in later),
+        ]
         if problems:
             raise _input_properties_error(component.__name__, name, problems)
 

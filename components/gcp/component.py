@@ -7,13 +7,13 @@ The service account holds the only grant on the bucket, so whichever access mode
 import base64
 import hashlib
 import re
-from typing import TypedDict
+from typing import Any, TypedDict, cast
 
 import pulumi
 import pulumi_gcp as gcp
 from typing_extensions import NotRequired
 
-from components.argument_checks import refuse_problems, storage_problems
+from components.argument_checks import checked_arguments, holds_output, refuse_problems, storage_problems
 from components.arguments import ArgumentProblem, about
 from components.facts import AccessResult, StorageComponent, StorageConnection, StorageFacts, TrustedWorkloads
 from components.gcp.adoption import bucket_import_id
@@ -39,6 +39,8 @@ _SERVICE_ACCOUNT_HASH_LENGTH = 6
 _NOT_ID_CHARACTERS = re.compile(r"[^a-z0-9-]+")
 _NOT_LABEL_CHARACTERS = re.compile(r"[^a-z0-9_-]+")
 LABEL_LIMIT = 63
+# Arguments a program may compute from other resources: Python name, schema name.
+COMPUTED_ARGUMENTS = {"bucket": "bucket", "project": "project", "location": "location", "cors_origins": "corsOrigins"}
 
 
 def default_service_account_id(release: str, stack: str) -> str:
@@ -74,36 +76,45 @@ def decode_key_file(private_key: str) -> str:
 class GcpStorageArgs(TypedDict):
     """What GcpStorage needs: the bucket, who may reach it and how."""
 
-    bucket: str
-    """Name of the Cloud Storage bucket to create (globally unique)."""
-    project: str
-    """Google Cloud project id that holds the bucket and the service account."""
+    bucket: pulumi.Input[str]
+    """Name of the Cloud Storage bucket to create (globally unique); may come from another resource,
+    except with storage adopt (an import needs the name before the deployment starts)."""
+    project: pulumi.Input[str]
+    """Google Cloud project id that holds the bucket and the service account; may come from another
+    resource (e.g. a project the program creates), except with storage adopt (the import id names it)."""
     access: str
-    """How Label Studio acts as the service account: workload-identity or key."""
-    cors_origins: list[str]
-    """Origins (scheme://host[:port]) whose browsers may read and upload, e.g. Label Studio's URL."""
-    location: NotRequired[str]
-    """Bucket location: a region, dual-region or multi-region (default US)."""
+    """How Label Studio acts as the service account: workload-identity or key. Plain: it decides
+    which resources exist."""
+    cors_origins: pulumi.Input[list[str]]
+    """Origins (scheme://host[:port]) whose browsers may read and upload, e.g. Label Studio's URL;
+    may come from another resource (each is checked once known)."""
+    location: NotRequired[pulumi.Input[str]]
+    """Bucket location: a region, dual-region or multi-region (default US); may come from another resource."""
     folder: NotRequired[str]
     """Key prefix Label Studio uses; empty for the whole bucket."""
     retention_days: NotRequired[int]
     """Days an overwritten or deleted object stays recoverable (default 30)."""
     protect: NotRequired[bool]
-    """Protect the bucket from deletion and replacement (default true)."""
+    """Protect the bucket from deletion and replacement (default true). Plain: a resource option."""
     force_destroy: NotRequired[bool]
     """Let a deletion empty the bucket first, losing its data (default false)."""
-    kms_key_name: NotRequired[str]
-    """Cloud KMS key for CMEK; Cloud Storage's service agent is granted its use."""
+    kms_key_name: NotRequired[pulumi.Input[str]]
+    """Cloud KMS key for CMEK; Cloud Storage's service agent is granted its use; may come from
+    another resource (a key the program creates)."""
     service_account_id: NotRequired[str]
-    """Account id of the Google service account; derived from the workloads' name and the stack when absent."""
+    """Account id of the Google service account; derived from the workloads' name and the stack when
+    absent. Plain: the account's identity, which grants elsewhere name; a new id replaces the account."""
     trusted_workloads: NotRequired[TrustedWorkloads]
-    """The Kubernetes service accounts that may act as the service account (access workload-identity)."""
+    """The Kubernetes service accounts that may act as the service account (access workload-identity).
+    Plain: each service account names a resource."""
     cluster_project: NotRequired[pulumi.Input[str]]
     """Project of the GKE cluster whose workload identity pool the workloads belong to; the bucket's when absent."""
     storage: NotRequired[str]
-    """create (default); existing: use the bucket as is, declaring only access; adopt: import it, then harden it."""
+    """create (default); existing: use the bucket as is, declaring only access; adopt: import it, then
+    harden it. Plain: it decides which resources exist."""
     manage_cors: NotRequired[bool]
-    """Replace the bucket's CORS with the origins' rule (default: true only when creating)."""
+    """Replace the bucket's CORS with the origins' rule (default: true only when creating). Plain: it
+    decides whether the bucket's CORS is declared."""
 
 
 def gcp_storage_problems(args: GcpStorageArgs) -> list[ArgumentProblem]:
@@ -120,6 +131,28 @@ def gcp_storage_problems(args: GcpStorageArgs) -> list[ArgumentProblem]:
             )
         )
     return problems
+
+
+ADOPT_NEEDS_A_PLAIN_NAME = (
+    "bucket: storage adopt imports the bucket by its name, which must be known before the deployment "
+    "starts; give the name as a plain string, not another resource's output"
+)
+ADOPT_NEEDS_A_PLAIN_PROJECT = (
+    "project: storage adopt imports the bucket by its project and name, which must be known before the "
+    "deployment starts; give the project id as a plain string, not another resource's output"
+)
+
+
+def adopt_problems(args: GcpStorageArgs) -> list[ArgumentProblem]:
+    """Storage adopt imports the bucket by `{project}/{bucket}`, an id the engine needs before any
+    output resolves: each of the two given as an output is a problem."""
+    if args.get("storage") != "adopt":
+        return []
+    return [
+        ArgumentProblem(argument, sentence)
+        for argument, sentence in (("bucket", ADOPT_NEEDS_A_PLAIN_NAME), ("project", ADOPT_NEEDS_A_PLAIN_PROJECT))
+        if holds_output(args.get(argument))
+    ]
 
 
 class GcpStorage(StorageComponent):
@@ -139,22 +172,33 @@ class GcpStorage(StorageComponent):
     connection: StorageConnection
     """What Label Studio needs to reach the storage: give it to LabelStudioRelease as `storage`."""
     argument_problems = staticmethod(gcp_storage_problems)
+    computed_arguments = COMPUTED_ARGUMENTS
+    plain_problems = staticmethod(adopt_problems)
     SECRET_OUTPUTS = ("service_account_key_json",)
 
     def __init__(self, name: str, args: GcpStorageArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE_TOKEN, name, None, opts)
-        refuse_problems("GcpStorage", name, self.argument_problems(args))
+        mode = args.get("storage", "create")
+        refuse_problems("GcpStorage", name, self.plain_problems(args))
+        import_id = None
+        if mode == "adopt":
+            # Taken before the check below turns the computed arguments into outputs: plain, see adopt_problems.
+            import_id = bucket_import_id(cast(str, args["project"]), cast(str, args["bucket"]))
+        args = cast(
+            GcpStorageArgs, checked_arguments("GcpStorage", name, args, self.argument_problems, COMPUTED_ARGUMENTS)
+        )
         self._args = args
         self.service_account_key_json = None
         project, folder, bucket_name = args["project"], args.get("folder", ""), args["bucket"]
         kms_key_name, location = args.get("kms_key_name"), args.get("location", "US")
+        # A key given as an output is a key: only a plain empty name means none.
+        uses_kms = holds_output(kms_key_name) or bool(kms_key_name)
         workloads = args.get("trusted_workloads") or TrustedWorkloads(namespace="", service_accounts={})
         workloads_name = workloads.get("name") or name
         stack = pulumi.get_stack()
         child = pulumi.ResourceOptions(parent=self)
         labels = storage_tags(label_value(stack))
 
-        mode = args.get("storage", "create")
         manage_cors = args.get("manage_cors", mode == "create")
         self.bucket: gcp.storage.Bucket | None = None
         if mode == "existing":
@@ -171,9 +215,9 @@ class GcpStorage(StorageComponent):
                 location_out = gcp.storage.get_bucket_output(
                     name=bucket_name, project=project, opts=pulumi.InvokeOutputOptions(parent=self)
                 ).location
-            kms_grant = self._kms_grant(name, project, kms_key_name) if kms_key_name else None
+            kms_grant = self._kms_grant(name, project, kms_key_name) if uses_kms and kms_key_name is not None else None
             self.bucket = self._declare_bucket(
-                name, bucket_name, location_out, labels, manage_cors, kms_key_name, kms_grant, mode
+                name, bucket_name, location_out, labels, manage_cors, kms_key_name, kms_grant, import_id
             )
             bucket_ref, bucket_url = self.bucket.name, self.bucket.url
 
@@ -183,7 +227,9 @@ class GcpStorage(StorageComponent):
             account_id=account_id,
             project=project,
             display_name=f"Label Studio storage ({stack})"[:100],
-            description=f"Label Studio ({stack}, release {workloads_name}): objects in gs://{bucket_name}"[:256],
+            description=pulumi.Output.from_input(bucket_name).apply(
+                lambda bucket: f"Label Studio ({stack}, release {workloads_name}): objects in gs://{bucket}"[:256]
+            ),
             opts=child,
         )
         bucket_grant = gcp.storage.BucketIAMMember(
@@ -214,8 +260,8 @@ class GcpStorage(StorageComponent):
                 "project": project,
                 "location": location_out,
                 "folder": folder,
-                "corsOrigins": list(args["cors_origins"]),
-                **({"kmsKeyName": kms_key_name} if kms_key_name else {}),
+                "corsOrigins": _copied(args["cors_origins"]),
+                **({"kmsKeyName": kms_key_name} if uses_kms else {}),
             },
             ready=[bucket_grant, signing_grant],
         )
@@ -227,24 +273,24 @@ class GcpStorage(StorageComponent):
     def _declare_bucket(
         self,
         name: str,
-        bucket_name: str,
+        bucket_name: pulumi.Input[str],
         location: pulumi.Input[str],
         labels: dict[str, str],
         manage_cors: bool,
-        kms_key_name: str | None,
+        kms_key_name: pulumi.Input[str] | None,
         kms_grant: gcp.kms.CryptoKeyIAMMember | None,
-        mode: str,
+        import_id: str | None,
     ) -> gcp.storage.Bucket:
         """The bucket with its hardening inline: created, or adopted (imported, then hardened).
 
         Adopted or created, the logical name is the same, so switching between the modes never
-        replaces the bucket. An adopted bucket is always protected.
+        replaces the bucket. An adopted bucket (one with an `import_id`) is always protected.
         """
         args = self._args
-        adopt = mode == "adopt"
+        adopt = import_id is not None
         cors: list[gcp.storage.BucketCorArgsDict] = [
             {
-                "origins": list(args["cors_origins"]),
+                "origins": _copied(args["cors_origins"]),
                 "methods": CORS_METHODS,
                 "response_headers": CORS_RESPONSE_HEADERS,
                 "max_age_seconds": CORS_MAX_AGE_SECONDS,
@@ -268,7 +314,7 @@ class GcpStorage(StorageComponent):
                 }
             ],
             cors=cors if manage_cors else None,
-            encryption={"default_kms_key_name": kms_key_name} if kms_key_name else None,
+            encryption={"default_kms_key_name": kms_key_name} if kms_grant else None,
             force_destroy=args.get("force_destroy", False),
             labels=labels,
             # Data lives in the bucket: protected from deletion. With CMEK, Cloud Storage refuses
@@ -278,12 +324,14 @@ class GcpStorage(StorageComponent):
                 parent=self,
                 protect=adopt or args.get("protect", True),
                 depends_on=[kms_grant] if kms_grant else None,
-                import_=bucket_import_id(args["project"], bucket_name) if adopt else None,
+                import_=import_id,
                 ignore_changes=None if manage_cors else ["cors"],
             ),
         )
 
-    def _kms_grant(self, name: str, project: str, key_name: str) -> gcp.kms.CryptoKeyIAMMember:
+    def _kms_grant(
+        self, name: str, project: pulumi.Input[str], key_name: pulumi.Input[str]
+    ) -> gcp.kms.CryptoKeyIAMMember:
         """Let the project's Cloud Storage service agent use the CMEK key.
 
         Objects already written stay sealed by the key, so the grant stays with a kept bucket
@@ -300,17 +348,15 @@ class GcpStorage(StorageComponent):
 
     # -- access modes: each returns the StorageFacts fields it decides ------------------------------
 
-    def _workload_identity(self, name: str, project: str, child: pulumi.ResourceOptions) -> AccessResult:
+    def _workload_identity(self, name: str, project: pulumi.Input[str], child: pulumi.ResourceOptions) -> AccessResult:
         """Only the chart's own Kubernetes service accounts may act as the Google service account."""
         workloads = self._args["trusted_workloads"]
         namespace, pool_project = workloads["namespace"], self._args.get("cluster_project")
+        # The cluster's pool is the bucket's project's unless it is given; either may be an output.
+        pool = pulumi.Output.from_input(project if pool_project is None else pool_project)
 
-        def member(service_account: str) -> pulumi.Input[str]:
-            if pool_project is None:
-                return workload_identity_member(project, namespace, service_account)
-            return pulumi.Output.from_input(pool_project).apply(
-                lambda cluster_project: workload_identity_member(cluster_project, namespace, service_account)
-            )
+        def member(service_account: str) -> pulumi.Output[str]:
+            return pool.apply(lambda known: workload_identity_member(known, namespace, service_account))
 
         bindings = [
             gcp.serviceaccount.IAMMember(
@@ -326,7 +372,7 @@ class GcpStorage(StorageComponent):
             service_account_annotations={WORKLOAD_IDENTITY_ANNOTATION: self.service_account.email}, ready=bindings
         )
 
-    def _key(self, name: str, project: str, child: pulumi.ResourceOptions) -> AccessResult:
+    def _key(self, name: str, project: pulumi.Input[str], child: pulumi.ResourceOptions) -> AccessResult:
         """A key file for the service account, for clusters outside GKE and for Docker Compose."""
         key = gcp.serviceaccount.Key(f"{name}-key", service_account_id=self.service_account.name, opts=child)
         # The SDK declares privateKey a secret output, which the engine (not the mock monitor)
@@ -338,6 +384,11 @@ class GcpStorage(StorageComponent):
             compose_outputs={"serviceAccountKeyJson": key_json},
             ready=[key],
         )
+
+
+def _copied(value: Any) -> Any:
+    """A plain list copied (the bucket's rule must not share the caller's list), an output as it is."""
+    return list(value) if isinstance(value, list) else value
 
 
 # The storage component the registry (components/registry.py) builds for this cloud.

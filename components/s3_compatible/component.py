@@ -6,12 +6,13 @@ where the keys are into what Label Studio reads, the way the AWS component does 
 """
 
 import json
-from typing import TypedDict
+from collections.abc import Callable
+from typing import Any, TypedDict, cast
 
 import pulumi
 from typing_extensions import NotRequired
 
-from components.argument_checks import refuse_problems, storage_problems
+from components.argument_checks import checked_arguments, storage_problems
 from components.arguments import ArgumentProblem, about
 from components.aws.documents import storage_policy
 from components.facts import (
@@ -27,6 +28,13 @@ from components.s3_compatible.settings import bucket_problem, endpoint_problem
 TYPE_TOKEN = "labelstudio:s3compatible:Storage"
 CREDENTIAL_NAMES = ("access_key_id", "secret_access_key")
 AUTHORITY_KINDS = ("configMap", "secret", "file")
+# Arguments a program may compute from other resources: Python name, schema name.
+COMPUTED_ARGUMENTS = {
+    "endpoint_url": "endpointUrl",
+    "bucket": "bucket",
+    "region": "region",
+    "cors_origins": "corsOrigins",
+}
 
 
 def server_policy(bucket: str, folder: str) -> str:
@@ -38,14 +46,16 @@ def server_policy(bucket: str, folder: str) -> str:
 class S3CompatibleStorageArgs(TypedDict):
     """What S3CompatibleStorage needs: the server, the bucket on it, and where Label Studio's keys are."""
 
-    endpoint_url: str
-    """The server's S3 API address, scheme://host[:port], e.g. https://minio.example.com."""
-    bucket: str
-    """The existing bucket on the server."""
-    cors_origins: list[str]
-    """Origins whose browsers read and upload (the server's CORS rules must allow them; check proves it)."""
-    region: NotRequired[str]
-    """The region the server signs for (default us-east-1, MinIO's default)."""
+    endpoint_url: pulumi.Input[str]
+    """The server's S3 API address, scheme://host[:port], e.g. https://minio.example.com; may come from
+    another resource (e.g. the server's Service or load balancer; checked once known)."""
+    bucket: pulumi.Input[str]
+    """The existing bucket on the server; may come from another resource (checked once known)."""
+    cors_origins: pulumi.Input[list[str]]
+    """Origins whose browsers read and upload (the server's CORS rules must allow them; check proves it);
+    may come from another resource (each is checked once known)."""
+    region: NotRequired[pulumi.Input[str]]
+    """The region the server signs for (default us-east-1, MinIO's default); may come from another resource."""
     folder: NotRequired[str]
     """Key prefix Label Studio uses; empty for the whole bucket."""
     access_key_id: NotRequired[pulumi.Input[str]]
@@ -53,9 +63,11 @@ class S3CompatibleStorageArgs(TypedDict):
     secret_access_key: NotRequired[pulumi.Input[str]]
     """That user's secret key. Secret."""
     credentials_secret: NotRequired[CredentialsSecretRef]
-    """An existing Kubernetes Secret, in the release's namespace, holding the keys; the chart reads it."""
+    """An existing Kubernetes Secret, in the release's namespace, holding the keys; the chart reads it.
+    Plain: it names a Kubernetes object and decides whether the keys are handed out."""
     trusted_authority: NotRequired[TrustedAuthorityRef]
-    """The private authority that signed the server's certificate (a ConfigMap, Secret or compose host file)."""
+    """The private authority that signed the server's certificate (a ConfigMap, Secret or compose host
+    file). Plain: it names the object or file Label Studio mounts."""
 
 
 def s3_compatible_storage_problems(args: S3CompatibleStorageArgs) -> list[ArgumentProblem]:
@@ -84,7 +96,8 @@ def s3_compatible_storage_problems(args: S3CompatibleStorageArgs) -> list[Argume
     authority = args.get("trusted_authority")
     if authority and (authority.get("kind") not in AUTHORITY_KINDS or not authority.get("name")):
         problems.append(about("trustedAuthority", f"needs a kind ({', '.join(AUTHORITY_KINDS)}), a name and a key"))
-    if authority and not str(args.get("endpoint_url", "")).lower().startswith("https://"):
+    # Judged with the endpoint, once it is known (an endpoint computed elsewhere is left out until then).
+    if authority and "endpoint_url" in args and not str(args["endpoint_url"]).lower().startswith("https://"):
         problems.append(about("trustedAuthority", "is given for an http endpointUrl: it only matters over https"))
     return problems
 
@@ -117,17 +130,22 @@ class S3CompatibleStorage(StorageComponent):
     connection: StorageConnection
     """What Label Studio needs to reach the storage: give it to LabelStudioRelease as `storage`."""
     argument_problems = staticmethod(s3_compatible_storage_problems)
+    computed_arguments = COMPUTED_ARGUMENTS
     SECRET_OUTPUTS = CREDENTIAL_NAMES
 
     def __init__(self, name: str, args: S3CompatibleStorageArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE_TOKEN, name, None, opts)
-        refuse_problems("S3CompatibleStorage", name, self.argument_problems(args))
-        endpoint, bucket = args["endpoint_url"].rstrip("/"), args["bucket"]
+        args = cast(
+            S3CompatibleStorageArgs,
+            checked_arguments("S3CompatibleStorage", name, args, self.argument_problems, COMPUTED_ARGUMENTS),
+        )
+        endpoint, bucket = _derived(args["endpoint_url"], lambda url: url.rstrip("/")), args["bucket"]
         region, folder = args.get("region", "us-east-1"), args.get("folder", "")
         self.access_key_id = self.secret_access_key = None
         credentials: dict[str, pulumi.Output[str]] = {}
         secret = args.get("credentials_secret")
         authority = args.get("trusted_authority")
+        policy = _derived(bucket, lambda known: server_policy(known, folder))
         if not secret:
             # Wrapped here so the keys stay secret wherever they flow, however they were given.
             self.access_key_id = pulumi.Output.secret(args["access_key_id"])
@@ -143,8 +161,8 @@ class S3CompatibleStorage(StorageComponent):
                 "region": region,
                 "folder": folder,
                 "endpointUrl": endpoint,
-                "corsOrigins": list(args["cors_origins"]),
-                "serverPolicy": server_policy(bucket, folder),
+                "corsOrigins": _derived(args["cors_origins"], list),
+                "serverPolicy": policy,
                 **({"credentialsSecret": secret["name"]} if secret else {}),
                 **({"caCertificate": authority_output(authority)} if authority else {}),
             },
@@ -152,8 +170,13 @@ class S3CompatibleStorage(StorageComponent):
         )
         self.bucket_name = pulumi.Output.from_input(bucket)
         self.endpoint_url = pulumi.Output.from_input(endpoint)
-        self.server_policy = pulumi.Output.from_input(server_policy(bucket, folder))
+        self.server_policy = pulumi.Output.from_input(policy)
         self._conclude(storage_facts)
+
+
+def _derived(value: Any, derive: Callable[[Any], Any]) -> Any:
+    """`derive(value)` for a plain value (as before), the same derivation once an output resolves."""
+    return value.apply(derive) if isinstance(value, pulumi.Output) else derive(value)
 
 
 # The storage component the registry (components/registry.py) builds for this cloud.
