@@ -73,6 +73,25 @@ def holds_output(value: Any) -> bool:
     return False
 
 
+def adopt_needs_plain(args: Mapping[str, Any], imported_by: Mapping[str, tuple[str, str]]) -> list[ArgumentProblem]:
+    """Storage adopt imports by ids the engine needs before the deployment starts, so the names they
+    hold must be plain: a problem for each of `imported_by` (Python name: (schema name, what the
+    import uses it for)) given as an output. A component names this check `plain_problems`, which
+    the package runs before constructing it."""
+    if args.get("storage") != "adopt":
+        return []
+    return [
+        about(
+            schema_name,
+            f"storage adopt imports {imports}, which must be known before the deployment starts; give it as a "
+            "plain string, not another resource's output",
+            ": ",
+        )
+        for key, (schema_name, imports) in imported_by.items()
+        if holds_output(args.get(key))
+    ]
+
+
 def checked_arguments(
     component: str,
     name: str,

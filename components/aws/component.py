@@ -1,13 +1,19 @@
 """S3 storage for Label Studio: a hardened bucket and exactly one way for Label Studio to reach it."""
 
 import json
+from collections.abc import Mapping
 from typing import Any, TypedDict, cast
 
 import pulumi
 import pulumi_aws as aws
 from typing_extensions import NotRequired
 
-from components.argument_checks import checked_arguments, holds_output, refuse_problems, storage_problems
+from components.argument_checks import (
+    adopt_needs_plain,
+    checked_arguments,
+    refuse_problems,
+    storage_problems,
+)
 from components.arguments import ArgumentProblem, about
 from components.aws import documents
 from components.aws.settings import CLOUD, s3_bucket_problem
@@ -25,6 +31,11 @@ ACCESS_MODES = CLOUD.access_modes
 _TRUSTING_MODES = ("irsa", "pod-identity")
 # Arguments a program may compute from other resources: Python name, schema name.
 COMPUTED_ARGUMENTS = {"bucket": "bucket", "region": "region", "cors_origins": "corsOrigins"}
+
+
+def adopt_problems(args: Mapping[str, Any]) -> list[ArgumentProblem]:
+    """Storage adopt imports the bucket by its name."""
+    return adopt_needs_plain(args, {"bucket": ("bucket", "the bucket by its name")})
 
 
 class AwsStorageArgs(TypedDict):
@@ -115,12 +126,12 @@ class AwsStorage(StorageComponent):
     """What Label Studio needs to reach the storage: give it to LabelStudioRelease as `storage`."""
     argument_problems = staticmethod(aws_storage_problems)
     computed_arguments = COMPUTED_ARGUMENTS
+    plain_problems = staticmethod(adopt_problems)
     SECRET_OUTPUTS = ("access_key_id", "secret_access_key")
 
     def __init__(self, name: str, args: AwsStorageArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE_TOKEN, name, None, opts)
-        if args.get("storage") == "adopt" and holds_output(args.get("bucket")):
-            refuse_problems("AwsStorage", name, [ArgumentProblem("bucket", ADOPT_NEEDS_A_PLAIN_NAME)])
+        refuse_problems("AwsStorage", name, self.plain_problems(args))
         # The bucket's name as given: once any argument is computed, checked_arguments hands every
         # computed-capable one back as an output, and an import id must be a plain name.
         self._given_bucket = args["bucket"]
@@ -225,7 +236,7 @@ class AwsStorage(StorageComponent):
         """
         args, bucket_name = self._args, self._args["bucket"]
         if storage == "adopt":
-            # Plain: ADOPT_NEEDS_A_PLAIN_NAME refused an output.
+            # Plain: adopt_problems refused an output.
             adopted = pulumi.ResourceOptions(import_=cast(str, self._given_bucket), protect=True)
             self.bucket = aws.s3.Bucket(
                 f"{name}-bucket", bucket=bucket_name, opts=pulumi.ResourceOptions.merge(keep, adopted)
@@ -394,12 +405,6 @@ class AwsStorage(StorageComponent):
             ready=[attachment, self.cors],
             exports={"userName": user.name},
         )
-
-
-ADOPT_NEEDS_A_PLAIN_NAME = (
-    "bucket: storage adopt imports the bucket by its name, which must be known before the deployment "
-    "starts; give the name as a plain string, not another resource's output"
-)
 
 
 def _in_region(bucket: str, region: str, arn: str, found_region: str) -> str:

@@ -14,7 +14,13 @@ import pulumi
 from pulumi_azure_native import resources, storage
 from typing_extensions import NotRequired
 
-from components.argument_checks import checked_arguments, holds_output, refuse_problems, storage_problems
+from components.argument_checks import (
+    adopt_needs_plain,
+    checked_arguments,
+    holds_output,
+    refuse_problems,
+    storage_problems,
+)
 from components.arguments import STORAGE_MODES, ArgumentProblem, about
 from components.azure.adoption import (
     blob_container_id,
@@ -61,7 +67,18 @@ COMPUTED_ARGUMENTS = {
     "allowed_subnet_ids": "allowedSubnetIds",
 }
 # What storage adopt imports by ARM ids that hold these names, by schema name.
-_ADOPT_NAMES = {"resource_group": "resourceGroup", "storage_account": "storageAccount", "container": "container"}
+# What storage adopt imports by ARM ids holding these names: Python name, (schema name, what for).
+_ADOPTED_BY = "the account, its blob service and the container by ARM ids that hold this name"
+_ADOPT_NAMES = {
+    "resource_group": ("resourceGroup", _ADOPTED_BY),
+    "storage_account": ("storageAccount", _ADOPTED_BY),
+    "container": ("container", _ADOPTED_BY),
+}
+
+
+def adopt_problems(args: Mapping[str, Any]) -> list[ArgumentProblem]:
+    """Storage adopt imports by ARM ids that hold the group's, account's and container's names."""
+    return adopt_needs_plain(args, _ADOPT_NAMES)
 
 
 def default_storage_account_name(project: str, stack: str) -> str:
@@ -203,14 +220,13 @@ class AzureStorage(StorageComponent):
     """What Label Studio needs to reach the storage: give it to LabelStudioRelease as `storage`."""
     argument_problems = staticmethod(azure_storage_problems)
     computed_arguments = COMPUTED_ARGUMENTS
+    plain_problems = staticmethod(adopt_problems)
     SECRET_OUTPUTS = ("account_key",)
 
     def __init__(self, name: str, args: AzureStorageArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE_TOKEN, name, None, opts)
         mode = args.get("storage", "create")
-        if mode == "adopt":
-            computed = [_ADOPT_NAMES[key] for key in _ADOPT_NAMES if holds_output(args.get(key))]
-            refuse_problems("AzureStorage", name, [about(key, ADOPT_NEEDS_PLAIN_NAMES, ": ") for key in computed])
+        refuse_problems("AzureStorage", name, self.plain_problems(args))
         # Decided before the deployment starts, from the arguments as given: whether a group is
         # created (no group given), and the names storage adopt imports by (plain, as just checked).
         creates_group = not (holds_output(args.get("resource_group")) or args.get("resource_group"))
@@ -321,7 +337,7 @@ class AzureStorage(StorageComponent):
     def _import_ids(mode: str, args: Mapping[str, Any]) -> dict[str, str]:
         """The ARM ids of the account, its blob service and the container to import (adopt), else none.
 
-        Built from the arguments as given, plain with storage adopt (see ADOPT_NEEDS_PLAIN_NAMES); used
+        Built from the arguments as given, plain with storage adopt (see adopt_problems); used
         only once they pass the check, as the resources they import wait for it.
         """
         if mode != "adopt":
@@ -484,11 +500,6 @@ class AzureStorage(StorageComponent):
         )
 
 
-ADOPT_NEEDS_PLAIN_NAMES = (
-    "storage adopt imports the account, its blob service and the container by ARM ids that hold the "
-    "resource group's, the account's and the container's names, which must be known before the deployment "
-    "starts; give it as a plain string, not another resource's output"
-)
 GROUP_COMPUTED_EMPTY = (
     "came from another resource as an empty name; whether a resource group is created is decided before "
     "the deployment starts, so give the name of an existing group, or leave resourceGroup out to create one "

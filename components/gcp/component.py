@@ -7,13 +7,20 @@ The service account holds the only grant on the bucket, so whichever access mode
 import base64
 import hashlib
 import re
+from collections.abc import Mapping
 from typing import Any, TypedDict, cast
 
 import pulumi
 import pulumi_gcp as gcp
 from typing_extensions import NotRequired
 
-from components.argument_checks import checked_arguments, holds_output, refuse_problems, storage_problems
+from components.argument_checks import (
+    adopt_needs_plain,
+    checked_arguments,
+    holds_output,
+    refuse_problems,
+    storage_problems,
+)
 from components.arguments import ArgumentProblem, about
 from components.facts import AccessResult, StorageComponent, StorageConnection, StorageFacts, TrustedWorkloads
 from components.gcp.adoption import bucket_import_id
@@ -133,26 +140,12 @@ def gcp_storage_problems(args: GcpStorageArgs) -> list[ArgumentProblem]:
     return problems
 
 
-ADOPT_NEEDS_A_PLAIN_NAME = (
-    "bucket: storage adopt imports the bucket by its name, which must be known before the deployment "
-    "starts; give the name as a plain string, not another resource's output"
-)
-ADOPT_NEEDS_A_PLAIN_PROJECT = (
-    "project: storage adopt imports the bucket by its project and name, which must be known before the "
-    "deployment starts; give the project id as a plain string, not another resource's output"
-)
-
-
-def adopt_problems(args: GcpStorageArgs) -> list[ArgumentProblem]:
-    """Storage adopt imports the bucket by `{project}/{bucket}`, an id the engine needs before any
-    output resolves: each of the two given as an output is a problem."""
-    if args.get("storage") != "adopt":
-        return []
-    return [
-        ArgumentProblem(argument, sentence)
-        for argument, sentence in (("bucket", ADOPT_NEEDS_A_PLAIN_NAME), ("project", ADOPT_NEEDS_A_PLAIN_PROJECT))
-        if holds_output(args.get(argument))
-    ]
+def adopt_problems(args: Mapping[str, Any]) -> list[ArgumentProblem]:
+    """Storage adopt imports the bucket by `{project}/{bucket}`."""
+    return adopt_needs_plain(
+        args,
+        {"bucket": ("bucket", "the bucket by its name"), "project": ("project", "the bucket by its project and name")},
+    )
 
 
 class GcpStorage(StorageComponent):

@@ -15,7 +15,7 @@ from typing import Any
 import grpc
 import pytest
 
-from components.azure.component import ADOPT_NEEDS_PLAIN_NAMES, GROUP_COMPUTED_EMPTY
+from components.azure.component import GROUP_COMPUTED_EMPTY
 from tests.harness.provider_host import Plugin, running_plugin
 from tools.mockrun import Registration
 
@@ -205,8 +205,8 @@ def test_a_computed_input_does_not_hide_the_problems_of_plain_ones(plugin):
 def test_storage_adopt_needs_the_names_it_imports_by_before_the_deployment(plugin, argument):
     inputs = {**PLAIN, "storage": "adopt", "subscriptionId": SUBSCRIPTION}
     details = refusal(plugin, inputs, {argument: [SUFFIX_URN], "location": [GROUP_URN]})
-    assert f"{argument}: {ADOPT_NEEDS_PLAIN_NAMES}" in details
-    assert "storage adopt imports the account, its blob service and the container by ARM ids" in details
+    assert f"{argument}: storage adopt imports the account, its blob service and the container by ARM ids" in details
+    assert "must be known before the deployment starts; give it as a plain string" in details
     others = {"container", "resourceGroup", "storageAccount"} - {argument}
     assert not any(f"{other}: storage adopt" in details for other in others), "only the computed one is named"
     assert not [r for r in plugin.monitors[0].registrations if r.type.startswith("azure-native:")]
