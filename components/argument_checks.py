@@ -73,6 +73,17 @@ def holds_output(value: Any) -> bool:
     return False
 
 
+def derived(value: Any, derive: Callable[[Any], Any]) -> Any:
+    """`derive(value)` for a plain value (as before outputs were taken), the same derivation once an
+    output resolves."""
+    return value.apply(derive) if isinstance(value, pulumi.Output) else derive(value)
+
+
+def own_list(values: Any) -> Any:
+    """The values as a list of their own, so a resource's inputs never share the caller's list."""
+    return derived(values, list)
+
+
 def adopt_needs_plain(args: Mapping[str, Any], imported_by: Mapping[str, tuple[str, str]]) -> list[ArgumentProblem]:
     """Storage adopt imports by ids the engine needs before the deployment starts, so the names they
     hold must be plain: a problem for each of `imported_by` (Python name: (schema name, what the

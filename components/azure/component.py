@@ -17,7 +17,9 @@ from typing_extensions import NotRequired
 from components.argument_checks import (
     adopt_needs_plain,
     checked_arguments,
+    derived,
     holds_output,
+    own_list,
     refuse_problems,
     storage_problems,
 )
@@ -66,7 +68,6 @@ COMPUTED_ARGUMENTS = {
     "allowed_ip_ranges": "allowedIpRanges",
     "allowed_subnet_ids": "allowedSubnetIds",
 }
-# What storage adopt imports by ARM ids that hold these names, by schema name.
 # What storage adopt imports by ARM ids holding these names: Python name, (schema name, what for).
 _ADOPTED_BY = "the account, its blob service and the container by ARM ids that hold this name"
 _ADOPT_NAMES = {
@@ -322,7 +323,7 @@ class AzureStorage(StorageComponent):
                 "location": location_out,
                 "blobEndpoint": blob_endpoint,
                 "folder": folder,
-                "corsOrigins": _copied(args["cors_origins"]),
+                "corsOrigins": own_list(args["cors_origins"]),
             },
             ready=ready,
         )
@@ -441,7 +442,7 @@ class AzureStorage(StorageComponent):
         one blob service; on an adopted account, CORS not managed is left as it is."""
         retention_days = self._args.get("retention_days", 30)
         rule: storage.CorsRuleArgsDict = {
-            "allowed_origins": _copied(self._args["cors_origins"]),
+            "allowed_origins": own_list(self._args["cors_origins"]),
             "allowed_methods": CORS_METHODS,
             "allowed_headers": CORS_ALLOWED_HEADERS,
             "exposed_headers": CORS_EXPOSED_HEADERS,
@@ -514,16 +515,9 @@ def _or_default(account: pulumi.Input[str] | None, default: str) -> pulumi.Input
     return cast(str | None, account) or default
 
 
-def _copied(origins: pulumi.Input[list[str]]) -> pulumi.Input[list[str]]:
-    """The origins as a list of their own (an output is already one, once it resolves)."""
-    return origins if holds_output(origins) else list(cast(list[str], origins))
-
-
 def _container_prefix(container: pulumi.Input[str]) -> pulumi.Input[str]:
     """The lifecycle filter's prefix for the blobs of `container`: its name and a slash."""
-    if holds_output(container):
-        return pulumi.Output.concat(container, "/")
-    return f"{container}/"
+    return cast(pulumi.Input[str], derived(container, lambda name: f"{name}/"))
 
 
 def _firewall(

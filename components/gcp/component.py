@@ -18,6 +18,7 @@ from components.argument_checks import (
     adopt_needs_plain,
     checked_arguments,
     holds_output,
+    own_list,
     refuse_problems,
     storage_problems,
 )
@@ -253,7 +254,7 @@ class GcpStorage(StorageComponent):
                 "project": project,
                 "location": location_out,
                 "folder": folder,
-                "corsOrigins": _copied(args["cors_origins"]),
+                "corsOrigins": own_list(args["cors_origins"]),
                 **({"kmsKeyName": kms_key_name} if uses_kms else {}),
             },
             ready=[bucket_grant, signing_grant],
@@ -283,7 +284,7 @@ class GcpStorage(StorageComponent):
         adopt = import_id is not None
         cors: list[gcp.storage.BucketCorArgsDict] = [
             {
-                "origins": _copied(args["cors_origins"]),
+                "origins": own_list(args["cors_origins"]),
                 "methods": CORS_METHODS,
                 "response_headers": CORS_RESPONSE_HEADERS,
                 "max_age_seconds": CORS_MAX_AGE_SECONDS,
@@ -377,11 +378,6 @@ class GcpStorage(StorageComponent):
             compose_outputs={"serviceAccountKeyJson": key_json},
             ready=[key],
         )
-
-
-def _copied(value: Any) -> Any:
-    """A plain list copied (the bucket's rule must not share the caller's list), an output as it is."""
-    return list(value) if isinstance(value, list) else value
 
 
 # The storage component the registry (components/registry.py) builds for this cloud.

@@ -6,13 +6,12 @@ where the keys are into what Label Studio reads, the way the AWS component does 
 """
 
 import json
-from collections.abc import Callable
-from typing import Any, TypedDict, cast
+from typing import TypedDict, cast
 
 import pulumi
 from typing_extensions import NotRequired
 
-from components.argument_checks import checked_arguments, storage_problems
+from components.argument_checks import checked_arguments, derived, own_list, storage_problems
 from components.arguments import ArgumentProblem, about
 from components.aws.documents import storage_policy
 from components.facts import (
@@ -139,13 +138,13 @@ class S3CompatibleStorage(StorageComponent):
             S3CompatibleStorageArgs,
             checked_arguments("S3CompatibleStorage", name, args, self.argument_problems, COMPUTED_ARGUMENTS),
         )
-        endpoint, bucket = _derived(args["endpoint_url"], lambda url: url.rstrip("/")), args["bucket"]
+        endpoint, bucket = derived(args["endpoint_url"], lambda url: url.rstrip("/")), args["bucket"]
         region, folder = args.get("region", "us-east-1"), args.get("folder", "")
         self.access_key_id = self.secret_access_key = None
         credentials: dict[str, pulumi.Output[str]] = {}
         secret = args.get("credentials_secret")
         authority = args.get("trusted_authority")
-        policy = _derived(bucket, lambda known: server_policy(known, folder))
+        policy = derived(bucket, lambda known: server_policy(known, folder))
         if not secret:
             # Wrapped here so the keys stay secret wherever they flow, however they were given.
             self.access_key_id = pulumi.Output.secret(args["access_key_id"])
@@ -161,7 +160,7 @@ class S3CompatibleStorage(StorageComponent):
                 "region": region,
                 "folder": folder,
                 "endpointUrl": endpoint,
-                "corsOrigins": _derived(args["cors_origins"], list),
+                "corsOrigins": own_list(args["cors_origins"]),
                 "serverPolicy": policy,
                 **({"credentialsSecret": secret["name"]} if secret else {}),
                 **({"caCertificate": authority_output(authority)} if authority else {}),
@@ -172,11 +171,6 @@ class S3CompatibleStorage(StorageComponent):
         self.endpoint_url = pulumi.Output.from_input(endpoint)
         self.server_policy = pulumi.Output.from_input(policy)
         self._conclude(storage_facts)
-
-
-def _derived(value: Any, derive: Callable[[Any], Any]) -> Any:
-    """`derive(value)` for a plain value (as before), the same derivation once an output resolves."""
-    return value.apply(derive) if isinstance(value, pulumi.Output) else derive(value)
 
 
 # The storage component the registry (components/registry.py) builds for this cloud.
