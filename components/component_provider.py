@@ -21,6 +21,7 @@ ComponentProvider instead of calling it:
   Python names and reads an output as empty, so those are mapped once they resolve.
 """
 
+import asyncio
 import inspect
 import json
 import sys
@@ -109,6 +110,7 @@ class LabelStudioProvider(ComponentProvider):
         if component is None:
             raise ValueError(f"{resource_type} is not a component of {PACKAGE}; it has {', '.join(sorted(COMPONENTS))}")
         self._refuse_bad_arguments(component, name, inputs)
+        _quiet_about_reported_refusals(asyncio.get_running_loop())
         try:
             result = super().construct(name, _index_token(component), inputs, options)
         except ComponentInitError as failed:
@@ -195,12 +197,41 @@ def _refused_as_input_errors(state: Any) -> Any:
         except ArgumentsRefused as refused:
             raise _input_properties_error(refused.component, refused.name, refused.problems) from None
 
+    def task(awaitable: Any) -> asyncio.Future[Any]:
+        # The output reads its parts one by one and stops at the first that fails; a part left
+        # unread must neither warn "never awaited" nor "never retrieved" on stderr.
+        started = asyncio.ensure_future(guard(awaitable))
+        started.add_done_callback(lambda done: done.cancelled() or done.exception())
+        return started
+
     return Output(
-        guard(state.resources()),
-        guard(state.future(with_unknowns=True)),
-        guard(state.is_known()),
-        guard(state.is_secret()),
+        task(state.resources()),
+        task(state.future(with_unknowns=True)),
+        task(state.is_known()),
+        task(state.is_secret()),
     )
+
+
+def _quiet_about_reported_refusals(loop: asyncio.AbstractEventLoop) -> None:
+    """Keep a refusal made once an argument resolved off the plugin's stderr, which the engine shows
+    the user line by line: it reaches them once, as the component's error (above). Every child that
+    waited for the refused value fails with it too, and the SDK leaves those children's futures
+    unread, so asyncio would print each one's traceback ("Future exception was never retrieved")
+    whenever the garbage collector finds them, thousands of lines in a long-lived plugin."""
+    if getattr(loop.get_exception_handler(), "quiets_refusals", False):
+        return
+    previous = loop.get_exception_handler()
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if isinstance(context.get("exception"), ArgumentsRefused):
+            return
+        if previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    handler.quiets_refusals = True  # type: ignore[attr-defined]
+    loop.set_exception_handler(handler)
 
 
 def serve(args: list[str] | None = None) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from concurrent import futures
 from contextlib import contextmanager
@@ -127,6 +128,11 @@ class Plugin:
     monitor_port: int
     monitors: list[RecordingMonitor] = field(default_factory=list)
     monitor_server: Any = None
+    stderr_path: Path | None = None
+
+    def stderr(self) -> str:
+        """What the plugin wrote to stderr so far: the engine shows each line of it to the user."""
+        return self.stderr_path.read_text() if self.stderr_path else ""
 
     def construct(
         self,
@@ -181,7 +187,8 @@ def to_struct(value: dict[str, Any]) -> struct_pb2.Struct:
 
 @contextmanager
 def running_plugin() -> Iterator[Plugin]:
-    """Start provider/__main__.py as the engine does, with an engine and a monitor of our own."""
+    """Start provider/__main__.py as the engine does, with an engine and a monitor of our own. Its
+    stderr goes to a file, read as the engine reads it (an unread pipe would fill and stall it)."""
     engine = _Engine()
     monitor = RecordingMonitor(project="labelstudio", stack="dev")
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
@@ -189,10 +196,11 @@ def running_plugin() -> Iterator[Plugin]:
     resource_pb2_grpc.add_ResourceMonitorServicer_to_server(monitor, server)
     monitor_port = server.add_insecure_port("127.0.0.1:0")
     server.start()
+    stderr = tempfile.NamedTemporaryFile("w", prefix="plugin-stderr-", suffix=".txt")  # noqa: SIM115 (closed below)
     process = subprocess.Popen(
         [sys.executable, str(PLUGIN), f"127.0.0.1:{monitor_port}"],
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=stderr,
         text=True,
     )
     try:
@@ -200,11 +208,13 @@ def running_plugin() -> Iterator[Plugin]:
         line = process.stdout.readline()
         if not line.strip().isdigit():
             process.kill()
-            raise AssertionError(f"the plugin printed no port: {line!r} {process.communicate()[1][-3000:]}")
+            process.wait(10)
+            raise AssertionError(f"the plugin printed no port: {line!r} {Path(stderr.name).read_text()[-3000:]}")
         channel = grpc.insecure_channel(f"127.0.0.1:{int(line)}")
         provider = provider_pb2_grpc.ResourceProviderStub(channel)
-        yield Plugin(provider, engine, int(line), monitor_port, [monitor], server)
+        yield Plugin(provider, engine, int(line), monitor_port, [monitor], server, Path(stderr.name))
         channel.close()
     finally:
         stop_process(process)
         server.stop(None)
+        stderr.close()

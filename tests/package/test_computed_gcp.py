@@ -53,15 +53,6 @@ def plugin() -> Iterator[Plugin]:
         yield running
 
 
-@pytest.fixture
-def fresh_plugin() -> Iterator[Plugin]:
-    """A plugin of its own, for a construct refused once a computed value is known: the children it
-    left waiting stay outstanding in the plugin, and after a few such refusals (3 here, 4 for the
-    AWS component) the next request hangs, whatever component it is for."""
-    with running_plugin() as running:
-        yield running
-
-
 def provider_config() -> dict[str, str]:
     return encode_config({"gcp:project": GCP_PROJECT}, "labelstudio")[0]
 
@@ -158,12 +149,10 @@ def test_workload_identity_members_come_from_the_computed_project(plugin):
         ("corsOrigins", ["https://x.example/"], "corsOrigins 'https://x.example/' is not written the way browsers"),
     ],
 )
-def test_a_bad_computed_value_fails_once_known_with_the_message_a_plain_one_gets(
-    fresh_plugin, argument, value, message
-):
+def test_a_bad_computed_value_fails_once_known_with_the_message_a_plain_one_gets(plugin, argument, value, message):
     bad = {**PLAIN, argument: value}
-    plain = refusal(fresh_plugin, bad)
-    computed = refusal(fresh_plugin, bad, {argument: COMPUTED[argument]})
+    plain = refusal(plugin, bad)
+    computed = refusal(plugin, bad, {argument: COMPUTED[argument]})
     assert message in computed
     assert computed == plain, "today's message, word for word"
 
@@ -209,3 +198,18 @@ def test_the_schema_says_which_gcp_inputs_take_outputs_and_which_stay_plain(plug
     for name in ("access", "storage", "protect", "serviceAccountId", "manageCors", "trustedWorkloads"):
         assert inputs[name].get("plain") is True or "$ref" in inputs[name], name
         assert "Plain:" in inputs[name]["description"], f"{name}: the schema says why it stays plain"
+
+
+def test_late_refusals_leave_the_plugin_answering_and_its_stderr_clean(plugin):
+    """The engine shows the user each line a plugin writes to stderr. A refusal made once a computed
+    value resolves must reach them once, as the component's error, not again as tracebacks of every
+    child that waited for the value; and the plugin must go on serving the program's constructs.
+    asyncio prints an unread failure when the garbage collector finds it: a dozen refusals make sure
+    it has run (before the fix, the seventh printed 126 tracebacks, and with stderr an unread pipe
+    the plugin stalled)."""
+    bad = {**PLAIN, "bucket": "Bad_Bucket"}
+    for _ in range(12):
+        refusal(plugin, bad, {"bucket": [SUFFIX_URN]})
+    _, registered = construct(plugin, PLAIN, COMPUTED)
+    assert registered, "a good construct after the refusals registers its children"
+    assert plugin.stderr() == ""

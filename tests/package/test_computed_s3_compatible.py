@@ -45,14 +45,6 @@ def plugin() -> Iterator[Plugin]:
         yield running
 
 
-@pytest.fixture
-def fresh_plugin() -> Iterator[Plugin]:
-    """A plugin of its own for a construct refused once a computed value is known (after a few such
-    refusals a plugin stops answering: see tests/package/test_computed_gcp.py)."""
-    with running_plugin() as running:
-        yield running
-
-
 def construct(plugin: Plugin, inputs: dict[str, Any], input_dependencies: dict[str, list[str]] | None = None) -> Any:
     response, _ = plugin.construct(TOKEN, "labelstudio", inputs, input_dependencies=input_dependencies)
     return response
@@ -91,21 +83,19 @@ def test_computed_arguments_give_what_plain_ones_do_each_waiting_for_its_resourc
         ("corsOrigins", ["https://x.example/"], "corsOrigins 'https://x.example/' is not written the way browsers"),
     ],
 )
-def test_a_bad_computed_value_fails_once_known_with_the_message_a_plain_one_gets(
-    fresh_plugin, argument, value, message
-):
+def test_a_bad_computed_value_fails_once_known_with_the_message_a_plain_one_gets(plugin, argument, value, message):
     bad = {**PLAIN, argument: value}
-    plain = refusal(fresh_plugin, bad)
-    computed = refusal(fresh_plugin, bad, {argument: COMPUTED[argument]})
+    plain = refusal(plugin, bad)
+    computed = refusal(plugin, bad, {argument: COMPUTED[argument]})
     assert message in computed
     assert computed == plain, "today's message, word for word"
 
 
-def test_a_private_authority_for_a_computed_endpoint_is_judged_once_the_endpoint_is_known(fresh_plugin):
+def test_a_private_authority_for_a_computed_endpoint_is_judged_once_the_endpoint_is_known(plugin):
     http = {**PLAIN, **AUTHORITY, "endpointUrl": "http://minio.example.com"}
-    plain = refusal(fresh_plugin, http)
+    plain = refusal(plugin, http)
     assert "trustedAuthority is given for an http endpointUrl" in plain
-    assert refusal(fresh_plugin, http, {"endpointUrl": [SERVER_URN]}) == plain
+    assert refusal(plugin, http, {"endpointUrl": [SERVER_URN]}) == plain
 
 
 def test_the_schema_says_which_s3_compatible_inputs_take_outputs_and_which_stay_plain(plugin):
