@@ -10,7 +10,9 @@ installed plugin of any version.
 What it does, as a provider must for the engine's own rules to apply:
 - Check echoes the program's inputs; Diff compares old and new inputs, so unchanged inputs are
   "no changes" (a second preview is clean) and nothing is ever replaced;
-- Create and Update answer the inputs plus the stand-ins' state for the type;
+- Create and Update answer the inputs plus the stand-ins' state for the type; a Create in a
+  preview answers only the inputs, the rest unknown, as a real provider does for what the cloud
+  assigns (an ARN, an id): a program's preview never sees a value it could only know after `up`;
 - Read of a known resource (refresh) answers its state unchanged; Read of an id alone (an import)
   answers the resource as it exists BEFORE this project hardens it: its identity from the id, and
   what the cloud's own read stand-in (getBucket, getStorageAccount) says of it. The program's
@@ -243,8 +245,11 @@ def _servicer_class() -> type:
 
         def Create(self, request: Any, context: Any) -> Any:
             kind, name = type_and_name(request)
-            resource_id, state = self.provider.create(kind, name, to_dict(request.properties))
-            if not request.preview:
+            inputs = to_dict(request.properties)
+            resource_id, state = self.provider.create(kind, name, inputs)
+            if request.preview:
+                state = {key: value if key in inputs else UNKNOWN for key, value in state.items()}
+            else:
                 record("create", kind, name, resource_id)
             return provider_pb2.CreateResponse(id="" if request.preview else resource_id, properties=to_struct(state))
 

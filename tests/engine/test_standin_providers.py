@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.engine.standin_provider import CONFIG_ENV, SDK_PACKAGES, plain
+from tests.engine.standin_provider import CONFIG_ENV, SDK_PACKAGES, UNKNOWN, plain
 from tools.mockrun import StandInCloud
 
 PROVIDERS = Path(__file__).resolve().parent / "providers"
@@ -124,6 +124,24 @@ def test_create_answers_the_plans_stand_ins_and_keeps_secrets_secret(plugins: di
         provider_pb2.CreateRequest(urn=urn(kind, name), type=kind, name=name, properties=struct({"path": secret}))
     )
     assert as_dict(response.properties)["path"] == secret, "a secret input must come back secret"
+
+
+def test_a_create_in_a_preview_knows_only_the_inputs(plugins: dict[str, Plugin]) -> None:
+    """A real provider cannot know in a preview what the cloud assigns on create (an ARN, an id):
+    a program's preview sees those unknown, and a check of a value made from one waits for `up`."""
+    from pulumi.runtime.proto import provider_pb2
+
+    aws = plugins["aws"]
+    configure(aws, region="eu-west-1")
+    kind, name = "aws:s3/bucket:Bucket", "labelstudio-bucket"
+    inputs = {"bucket": "acme-labels", "tags": {"app": "label-studio"}}
+    request = provider_pb2.CreateRequest(urn=urn(kind, name), type=kind, name=name, properties=struct(inputs))
+    request.preview = True
+    response = aws.stub.Create(request)
+    _, created = plan_answer(kind, name, inputs)
+    assert response.id == ""
+    assert as_dict(response.properties) == {key: inputs.get(key, UNKNOWN) for key in created}
+    assert "arn" in created and created["arn"] != UNKNOWN, "the stand-in does assign an ARN on up"
 
 
 def test_diff_is_clean_for_unchanged_inputs_and_names_what_changed(plugins: dict[str, Plugin]) -> None:
