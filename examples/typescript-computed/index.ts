@@ -20,11 +20,13 @@ const oidc = new OpenIdConnectProvider("cluster-oidc", {
 });
 const oidcProviderArn = oidc.arn;
 
-// One bucket per AWS account: its name comes from the account the OIDC provider lives in. Named
-// "labelstudio" as the Python program names its component, so the two keep the same URNs.
+// One bucket per AWS account: its name comes from the account the OIDC provider lives in, so the
+// component checks it once the account is known (a bad prefix fails `pulumi up`, not the preview).
+// Named "labelstudio" as the Python program names its component, so the two keep the same URNs.
 const account = oidcProviderArn.apply((arn) => arn.split(":")[4]);
+const bucketPrefix = config.get("bucketPrefix") ?? "acme-label-studio";
 const storage = new labelstudio.aws.Storage("labelstudio", {
-    bucket: pulumi.interpolate`acme-label-studio-${account}`,
+    bucket: pulumi.interpolate`${bucketPrefix}-${account}`,
     region: config.get("region") ?? "eu-west-1",
     access: "irsa",
     oidcProviderArn,

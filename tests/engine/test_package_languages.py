@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from components.aws.component import aws_storage_problems
 from tests.engine import package_languages as langs
 from tests.engine.conftest import ROOT, Engine
 from tests.engine.kube import Kube, assert_rolled_out
@@ -306,18 +307,25 @@ COMPUTED_SETTINGS = {
 }
 
 
-def test_the_typescript_example_with_computed_inputs_deploys_what_the_python_program_does(
-    polyglot, typescript_sdk, plugin, tmp_path
-):
-    """examples/typescript-computed under the engine: the bucket's name and the role's OIDC provider
-    come from a resource the program creates, so the component gets them as outputs; once they
-    resolve it registers what the Python program registers given the same values plain."""
+def computed_example_stack(polyglot: Engine, typescript_sdk: Path, plugin: Path, tmp_path: Path) -> Stack:
+    """A stack of examples/typescript-computed, on a backend of its own, with the stand-ins knowing
+    the settings COMPUTED_SETTINGS gives the Python program."""
     session = Session(polyglot.env, tmp_path / "backend", tmp_path / "no-cluster")
     session.backend.mkdir()
     project = langs.typescript_copy("typescript-computed", tmp_path / "typescript-computed", typescript_sdk, plugin)
     config, _ = encode_config(COMPUTED_SETTINGS, "labelstudio")
     stack = Stack(session, project, STACK, stand_in_config=config)
     stack.init()
+    return stack
+
+
+def test_the_typescript_example_with_computed_inputs_deploys_what_the_python_program_does(
+    polyglot, typescript_sdk, plugin, tmp_path
+):
+    """examples/typescript-computed under the engine: the bucket's name and the role's OIDC provider
+    come from a resource the program creates, so the component gets them as outputs; once they
+    resolve it registers what the Python program registers given the same values plain."""
+    stack = computed_example_stack(polyglot, typescript_sdk, plugin, tmp_path)
     stack.preview(policy=False)
     stack.up()
     _, registered = registered_under(stack.export(), AWS_STORAGE)
@@ -372,3 +380,29 @@ def test_the_go_example_previews_and_deploys_what_the_python_program_does(go_sdk
     stack = aws_example_stack(session.with_env(**langs.GO_ENV), langs.go_copy(tmp_path / "go", go_sdk, plugin))
     outputs = preview_then_deploy(stack, kube, "Go", AWS_STORAGE, YAML_SETTINGS)
     assert outputs["bucketName"] == "acme-label-studio-media"
+
+
+def test_a_computed_bucket_name_refused_once_known_fails_up_with_the_message_a_plain_one_gets(
+    polyglot, typescript_sdk, plugin, tmp_path
+):
+    """examples/typescript-computed with a prefix that makes its computed bucket name invalid. The
+    preview cannot judge a name made of an ARN the cloud has not assigned yet, so it passes; `pulumi
+    up` fails once the ARN is known, with the sentence the component gives that name plain, once,
+    and creates nothing under the component."""
+    stack = computed_example_stack(polyglot, typescript_sdk, plugin, tmp_path)
+    stack.cli("config", "set", "bucketPrefix", "Acme_Label_Studio", "--stack", stack.name)
+    bad = f"Acme_Label_Studio-{COMPUTED_ACCOUNT}"
+    (sentence,) = [
+        problem.sentence for problem in aws_storage_problems({"bucket": bad}) if problem.argument == "bucket"
+    ]
+    assert sentence.startswith(f"bucket {bad!r} is not a valid S3 bucket name"), sentence
+
+    previewed = stack.preview(policy=False)
+    assert bad not in previewed.stdout + previewed.stderr, "judged before the name was known"
+    failed = stack.up(check=False)
+    shown = failed.stdout + failed.stderr
+    assert failed.returncode != 0, shown
+    assert f"property bucket with value {json.dumps(bad)} has a problem: {sentence}" in shown, shown
+    assert "Traceback" not in shown and "never retrieved" not in shown, shown
+    created = [r["type"] for r in stack.export()["deployment"].get("resources", [])]
+    assert not [kind for kind in created if kind.startswith("aws:s3")], created
