@@ -404,5 +404,6 @@ def test_a_computed_bucket_name_refused_once_known_fails_up_with_the_message_a_p
     assert failed.returncode != 0, shown
     assert f"property bucket with value {json.dumps(bad)} has a problem: {sentence}" in shown, shown
     assert "Traceback" not in shown and "never retrieved" not in shown, shown
-    created = [r["type"] for r in stack.export()["deployment"].get("resources", [])]
-    assert not [kind for kind in created if kind.startswith("aws:s3")], created
+    created = stack.export()["deployment"].get("resources", [])
+    under_storage = [r["urn"] for r in created if AWS_STORAGE in r.get("parent", "")]
+    assert under_storage == [], "every child of this storage is made from its (refused) arguments"
