@@ -510,9 +510,7 @@ GROUP_COMPUTED_EMPTY = (
 
 def _or_default(account: pulumi.Input[str] | None, default: str) -> pulumi.Input[str]:
     """The account name given, or `default` when it is absent or empty, once it is known."""
-    if holds_output(account):
-        return pulumi.Output.from_input(cast(pulumi.Input[str], account)).apply(lambda known: known or default)
-    return cast(str | None, account) or default
+    return cast(pulumi.Input[str], derived(account, lambda known: known or default))
 
 
 def _container_prefix(container: pulumi.Input[str]) -> pulumi.Input[str]:
