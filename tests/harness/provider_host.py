@@ -169,6 +169,27 @@ class Plugin:
         )
         return self.provider.Construct(request, timeout=120), monitor
 
+    def refusal(
+        self,
+        type_: str,
+        component: str,
+        inputs: dict[str, Any],
+        *,
+        config: dict[str, str] | None = None,
+        input_dependencies: dict[str, list[str]] | None = None,
+    ) -> str:
+        """The details of the refusal constructing `inputs` as `labelstudio` meets, checked to be what
+        the engine shows per argument: invalid arguments of `component`, with no Python traceback."""
+        try:
+            self.construct(type_, "labelstudio", inputs, config=config, input_dependencies=input_dependencies)
+        except grpc.RpcError as refused:
+            details = str(refused.details())
+            assert refused.code() == grpc.StatusCode.INVALID_ARGUMENT, details
+            assert details.startswith(f"{component} 'labelstudio' cannot be built from its arguments"), details
+            assert "Traceback" not in details and 'File "' not in details, details
+            return details
+        raise AssertionError(f"{component} was built from arguments it should refuse: {inputs}")
+
     def schema(self) -> dict[str, Any]:
         response = self.provider.GetSchema(provider_pb2.GetSchemaRequest(version=0), timeout=60)
         return dict(json.loads(response.schema))
